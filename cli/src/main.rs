@@ -1,1 +1,61 @@
-fn main() {}
+//! The `wxpay` command.
+//!
+//! - `sign_tools` — `sign-v2`, `verify-v2`, `sign-v3`, `verify-v3`, `decrypt`, `pay-params`,
+//!   `decrypt-refund`: every intermediate string of WeChat Pay signing, so a developer in any
+//!   language can compare their own integration step by step.
+//!
+//! Conventions for every subcommand: JSON (or the requested plaintext) on stdout; on failure
+//! exit code 1 and exactly one line on stderr saying what to fix; never print a key. To add a
+//! subcommand group, add a module and a variant to [`Command`].
+
+mod sign_tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// WeChat Pay signing and debugging tools.
+#[derive(Parser)]
+#[command(name = "wxpay", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Sign(sign_tools::SignCommand),
+}
+
+/// What every subcommand returns; any error type converts with `?`.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version: clap's normal output, success.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("wxpay: {first} (see wxpay --help)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Sign(cmd) => sign_tools::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, whatever the error's own formatting.
+            eprintln!("wxpay: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
