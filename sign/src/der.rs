@@ -10,7 +10,6 @@
 pub(crate) mod tag {
     pub const INTEGER: u8 = 0x02;
     pub const BIT_STRING: u8 = 0x03;
-    #[allow(dead_code)] // PKCS#8 private keys, read by v3::oaep
     pub const OCTET_STRING: u8 = 0x04;
     pub const OID: u8 = 0x06;
     pub const SEQUENCE: u8 = 0x30;
@@ -29,11 +28,6 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
         Reader { rest: bytes }
-    }
-
-    #[allow(dead_code)]
-    pub fn is_empty(&self) -> bool {
-        self.rest.is_empty()
     }
 
     pub fn peek_tag(&self) -> Option<u8> {
@@ -159,7 +153,7 @@ mod tests {
     fn reads_short_and_long_lengths() {
         let mut r = Reader::new(&[0x04, 0x02, 0xAA, 0xBB]);
         assert_eq!(r.read(tag::OCTET_STRING).unwrap(), &[0xAA, 0xBB]);
-        assert!(r.is_empty());
+        assert!(r.finish().is_ok());
         let mut long = vec![0x04, 0x81, 0x80];
         long.extend([7u8; 0x80]);
         assert_eq!(Reader::new(&long).read(tag::OCTET_STRING).unwrap().len(), 0x80);

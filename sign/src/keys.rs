@@ -20,7 +20,6 @@ use crate::{pem, Error};
 pub struct MerchantKey {
     pair: RsaKeyPair,
     /// Kept for RSA-OAEP decryption, which needs the CRT components ring does not expose.
-    #[allow(dead_code)] // until v3::oaep lands
     pkcs8: Vec<u8>,
 }
 
@@ -76,7 +75,6 @@ impl MerchantKey {
         Ok(sig)
     }
 
-    #[allow(dead_code)] // until v3::oaep lands
     pub(crate) fn pkcs8_der(&self) -> &[u8] {
         &self.pkcs8
     }
@@ -164,7 +162,6 @@ impl PublicKey {
     }
 
     /// (modulus, public exponent), big-endian without sign bytes.
-    #[allow(dead_code)] // until v3::oaep lands
     pub(crate) fn components(&self) -> (&[u8], &[u8]) {
         // Validated in from_rsa_der, so this cannot fail.
         rsa_components(&self.rsa_der).unwrap_or((&[], &[]))

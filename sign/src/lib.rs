@@ -10,14 +10,15 @@
 //!   checks, notification replies, JSAPI pay parameters, refund `req_info` decryption.
 //! - [`v3`] — `Authorization` request signing (and its verification, for simulators),
 //!   `Wechatpay-*` response/notification verification, AES-256-GCM resources, typed
-//!   notifications, RSA pay parameters.
+//!   notifications, RSA pay parameters, RSA-OAEP for sensitive fields.
 //! - [`keys`] — merchant private key (PKCS#8), WeChat public keys (certificate or SPKI), the key
 //!   set keyed by serial, the merchant signer.
 //! - [`nonce`] — random nonces from the OS RNG.
 //! - [`PayParams`] — the six parameters a page passes to `getBrandWCPayRequest`.
 //! - [`Error`] — the one error enum; messages say what to fix.
 //!
-//! Internal: `pem` (PEM armour), `der` (the few DER structures keys come in), `encoding`.
+//! Internal: `pem` (PEM armour), `der` (the few DER structures keys come in), `rsa_raw`
+//! (blinded constant-time RSA for OAEP, on crypto-bigint), `encoding`.
 //!
 //! # Worked examples, one per flow
 //!
@@ -184,6 +185,7 @@ pub mod keys;
 pub mod nonce;
 mod pay_params;
 mod pem;
+mod rsa_raw;
 pub mod v2;
 pub mod v3;
 

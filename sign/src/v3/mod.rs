@@ -9,9 +9,11 @@
 //! - [`notification`]: typed notification envelopes and the one-call
 //!   [`open_payment_notification`].
 //! - [`pay_params`](mod@pay_params): JSAPI / mini-program / APP pay parameters (`signType=RSA`).
+//! - [`oaep`]: RSA-OAEP (SHA-1) for sensitive fields.
 
 pub mod authorization;
 pub mod notification;
+pub mod oaep;
 pub mod pay_params;
 pub mod resource;
 pub mod verify;
@@ -24,6 +26,7 @@ pub use notification::{
     open_notification, open_payment_notification, Amount, EncryptedResource, Notification, Payer,
     PaymentNotification,
 };
+pub use oaep::{oaep_decrypt, oaep_encrypt};
 pub use pay_params::{app_pay_params, pay_params};
 pub use resource::{decrypt_resource, encrypt_resource};
 pub use verify::{
