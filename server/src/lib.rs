@@ -1,1 +1,27 @@
-//! Placeholder; see issue 4.
+//! wxpay-server: a WeChat Pay merchant backend you can mount as is, and an offline WeChat Pay
+//! simulator faithful enough that what passes against it passes against WeChat.
+//!
+//! - [`backend`]: the merchant HTTP API under `/api` (orders, pay, notifications, long-polling).
+//! - [`store`]: the storage layer ([`store::Store`]) and its SQLite implementation.
+//! - [`order`]: the order model and `trade_state` machine.
+//! - [`config`]: TOML + `WXPAY_*` environment configuration and key loading.
+//! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications).
+//! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
+//! - [`serve`]: running the backend alone (`wxpay serve`).
+//! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
+//! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
+//! - [`timefmt`]: WeChat's time formats.
+
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod devkeys;
+pub mod http_client;
+pub mod order;
+pub mod serve;
+pub mod sim;
+pub mod store;
+pub mod timefmt;
+
+pub use backend::{router, Backend};
+pub use config::Config;

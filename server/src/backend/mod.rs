@@ -1,0 +1,73 @@
+//! The merchant backend: the HTTP contract the browser package speaks, mounted under `/api`.
+//!
+//! - [`orders`]: create an order, read it (with `?wait=` long-polling).
+//! - [`pay`]: turn an order into a way to pay (code_url / JSAPI parameters / h5_url).
+//! - [`notify`]: WeChat's asynchronous notifications (v3 JSON, v2 XML) — the only place besides
+//!   [`reconcile`] where an order can become paid.
+//! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
+//! - [`wechat`]: the signed, verified calls to WeChat Pay.
+//! - [`waiters`]: wake-ups for long-polls; [`error`]: the `{"error", "message"}` answer.
+
+pub mod error;
+pub mod notify;
+pub mod orders;
+pub mod pay;
+pub mod reconcile;
+pub mod waiters;
+pub mod wechat;
+
+use crate::config::{Config, ConfigError, Credentials};
+use crate::store::{Store, StoreError, Transition, TransitionOutcome};
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Everything a request handler needs; shared behind an `Arc`.
+pub struct Backend {
+    pub cfg: Arc<Config>,
+    pub creds: Arc<Credentials>,
+    pub store: Arc<dyn Store>,
+    pub wechat: wechat::Wechat,
+    pub waiters: waiters::Waiters,
+    /// Orders a query to WeChat is running for, so concurrent polls do not all ask.
+    querying: Mutex<HashSet<String>>,
+}
+
+impl Backend {
+    /// Checks the configuration, parses the keys and builds the backend around `store`.
+    pub fn new(cfg: Config, store: Arc<dyn Store>) -> Result<Arc<Backend>, ConfigError> {
+        let creds = Arc::new(Credentials::load(&cfg)?);
+        let cfg = Arc::new(cfg);
+        Ok(Arc::new(Backend {
+            wechat: wechat::Wechat::new(cfg.clone(), creds.clone()),
+            cfg,
+            creds,
+            store,
+            waiters: waiters::Waiters::default(),
+            querying: Mutex::new(HashSet::new()),
+        }))
+    }
+
+    /// Applies a state change through the store and wakes whoever long-polls the order.
+    pub async fn transition(&self, t: Transition) -> Result<TransitionOutcome, StoreError> {
+        let order_id = t.order_id.clone();
+        let outcome = self.store.transition(t).await?;
+        if let TransitionOutcome::Applied { from, order } = &outcome {
+            tracing::info!(order_id = %order.order_id, "order {from} -> {}", order.state);
+            self.waiters.notify(&order_id);
+        }
+        Ok(outcome)
+    }
+}
+
+/// The backend's routes (all under `/api`), ready to be merged into an app or served alone.
+pub fn router(backend: Arc<Backend>) -> Router {
+    Router::new()
+        .route("/api/orders", post(orders::create_order))
+        .route("/api/orders/{order_id}", get(orders::get_order))
+        .route("/api/orders/{order_id}/pay", post(pay::pay))
+        .route("/api/wxpay/notify", post(notify::notify_v3))
+        .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+        .with_state(backend)
+}

@@ -1,0 +1,196 @@
+//! `POST /api/wxpay/notify` (v3) and `/api/wxpay/notify/v2`: WeChat telling us an order is paid.
+//!
+//! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
+//! platform serial) → decrypt → our mchid / appid → a prepay we made → the amount we asked for →
+//! one conditional state change. Every raw notification is kept with its verdict. Whatever fails
+//! gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat will retry, and a duplicate
+//! of something already applied is acknowledged without changing anything.
+
+use super::Backend;
+use crate::order::{Order, TradeState};
+use crate::store::{NotificationRecord, Transition, TransitionOutcome};
+use crate::timefmt::{parse_rfc3339, parse_v2_time, unix_now, utc_rfc3339};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::sync::Arc;
+use wxpay_sign::{v2, v3, Error as SignError};
+
+/// Why a notification was turned away.
+struct Rejection {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) -> Rejection {
+    Rejection { status, code, message: message.into() }
+}
+
+/// What the payment in a (verified) notification says.
+struct Payment {
+    out_trade_no: String,
+    appid: String,
+    mchid: String,
+    total: i64,
+    state: TradeState,
+    transaction_id: Option<String>,
+    paid_at: Option<String>,
+    openid: Option<String>,
+}
+
+pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (timestamp, nonce, signature, serial) =
+        (h("Wechatpay-Timestamp"), h("Wechatpay-Nonce"), h("Wechatpay-Signature"), h("Wechatpay-Serial"));
+    let audit_headers = json!({
+        "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
+        "Wechatpay-Signature": signature, "Wechatpay-Serial": serial,
+    })
+    .to_string();
+    let wh = v3::WechatpayHeaders { timestamp: &timestamp, nonce: &nonce, signature: &signature, serial: &serial };
+    let opened = v3::open_payment_notification(&wh, &body, unix_now(), &b.creds.platform_keys, &b.creds.apiv3_key);
+    let result = match opened {
+        Err(e) => Err(sign_rejection(e)),
+        Ok((_, p)) => {
+            let payment = Payment {
+                out_trade_no: p.out_trade_no,
+                appid: p.appid,
+                mchid: p.mchid,
+                total: p.amount.total,
+                state: p.trade_state.parse().unwrap_or(TradeState::Notpay),
+                transaction_id: Some(p.transaction_id).filter(|s| !s.is_empty()),
+                paid_at: p.success_time.as_deref().and_then(parse_rfc3339).map(utc_rfc3339),
+                openid: Some(p.payer.openid).filter(|s| !s.is_empty()),
+            };
+            b.apply_payment(payment, "notify-v3").await
+        }
+    };
+    let (out_trade_no, verdict) = verdict_of(&result);
+    b.audit("v3", audit_headers, &body, out_trade_no, verdict).await;
+    match result {
+        // WeChat accepts 200 or 204 without a body as "received".
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => (r.status, Json(json!({ "code": "FAIL", "error": r.code, "message": r.message }))).into_response(),
+    }
+}
+
+pub async fn notify_v2(State(b): State<Arc<Backend>>, body: Bytes) -> Response {
+    let result = b.open_v2(&body).await;
+    let (out_trade_no, verdict) = verdict_of(&result);
+    b.audit("v2", String::new(), &body, out_trade_no, verdict).await;
+    let xml = [("content-type", "text/xml; charset=utf-8")];
+    match result {
+        Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        Err(r) => (r.status, xml, v2::reply_fail(&format!("{}: {}", r.code, r.message))).into_response(),
+    }
+}
+
+fn sign_rejection(e: SignError) -> Rejection {
+    let code = match &e {
+        SignError::SignTestProbe => "signtest_probe",
+        SignError::UnknownSerial { .. } => "unknown_serial",
+        SignError::TimestampSkew { .. } => "stale_timestamp",
+        SignError::BadSignature { .. } | SignError::InvalidHeader { .. } | SignError::Base64 { .. } => "bad_signature",
+        _ => "undecryptable",
+    };
+    let status = if code == "undecryptable" { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
+    reject(status, code, e.to_string())
+}
+
+/// The audit verdict and the out_trade_no to file the record under.
+fn verdict_of(r: &Result<(String, bool), Rejection>) -> (Option<String>, String) {
+    match r {
+        Ok((no, true)) => (Some(no.clone()), "applied".into()),
+        Ok((no, false)) => (Some(no.clone()), "duplicate".into()),
+        Err(r) => (None, format!("rejected: {}: {}", r.code, r.message)),
+    }
+}
+
+impl Backend {
+    async fn audit(&self, api: &str, headers: String, body: &[u8], out_trade_no: Option<String>, verdict: String) {
+        let record = NotificationRecord {
+            received_at: unix_now(),
+            api_version: api.into(),
+            headers,
+            body: body.to_vec(),
+            out_trade_no,
+            verdict,
+        };
+        if let Err(e) = self.store.record_notification(record).await {
+            tracing::error!("could not keep a notification for audit: {e}");
+        }
+    }
+
+    async fn open_v2(&self, body: &[u8]) -> Result<(String, bool), Rejection> {
+        let p = v2::parse_xml(body).map_err(|e| reject(StatusCode::BAD_REQUEST, "invalid_xml", e.to_string()))?;
+        if p.get("return_code").map(String::as_str) != Some("SUCCESS") {
+            return Err(reject(StatusCode::BAD_REQUEST, "not_success", "return_code is not SUCCESS; nothing to record"));
+        }
+        let key = self.creds.v2_key.as_deref().ok_or_else(|| {
+            reject(StatusCode::INTERNAL_SERVER_ERROR, "no_v2_key", "v2 notification received but v2_key is not configured")
+        })?;
+        super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type())
+            .map_err(|e| reject(StatusCode::UNAUTHORIZED, "bad_signature", e))?;
+        let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+        let state = if get("result_code") == "SUCCESS" { TradeState::Success } else { TradeState::Payerror };
+        let payment = Payment {
+            out_trade_no: get("out_trade_no"),
+            appid: get("appid"),
+            mchid: get("mch_id"),
+            total: get("total_fee")
+                .parse()
+                .map_err(|_| reject(StatusCode::BAD_REQUEST, "invalid_amount", "total_fee is not a whole number"))?,
+            state,
+            transaction_id: Some(get("transaction_id")).filter(|s| !s.is_empty()),
+            paid_at: parse_v2_time(&get("time_end")).map(utc_rfc3339),
+            openid: Some(get("openid")).filter(|s| !s.is_empty()),
+        };
+        self.apply_payment(payment, "notify-v2").await
+    }
+
+    /// Checks an authentic payment against our records and applies it; `Ok((no, applied))`.
+    async fn apply_payment(&self, p: Payment, source: &str) -> Result<(String, bool), Rejection> {
+        if p.mchid != self.cfg.mchid {
+            return Err(reject(StatusCode::BAD_REQUEST, "wrong_mchid", format!("mchid {} is not ours ({})", p.mchid, self.cfg.mchid)));
+        }
+        if p.appid != self.cfg.appid && p.appid != self.cfg.mp_appid() {
+            return Err(reject(StatusCode::BAD_REQUEST, "wrong_appid", format!("appid {} is not one of ours", p.appid)));
+        }
+        let unknown = || reject(StatusCode::NOT_FOUND, "unknown_order", format!("no prepay with out_trade_no {}", p.out_trade_no));
+        let prepay = self.store.prepay_by_out_trade_no(p.out_trade_no.clone()).await.map_err(storage)?.ok_or_else(unknown)?;
+        let order: Order = self.store.order(prepay.order_id.clone()).await.map_err(storage)?.ok_or_else(unknown)?;
+        if p.total != order.amount {
+            tracing::error!(order_id = %order.order_id, "notification amount {} != order amount {}", p.total, order.amount);
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                "amount_mismatch",
+                format!("notification says {} fen but order {} is {} fen; not applied", p.total, order.order_id, order.amount),
+            ));
+        }
+        if matches!(p.state, TradeState::Notpay | TradeState::Userpaying) {
+            return Ok((p.out_trade_no, false));
+        }
+        let outcome = self
+            .transition(Transition {
+                order_id: order.order_id.clone(),
+                to: p.state,
+                transaction_id: p.transaction_id,
+                paid_at: p.paid_at,
+                payer_openid: p.openid,
+                source: source.into(),
+                at: unix_now(),
+            })
+            .await
+            .map_err(storage)?;
+        Ok((p.out_trade_no, matches!(outcome, TransitionOutcome::Applied { .. })))
+    }
+}
+
+fn storage(e: crate::store::StoreError) -> Rejection {
+    // 5xx: WeChat retries later, by which time the database may be back.
+    reject(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string())
+}

@@ -1,0 +1,88 @@
+//! Asking WeChat when a notification is late.
+//!
+//! Notifications can be lost (a firewall, a deploy at the wrong second), so an order whose prepay
+//! is older than `query_after_secs` without news gets an out-trade-no query, at most every
+//! `query_interval_secs`, triggered by the page's own polling. What the *verified* query answer
+//! says is recorded exactly like a notification would be.
+
+use super::wechat::QueryAnswer;
+use super::Backend;
+use crate::order::{Order, TradeState};
+use crate::store::{Prepay, Transition};
+use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
+use std::sync::Arc;
+
+impl Backend {
+    /// Starts a background query of WeChat if this order is due for one; returns at once.
+    pub fn maybe_query_wechat(self: &Arc<Self>, order: &Order) {
+        if order.state.is_final() {
+            return;
+        }
+        let now = unix_now();
+        if now - order.created_at < self.cfg.query_after_secs as i64 {
+            return;
+        }
+        if order.last_queried_at.is_some_and(|t| now - t < self.cfg.query_interval_secs as i64) {
+            return;
+        }
+        {
+            let mut running = self.querying.lock().unwrap_or_else(|p| p.into_inner());
+            if !running.insert(order.order_id.clone()) {
+                return;
+            }
+        }
+        let this = self.clone();
+        let order = order.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.query_wechat(&order, now).await {
+                tracing::warn!(order_id = %order.order_id, "query of WeChat failed: {e}");
+            }
+            this.querying.lock().unwrap_or_else(|p| p.into_inner()).remove(&order.order_id);
+        });
+    }
+
+    /// Queries every prepay of the order old enough to be late (newest first), applying answers.
+    pub async fn query_wechat(&self, order: &Order, now: i64) -> Result<(), String> {
+        let prepays = self.store.prepays(order.order_id.clone()).await.map_err(|e| e.to_string())?;
+        let late: Vec<&Prepay> =
+            prepays.iter().filter(|p| now - p.created_at >= self.cfg.query_after_secs as i64).collect();
+        if late.is_empty() {
+            return Ok(());
+        }
+        self.store.mark_queried(order.order_id.clone(), now).await.map_err(|e| e.to_string())?;
+        for p in late {
+            let answer = self.wechat.query(&p.out_trade_no, &p.api_version).await.map_err(|e| e.to_string())?;
+            self.apply_query_answer(order, p, &answer).await?;
+            if answer.trade_state == TradeState::Success {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_query_answer(&self, order: &Order, p: &Prepay, a: &QueryAnswer) -> Result<(), String> {
+        if a.out_trade_no != p.out_trade_no || a.mchid != self.cfg.mchid {
+            return Err(format!("the query answer is about {} / {}, not {} / {}", a.out_trade_no, a.mchid, p.out_trade_no, self.cfg.mchid));
+        }
+        // Only news worth recording: still-unpaid answers change nothing.
+        let to = match a.trade_state {
+            TradeState::Notpay | TradeState::Userpaying => return Ok(()),
+            s => s,
+        };
+        if to == TradeState::Success && a.amount != Some(order.amount) {
+            return Err(format!("WeChat reports {:?} fen paid but the order is {} fen; not marking it paid", a.amount, order.amount));
+        }
+        self.transition(Transition {
+            order_id: order.order_id.clone(),
+            to,
+            transaction_id: a.transaction_id.clone(),
+            paid_at: a.success_time.as_deref().and_then(parse_rfc3339).map(utc_rfc3339),
+            payer_openid: a.payer_openid.clone(),
+            source: format!("query-{}", p.api_version),
+            at: unix_now(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! Wake-ups for long-polling `GET /api/orders/{id}?wait=N`.
+//!
+//! One `watch` channel per order that somebody is waiting on; a state change pokes it. The
+//! channel only says "look again" — the waiter re-reads the store, which stays the truth (so a
+//! change made by another process is still seen, at the latest when the wait times out).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::watch;
+
+#[derive(Default)]
+pub struct Waiters {
+    channels: Mutex<HashMap<String, watch::Sender<u64>>>,
+}
+
+impl Waiters {
+    /// A receiver that changes when `notify(order_id)` is called.
+    pub fn subscribe(&self, order_id: &str) -> watch::Receiver<u64> {
+        let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        // Drop channels nobody listens to any more, so the map stays as small as the waiters.
+        map.retain(|_, tx| tx.receiver_count() > 0);
+        map.entry(order_id.to_string()).or_insert_with(|| watch::channel(0).0).subscribe()
+    }
+
+    pub fn notify(&self, order_id: &str) {
+        let map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(order_id) {
+            tx.send_modify(|v| *v += 1);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The backend's calls to WeChat Pay: order (prepay), query, OAuth code exchange.
+//!
+//! Every call is signed with `wxpay-sign` and every answer's signature is verified before it is
+//! believed. Failures come back as [`WechatError`], which keeps "WeChat is down / slow" apart from
+//! "WeChat said no" apart from "the answer is not authentic" — the order is never touched on any
+//! of them, so a retry is always safe.
+
+mod oauth;
+pub mod v2;
+mod v3;
+
+use crate::backend::error::ApiError;
+use crate::config::{ApiVersion, Config, Credentials};
+use crate::order::{PayMode, TradeState};
+use axum::http::StatusCode;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WechatError {
+    #[error("WeChat Pay did not answer within {timeout_ms} ms ({what})")]
+    Timeout { what: &'static str, timeout_ms: u64 },
+    #[error("WeChat Pay answered HTTP {status} ({what}); nothing was changed, retry later")]
+    Unavailable { what: &'static str, status: u16 },
+    #[error("cannot reach WeChat Pay ({what}): {reason}")]
+    Transport { what: &'static str, reason: String },
+    #[error("WeChat Pay's answer ({what}) failed verification: {reason}; check platform_certs and the APIv3 key")]
+    Unverified { what: &'static str, reason: String },
+    #[error("WeChat Pay refused ({what}): {code}: {message}")]
+    Refused { what: &'static str, code: String, message: String },
+    #[error("WeChat Pay's answer ({what}) is not understood: {reason}")]
+    BadResponse { what: &'static str, reason: String },
+    #[error("signing the request failed: {0}")]
+    Sign(#[from] wxpay_sign::Error),
+}
+
+impl From<WechatError> for ApiError {
+    fn from(e: WechatError) -> Self {
+        tracing::warn!("wechat: {e}");
+        let (status, code) = match &e {
+            WechatError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "wechat_timeout"),
+            WechatError::Unavailable { .. } | WechatError::Transport { .. } => (StatusCode::BAD_GATEWAY, "wechat_unavailable"),
+            WechatError::Unverified { .. } => (StatusCode::BAD_GATEWAY, "wechat_unverified"),
+            WechatError::Refused { .. } => (StatusCode::BAD_GATEWAY, "wechat_refused"),
+            WechatError::BadResponse { .. } => (StatusCode::BAD_GATEWAY, "wechat_bad_response"),
+            WechatError::Sign(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
+        };
+        let mut err = ApiError::new(status, code, e.to_string());
+        if let WechatError::Refused { code, .. } = &e {
+            err = err.with("wechat_code", code.clone());
+        }
+        err
+    }
+}
+
+/// What to order from WeChat.
+#[derive(Debug, Clone)]
+pub struct PrepayRequest {
+    pub mode: PayMode,
+    pub out_trade_no: String,
+    pub description: String,
+    pub amount: i64,
+    pub openid: Option<String>,
+    pub client_ip: String,
+    pub expires_at: i64,
+}
+
+/// What WeChat gives back, by mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrepayAnswer {
+    CodeUrl(String),
+    PrepayId(String),
+    H5Url(String),
+}
+
+/// An order as WeChat's query reports it (already verified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryAnswer {
+    pub out_trade_no: String,
+    pub trade_state: TradeState,
+    pub transaction_id: Option<String>,
+    /// RFC 3339.
+    pub success_time: Option<String>,
+    pub amount: Option<i64>,
+    pub payer_openid: Option<String>,
+    pub appid: String,
+    pub mchid: String,
+}
+
+/// A configured client for one merchant.
+pub struct Wechat {
+    http: reqwest::Client,
+    cfg: Arc<Config>,
+    creds: Arc<Credentials>,
+}
+
+impl Wechat {
+    pub fn new(cfg: Arc<Config>, creds: Arc<Credentials>) -> Self {
+        Wechat { http: crate::http_client::client(cfg.http_timeout()), cfg, creds }
+    }
+
+    /// The appid WeChat should see for this mode (mini-programs have their own).
+    pub fn appid_for(&self, mode: PayMode) -> &str {
+        match mode {
+            PayMode::Miniprogram => self.cfg.mp_appid(),
+            _ => &self.cfg.appid,
+        }
+    }
+
+    pub async fn prepay(&self, req: &PrepayRequest) -> Result<PrepayAnswer, WechatError> {
+        match self.cfg.api_version {
+            ApiVersion::V3 => self.v3_prepay(req).await,
+            ApiVersion::V2 => self.v2_prepay(req).await,
+        }
+    }
+
+    /// Out-trade-no query with the API the prepay was made with.
+    pub async fn query(&self, out_trade_no: &str, api_version: &str) -> Result<QueryAnswer, WechatError> {
+        if api_version == "v2" {
+            self.v2_query(out_trade_no).await
+        } else {
+            self.v3_query(out_trade_no).await
+        }
+    }
+
+    fn classify(&self, what: &'static str, e: reqwest::Error) -> WechatError {
+        if e.is_timeout() {
+            WechatError::Timeout { what, timeout_ms: self.cfg.http_timeout_ms }
+        } else {
+            // The source chain says why (refused, DNS, TLS), which the top-level message hides.
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                reason.push_str(": ");
+                reason.push_str(&s.to_string());
+                source = s.source();
+            }
+            WechatError::Transport { what, reason }
+        }
+    }
+}

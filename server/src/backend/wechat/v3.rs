@@ -1,0 +1,128 @@
+//! APIv3 calls: JSON bodies, `Authorization: WECHATPAY2-SHA256-RSA2048 …`, answers verified
+//! with the platform keys (`Wechatpay-*` headers).
+
+use super::{PrepayAnswer, PrepayRequest, QueryAnswer, Wechat, WechatError};
+use crate::order::PayMode;
+use crate::timefmt::{beijing_rfc3339, unix_now};
+use axum::http::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+use wxpay_sign::v3;
+
+impl Wechat {
+    pub(super) async fn v3_prepay(&self, req: &PrepayRequest) -> Result<PrepayAnswer, WechatError> {
+        let mut body = json!({
+            "appid": self.appid_for(req.mode),
+            "mchid": self.cfg.mchid,
+            "description": req.description,
+            "out_trade_no": req.out_trade_no,
+            "time_expire": beijing_rfc3339(req.expires_at),
+            "notify_url": self.cfg.notify_url,
+            "amount": { "total": req.amount, "currency": "CNY" },
+        });
+        let path = match req.mode {
+            PayMode::Native => "/v3/pay/transactions/native",
+            PayMode::Jsapi | PayMode::Miniprogram => {
+                body["payer"] = json!({ "openid": req.openid });
+                "/v3/pay/transactions/jsapi"
+            }
+            PayMode::H5 => {
+                body["scene_info"] = json!({ "payer_client_ip": req.client_ip, "h5_info": { "type": "Wap" } });
+                "/v3/pay/transactions/h5"
+            }
+        };
+        let answer = self.v3_call("prepay", Method::POST, path, Some(&body)).await?;
+        let field = match req.mode {
+            PayMode::Native => "code_url",
+            PayMode::Jsapi | PayMode::Miniprogram => "prepay_id",
+            PayMode::H5 => "h5_url",
+        };
+        let value = answer[field].as_str().filter(|s| !s.is_empty()).ok_or_else(|| WechatError::BadResponse {
+            what: "prepay",
+            reason: format!("no {field} in the answer"),
+        })?;
+        Ok(match req.mode {
+            PayMode::Native => PrepayAnswer::CodeUrl(value.into()),
+            PayMode::Jsapi | PayMode::Miniprogram => PrepayAnswer::PrepayId(value.into()),
+            PayMode::H5 => PrepayAnswer::H5Url(value.into()),
+        })
+    }
+
+    pub(super) async fn v3_query(&self, out_trade_no: &str) -> Result<QueryAnswer, WechatError> {
+        let path = format!(
+            "/v3/pay/transactions/out-trade-no/{}?mchid={}",
+            url::form_urlencoded::byte_serialize(out_trade_no.as_bytes()).collect::<String>(),
+            self.cfg.mchid
+        );
+        let a = self.v3_call("query", Method::GET, &path, None).await?;
+        let text = |k: &str| a[k].as_str().filter(|s| !s.is_empty()).map(String::from);
+        let trade_state = text("trade_state")
+            .ok_or_else(|| WechatError::BadResponse { what: "query", reason: "no trade_state".into() })?
+            .parse()
+            .map_err(|reason| WechatError::BadResponse { what: "query", reason })?;
+        Ok(QueryAnswer {
+            out_trade_no: text("out_trade_no").unwrap_or_default(),
+            trade_state,
+            transaction_id: text("transaction_id"),
+            success_time: text("success_time"),
+            amount: a["amount"]["total"].as_i64(),
+            payer_openid: a["payer"]["openid"].as_str().map(String::from),
+            appid: text("appid").unwrap_or_default(),
+            mchid: text("mchid").unwrap_or_default(),
+        })
+    }
+
+    /// Signs, sends, verifies. Returns the JSON of a 2xx answer (`null` for 204).
+    async fn v3_call(&self, what: &'static str, method: Method, path: &str, body: Option<&Value>) -> Result<Value, WechatError> {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = v3::sign_request(&self.creds.signer, method.as_str(), path, &body, unix_now(), &wxpay_sign::nonce::nonce_str())?;
+        let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Authorization", auth.header)
+            .header("Accept", "application/json");
+        if !body.is_empty() {
+            request = request.header("Content-Type", "application/json").body(body);
+        }
+        let response = request.send().await.map_err(|e| self.classify(what, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
+        if status.is_server_error() {
+            return Err(WechatError::Unavailable { what, status: status.as_u16() });
+        }
+        let signed = headers.contains_key("Wechatpay-Signature");
+        // WeChat signs every answer to a correctly signed request; an error answer to a request it
+        // could not authenticate (401) carries no signature, and is only ever treated as a refusal.
+        if status.is_success() || signed {
+            self.verify_answer(what, &headers, &bytes)?;
+        }
+        let json: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse { what, reason: e.to_string() })?
+        };
+        if !status.is_success() {
+            return Err(WechatError::Refused {
+                what,
+                code: json["code"].as_str().unwrap_or("HTTP_ERROR").to_string(),
+                message: json["message"].as_str().map(String::from).unwrap_or_else(|| format!("HTTP {status}")),
+            });
+        }
+        Ok(json)
+    }
+
+    fn verify_answer(&self, what: &'static str, headers: &HeaderMap, body: &[u8]) -> Result<(), WechatError> {
+        let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let wh = v3::WechatpayHeaders {
+            timestamp: h("Wechatpay-Timestamp"),
+            nonce: h("Wechatpay-Nonce"),
+            signature: h("Wechatpay-Signature"),
+            serial: h("Wechatpay-Serial"),
+        };
+        v3::verify(&wh, body, unix_now(), &self.creds.platform_keys)
+            .map(|_| ())
+            .map_err(|e| WechatError::Unverified { what, reason: e.to_string() })
+    }
+}

@@ -1,0 +1,143 @@
+//! `wxpay demo`: the whole checkout on one port of 127.0.0.1, offline.
+//!
+//! Backend (`/api`), simulator (`/v3`, `/pay`, `/connect`, `/sns`, `/sim`), the demo shop (`www/`
+//! at `/`) and the built npm package (`/pkg/`). On first run it makes test merchant and platform
+//! keys with openssl (see [`crate::devkeys`]) and random APIv3 / v2 keys, all kept under the data
+//! directory so later runs (and the orders in SQLite) stay consistent.
+
+use crate::backend::{router, Backend};
+use crate::config::{ApiVersion, Config, Secret};
+use crate::devkeys::{self, random_alnum};
+use crate::sim::ledger::Lifetimes;
+use crate::sim::{Sim, SimApp, SimConfig};
+use axum::Router;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use wxpay_sign::keys::{KeySet, MerchantKey, PublicKey};
+
+/// The sample merchant ids WeChat's own documentation uses.
+pub const DEMO_MCHID: &str = "1900000109";
+pub const DEMO_APPID: &str = "wxd678efh567hg6787";
+pub const DEMO_MP_APPID: &str = "wx8888888888888888";
+
+pub struct DemoOptions {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub www_dir: Option<PathBuf>,
+    pub pkg_dir: Option<PathBuf>,
+    pub api_version: ApiVersion,
+    /// Notification retry delays are divided by this.
+    pub retry_compression: f64,
+}
+
+/// A demo bound to its port, ready to serve.
+pub struct Demo {
+    pub url: String,
+    pub backend: Arc<Backend>,
+    pub sim: Sim,
+    pub app: Router,
+    listener: TcpListener,
+}
+
+impl Demo {
+    pub async fn serve(self) -> std::io::Result<()> {
+        crate::serve::serve(self.listener, self.app).await
+    }
+}
+
+/// Secrets generated on first run, kept in `<data_dir>/demo-secrets.toml`.
+#[derive(serde::Deserialize)]
+struct DemoSecrets {
+    apiv3_key: String,
+    v2_key: String,
+    app_secret: String,
+}
+
+fn load_or_make_secrets(data_dir: &Path) -> Result<DemoSecrets, String> {
+    let path = data_dir.join("demo-secrets.toml");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return toml::from_str(&text).map_err(|e| format!("{} is damaged ({e}); delete it to start afresh", path.display()));
+    }
+    let s = DemoSecrets { apiv3_key: random_alnum(32), v2_key: random_alnum(32), app_secret: random_alnum(32) };
+    let text = format!(
+        "# Test-only secrets of the offline demo (made on first run). Not real WeChat keys.\napiv3_key = \"{}\"\nv2_key = \"{}\"\napp_secret = \"{}\"\n",
+        s.apiv3_key, s.v2_key, s.app_secret
+    );
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(s)
+}
+
+/// Prepares keys, config, store, simulator and router, and binds the port.
+pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
+    let keys_dir = opts.data_dir.join("keys");
+    let merchant = devkeys::load_or_generate(&keys_dir, "merchant", "wxpay demo merchant (TEST KEY)").map_err(|e| e.to_string())?;
+    let platform = devkeys::load_or_generate(&keys_dir, "platform", "wxpay demo platform (TEST KEY)").map_err(|e| e.to_string())?;
+    let secrets = load_or_make_secrets(&opts.data_dir)?;
+
+    let listener = TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e} (try another --port)", opts.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let url = format!("http://{addr}");
+    let local_hosts = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+
+    let cfg = Config {
+        listen: addr,
+        data_dir: opts.data_dir.clone(),
+        api_version: opts.api_version,
+        mchid: DEMO_MCHID.into(),
+        appid: DEMO_APPID.into(),
+        app_secret: Secret(secrets.app_secret.clone()),
+        mp_appid: Some(DEMO_MP_APPID.into()),
+        mp_secret: Some(Secret(secrets.app_secret.clone())),
+        merchant_serial: merchant.serial.clone(),
+        merchant_key_file: Some(merchant.key_path.clone()),
+        apiv3_key: Secret(secrets.apiv3_key.clone()),
+        v2_key: Some(Secret(secrets.v2_key.clone())),
+        platform_certs: BTreeMap::from([(platform.serial.clone(), platform.cert_path.clone())]),
+        notify_url: format!("{url}/api/wxpay/notify"),
+        wechat_base_url: url.clone(),
+        oauth_base_url: url.clone(),
+        sns_base_url: url.clone(),
+        h5_redirect_hosts: local_hosts.clone(),
+        query_after_secs: 15,
+        query_interval_secs: 10,
+        ..Config::default()
+    };
+    let mut merchant_keys = KeySet::new();
+    merchant_keys.insert(merchant.serial.clone(), PublicKey::from_pem(&merchant.cert_pem).map_err(|e| e.to_string())?);
+    let sim = Sim::new(SimConfig {
+        mchid: DEMO_MCHID.into(),
+        merchant_keys,
+        apiv3_key: secrets.apiv3_key.as_bytes().to_vec(),
+        v2_key: secrets.v2_key.clone(),
+        platform_key: MerchantKey::from_pkcs8_pem(&platform.key_pem).map_err(|e| e.to_string())?,
+        platform_serial: platform.serial.clone(),
+        apps: vec![
+            SimApp { appid: DEMO_APPID.into(), secret: secrets.app_secret.clone() },
+            SimApp { appid: DEMO_MP_APPID.into(), secret: secrets.app_secret.clone() },
+        ],
+        public_base_url: url.clone(),
+        h5_domains: local_hosts.clone(),
+        oauth_domains: local_hosts,
+        retry_compression: opts.retry_compression,
+        notify_timeout: Duration::from_secs(5),
+        lifetimes: Lifetimes { prepay: cfg.native_ttl_secs as i64, h5: cfg.h5_ttl_secs as i64 },
+    });
+    let backend = crate::serve::backend_from_config(cfg)?;
+
+    let mut app = router(backend.clone()).merge(sim.router());
+    if let Some(pkg) = &opts.pkg_dir {
+        app = app.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    if let Some(www) = &opts.www_dir {
+        app = app.fallback_service(ServeDir::new(www));
+    }
+    Ok(Demo { url, backend, sim, app, listener })
+}

@@ -1,0 +1,160 @@
+//! An offline WeChat Pay, strict like the real one, for development and tests.
+//!
+//! - [`ledger`]: orders, prepays, codes and openids in memory, with WeChat's rules.
+//! - [`validate`]: field checks on merchant requests (lengths, formats, amounts).
+//! - [`v3`] / [`v2`]: the merchant-facing APIs (signature-checked, answers signed).
+//! - [`oauth`]: `/connect/oauth2/authorize`, `/sns/oauth2/access_token`, `/sns/jscode2session`.
+//! - [`buyer`]: what the buyer touches: `/sim/scan`, `/sim/checkmweb`, `/sim/bridge.js`, and the
+//!   automation endpoints `/sim/api/pay`, `/sim/api/bridge`, `/sim/api/login`.
+//! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
+//!
+//! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
+//! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
+
+pub mod buyer;
+pub mod ledger;
+pub mod notify;
+pub mod oauth;
+pub mod v2;
+pub mod v3;
+pub mod validate;
+
+use crate::timefmt::unix_now;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use ledger::{Delivery, Ledger, Lifetimes, SimOrder, Target};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use wxpay_sign::keys::{KeySet, MerchantKey};
+
+/// An app registered with the simulated WeChat (official account or mini-program).
+#[derive(Clone)]
+pub struct SimApp {
+    pub appid: String,
+    pub secret: String,
+}
+
+/// What the simulated WeChat knows about the (one) merchant and how it behaves.
+pub struct SimConfig {
+    pub mchid: String,
+    /// Merchant API certificates by serial: verify `Authorization` headers.
+    pub merchant_keys: KeySet,
+    pub apiv3_key: Vec<u8>,
+    pub v2_key: String,
+    /// The platform private key and its serial: signs answers and notifications.
+    pub platform_key: MerchantKey,
+    pub platform_serial: String,
+    pub apps: Vec<SimApp>,
+    /// How browsers reach the simulator, e.g. `http://127.0.0.1:8080` (for h5_url).
+    pub public_base_url: String,
+    /// Hosts allowed in the Referer of the H5 cashier (the merchant's configured H5 domains).
+    pub h5_domains: Vec<String>,
+    /// Hosts allowed in OAuth `redirect_uri` (the official account's web authorisation domain).
+    pub oauth_domains: Vec<String>,
+    /// WeChat's notification retry delays are divided by this (1 = real time).
+    pub retry_compression: f64,
+    /// How long a notify_url gets to answer one delivery.
+    pub notify_timeout: Duration,
+    pub lifetimes: Lifetimes,
+}
+
+impl SimConfig {
+    fn app(&self, appid: &str) -> Option<&SimApp> {
+        self.apps.iter().find(|a| a.appid == appid)
+    }
+}
+
+/// Something going wrong on purpose, for tests of the merchant's error handling.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Answer merchant API calls with this HTTP status (e.g. 503) without processing them.
+    Status(u16),
+    /// Wait this long before processing (longer than the merchant's timeout = a timeout).
+    Delay(Duration),
+}
+
+pub(crate) struct SimInner {
+    pub cfg: SimConfig,
+    ledger: Mutex<Ledger>,
+    faults: Mutex<VecDeque<Fault>>,
+    pub http: reqwest::Client,
+}
+
+impl SimInner {
+    pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A handle on a running simulator (cheap to clone).
+#[derive(Clone)]
+pub struct Sim(pub(crate) Arc<SimInner>);
+
+impl Sim {
+    pub fn new(cfg: SimConfig) -> Sim {
+        let http = crate::http_client::client(cfg.notify_timeout);
+        Sim(Arc::new(SimInner { cfg, ledger: Mutex::default(), faults: Mutex::default(), http }))
+    }
+
+    /// All simulator routes. Merchant API routes go through fault injection.
+    pub fn router(&self) -> Router {
+        let merchant_api = Router::new()
+            .merge(v3::routes())
+            .merge(v2::routes())
+            .merge(oauth::api_routes())
+            .layer(axum::middleware::from_fn_with_state(self.0.clone(), apply_faults));
+        Router::new()
+            .merge(merchant_api)
+            .merge(oauth::browser_routes())
+            .merge(buyer::routes())
+            .with_state(self.0.clone())
+    }
+
+    /// The next `times` merchant API calls meet `fault`.
+    pub fn inject_fault(&self, fault: Fault, times: usize) {
+        let mut q = self.0.faults.lock().unwrap_or_else(|p| p.into_inner());
+        q.extend(std::iter::repeat_n(fault, times));
+    }
+
+    pub fn clear_faults(&self) {
+        self.0.faults.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Notification delivery attempts for an order so far.
+    pub fn deliveries(&self, out_trade_no: &str) -> Vec<Delivery> {
+        self.0.ledger().deliveries.iter().filter(|d| d.out_trade_no == out_trade_no).cloned().collect()
+    }
+
+    pub fn order(&self, out_trade_no: &str) -> Option<SimOrder> {
+        self.0.ledger().find(&Target::OutTradeNo(out_trade_no.into())).cloned()
+    }
+
+    /// The openid a simulated user has under `appid` (registers it, like a user following).
+    pub fn openid_for(&self, appid: &str, user: &str) -> String {
+        self.0.ledger().openid_for(appid, user)
+    }
+}
+
+async fn apply_faults(State(sim): State<Arc<SimInner>>, req: Request, next: Next) -> Response {
+    let fault = sim.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+    match fault {
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            (status, "simulated failure").into_response()
+        }
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            next.run(req).await
+        }
+        None => next.run(req).await,
+    }
+}
+
+/// Seconds since the epoch, as the simulator sees it.
+pub(crate) fn now() -> i64 {
+    unix_now()
+}

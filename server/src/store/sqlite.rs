@@ -1,0 +1,357 @@
+//! The SQLite store: one embedded file under the data directory, schema migrated at open.
+//!
+//! WAL mode lets readers run beside the single writer, so order polling (the hot path) never waits
+//! for a notification being written. rusqlite is blocking, so every call runs on tokio's blocking
+//! pool; writes go through one connection behind a mutex, reads round-robin over a few more.
+
+use super::{
+    NewOrder, NotificationRecord, OrderEvent, Prepay, Store, StoreError, StoreFuture, Transition,
+    TransitionOutcome,
+};
+use crate::order::{Order, TradeState};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Each entry moves the schema from version `i` to `i + 1` (kept in `PRAGMA user_version`).
+/// Append only: a released migration is never edited.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE orders (
+    order_id        TEXT PRIMARY KEY,
+    out_trade_no    TEXT NOT NULL UNIQUE,
+    description     TEXT NOT NULL,
+    amount          INTEGER NOT NULL CHECK (amount > 0),
+    state           TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    paid_at         TEXT,
+    transaction_id  TEXT,
+    payer_openid    TEXT,
+    last_queried_at INTEGER
+);
+CREATE TABLE prepays (
+    out_trade_no TEXT PRIMARY KEY,
+    order_id     TEXT NOT NULL REFERENCES orders(order_id),
+    mode         TEXT NOT NULL,
+    api_version  TEXT NOT NULL,
+    openid       TEXT,
+    prepay_id    TEXT,
+    code_url     TEXT,
+    h5_url       TEXT,
+    expires_at   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX prepays_by_order ON prepays(order_id, created_at);
+CREATE TABLE order_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id   TEXT NOT NULL REFERENCES orders(order_id),
+    from_state TEXT NOT NULL,
+    to_state   TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
+CREATE INDEX order_events_by_order ON order_events(order_id);
+CREATE TABLE notifications (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at  INTEGER NOT NULL,
+    api_version  TEXT NOT NULL,
+    headers      TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    out_trade_no TEXT,
+    verdict      TEXT NOT NULL
+);
+CREATE INDEX notifications_by_out_trade_no ON notifications(out_trade_no);
+"#];
+
+const READERS: usize = 4;
+
+/// The default [`Store`]: SQLite in one file.
+pub struct SqliteStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: Vec<Arc<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and migrates it to the current schema.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open = |path: &Path| -> Result<Connection, StoreError> {
+            let conn = Connection::open(path).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            )?;
+            Ok(conn)
+        };
+        let mut writer = open(path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open(path).map(|c| Arc::new(Mutex::new(c))))
+            .collect::<Result<_, _>>()?;
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        run(self.writer.clone(), f)
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        run(self.readers[i].clone(), f)
+    }
+}
+
+fn run<T: Send + 'static>(
+    conn: Arc<Mutex<Connection>>,
+    f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+) -> StoreFuture<'static, T> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+            // back), so a poisoned mutex is still safe to use.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("storage task failed: {e}")))?
+    })
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Database(format!(
+            "the database has schema version {version}, newer than this program knows ({}); use a newer wxpay-server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+const ORDER_COLUMNS: &str = "order_id, out_trade_no, description, amount, state, created_at, \
+    updated_at, paid_at, transaction_id, payer_openid, last_queried_at";
+
+fn order_from_row(r: &Row) -> rusqlite::Result<Order> {
+    let state: String = r.get(4)?;
+    Ok(Order {
+        order_id: r.get(0)?,
+        out_trade_no: r.get(1)?,
+        description: r.get(2)?,
+        amount: r.get(3)?,
+        state: parse_state(&state)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        paid_at: r.get(7)?,
+        transaction_id: r.get(8)?,
+        payer_openid: r.get(9)?,
+        last_queried_at: r.get(10)?,
+    })
+}
+
+fn parse_state(s: &str) -> rusqlite::Result<TradeState> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn load_order(conn: &Connection, order_id: &str) -> Result<Option<Order>, StoreError> {
+    // Cached: this is the statement behind every poll of GET /api/orders/{id}.
+    let mut stmt = conn.prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"))?;
+    Ok(stmt.query_row([order_id], order_from_row).optional()?)
+}
+
+const PREPAY_COLUMNS: &str = "out_trade_no, order_id, mode, api_version, openid, prepay_id, \
+    code_url, h5_url, expires_at, created_at";
+
+fn prepay_from_row(r: &Row) -> rusqlite::Result<Prepay> {
+    let mode: String = r.get(2)?;
+    Ok(Prepay {
+        out_trade_no: r.get(0)?,
+        order_id: r.get(1)?,
+        mode: mode.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+        })?,
+        api_version: r.get(3)?,
+        openid: r.get(4)?,
+        prepay_id: r.get(5)?,
+        code_url: r.get(6)?,
+        h5_url: r.get(7)?,
+        expires_at: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+/// The heart of exactly-once: the UPDATE only matches while the order is still in a state the
+/// move is allowed from, inside an IMMEDIATE transaction (the write lock is taken before the read,
+/// so two processes sharing the file cannot both see the old state).
+fn apply_transition(conn: &mut Connection, t: &Transition) -> Result<TransitionOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(before) = load_order(&tx, &t.order_id)? else {
+        return Ok(TransitionOutcome::NotFound);
+    };
+    let sources = t.to.sources();
+    if sources.is_empty() {
+        return Ok(TransitionOutcome::Unchanged(before));
+    }
+    let placeholders = (0..sources.len()).map(|i| format!("?{}", i + 7)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "UPDATE orders SET state = ?2, updated_at = ?3, \
+         paid_at = COALESCE(?4, paid_at), transaction_id = COALESCE(?5, transaction_id), \
+         payer_openid = COALESCE(?6, payer_openid) \
+         WHERE order_id = ?1 AND state IN ({placeholders})"
+    );
+    let to = t.to.as_str();
+    let mut values: Vec<&dyn rusqlite::ToSql> =
+        vec![&t.order_id, &to, &t.at, &t.paid_at, &t.transaction_id, &t.payer_openid];
+    let names: Vec<&'static str> = sources.iter().map(|s| s.as_str()).collect();
+    for n in &names {
+        values.push(n);
+    }
+    let changed = tx.execute(&sql, values.as_slice())?;
+    if changed == 0 {
+        return Ok(TransitionOutcome::Unchanged(before));
+    }
+    tx.execute(
+        "INSERT INTO order_events (order_id, from_state, to_state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![t.order_id, before.state.as_str(), t.to.as_str(), t.source, t.at],
+    )?;
+    let after = load_order(&tx, &t.order_id)?
+        .ok_or_else(|| StoreError::Database("order vanished inside its own transaction".into()))?;
+    tx.commit()?;
+    Ok(TransitionOutcome::Applied { from: before.state, order: after })
+}
+
+impl Store for SqliteStore {
+    fn create_order(&self, o: NewOrder) -> StoreFuture<'_, Order> {
+        self.write(move |conn| {
+            let inserted = conn.execute(
+                "INSERT INTO orders (order_id, out_trade_no, description, amount, state, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'NOTPAY', ?5, ?5)",
+                params![o.order_id, o.out_trade_no, o.description, o.amount, o.created_at],
+            );
+            match inserted {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    return Err(StoreError::DuplicateOutTradeNo(o.out_trade_no));
+                }
+                other => other?,
+            };
+            load_order(conn, &o.order_id)?
+                .ok_or_else(|| StoreError::Database("inserted order not found".into()))
+        })
+    }
+
+    fn order(&self, order_id: String) -> StoreFuture<'_, Option<Order>> {
+        self.read(move |conn| load_order(conn, &order_id))
+    }
+
+    fn transition(&self, t: Transition) -> StoreFuture<'_, TransitionOutcome> {
+        self.write(move |conn| apply_transition(conn, &t))
+    }
+
+    fn save_prepay(&self, p: Prepay) -> StoreFuture<'_, ()> {
+        self.write(move |conn| {
+            conn.execute(
+                &format!("INSERT OR REPLACE INTO prepays ({PREPAY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    p.out_trade_no, p.order_id, p.mode.as_str(), p.api_version, p.openid,
+                    p.prepay_id, p.code_url, p.h5_url, p.expires_at, p.created_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn prepays(&self, order_id: String) -> StoreFuture<'_, Vec<Prepay>> {
+        self.read(move |conn| {
+            let sql = format!("SELECT {PREPAY_COLUMNS} FROM prepays WHERE order_id = ?1 ORDER BY created_at DESC, rowid DESC");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map([order_id], prepay_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>> {
+        self.read(move |conn| {
+            let sql = format!("SELECT {PREPAY_COLUMNS} FROM prepays WHERE out_trade_no = ?1");
+            Ok(conn.query_row(&sql, [out_trade_no], prepay_from_row).optional()?)
+        })
+    }
+
+    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
+        self.write(move |conn| {
+            conn.execute("UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1", params![order_id, at])?;
+            Ok(())
+        })
+    }
+
+    fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO notifications (received_at, api_version, headers, body, out_trade_no, verdict) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![n.received_at, n.api_version, n.headers, n.body, n.out_trade_no, n.verdict],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+    }
+
+    fn notifications(&self, out_trade_no: String) -> StoreFuture<'_, Vec<NotificationRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT received_at, api_version, headers, body, out_trade_no, verdict \
+                 FROM notifications WHERE out_trade_no = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([out_trade_no], |r| {
+                Ok(NotificationRecord {
+                    received_at: r.get(0)?,
+                    api_version: r.get(1)?,
+                    headers: r.get(2)?,
+                    body: r.get(3)?,
+                    out_trade_no: r.get(4)?,
+                    verdict: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn events(&self, order_id: String) -> StoreFuture<'_, Vec<OrderEvent>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT order_id, from_state, to_state, source, at FROM order_events WHERE order_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([order_id], |r| {
+                Ok(OrderEvent {
+                    order_id: r.get(0)?,
+                    from: parse_state(&r.get::<_, String>(1)?)?,
+                    to: parse_state(&r.get::<_, String>(2)?)?,
+                    source: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! Test harness: simulator and backend on their own ephemeral loopback ports, keys made once
+//! with openssl and reused (under cargo's test tmp dir), helpers to play buyer and WeChat.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use wxpay_server::config::{ApiVersion, Config, Secret};
+use wxpay_server::devkeys::{load_or_generate, DevKeyPair};
+use wxpay_server::sim::ledger::Lifetimes;
+use wxpay_server::sim::{Sim, SimApp, SimConfig};
+use wxpay_server::store::SqliteStore;
+use wxpay_server::Backend;
+use wxpay_sign::keys::{KeySet, MerchantKey, PublicKey};
+
+pub const MCHID: &str = "1900000109";
+pub const APPID: &str = "wxd678efh567hg6787";
+pub const MP_APPID: &str = "wx8888888888888888";
+pub const APIV3_KEY: &str = "TestApiV3Key0123456789abcdefghij";
+pub const V2_KEY: &str = "TestV2Key0123456789abcdefghijklm";
+pub const SECRET: &str = "test-app-secret";
+
+pub struct Keys {
+    pub merchant: DevKeyPair,
+    pub platform: DevKeyPair,
+    /// A key pair WeChat does not know (unknown-serial tests).
+    pub stranger: DevKeyPair,
+}
+
+/// Test keys (TEST ONLY), generated on first use and kept in cargo's tmp dir for later runs.
+pub fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wxpay-test-keys");
+        let make = |name: &str| load_or_generate(&dir, name, &format!("wxpay {name} TEST KEY")).expect("openssl test keys");
+        Keys { merchant: make("merchant"), platform: make("platform"), stranger: make("stranger") }
+    })
+}
+
+pub struct Opts {
+    pub api_version: ApiVersion,
+    pub http_timeout_ms: u64,
+    pub query_after_secs: u64,
+    pub retry_compression: f64,
+    /// Where the simulator sends notifications; None = the backend's own endpoint.
+    pub notify_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts { api_version: ApiVersion::V3, http_timeout_ms: 3000, query_after_secs: 3600, retry_compression: 1000.0, notify_url: None, data_dir: None }
+    }
+}
+
+pub struct Env {
+    pub api: String,
+    pub sim_url: String,
+    pub sim: Sim,
+    pub backend: Arc<Backend>,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    server: tokio::task::JoinHandle<()>,
+    sim_server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.sim_server.abort();
+    }
+}
+
+async fn bind() -> (TcpListener, String) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
+pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
+    let k = keys();
+    let mut merchant_keys = KeySet::new();
+    merchant_keys.insert(k.merchant.serial.clone(), PublicKey::from_pem(&k.merchant.cert_pem).unwrap());
+    SimConfig {
+        mchid: MCHID.into(),
+        merchant_keys,
+        apiv3_key: APIV3_KEY.as_bytes().to_vec(),
+        v2_key: V2_KEY.into(),
+        platform_key: MerchantKey::from_pkcs8_pem(&k.platform.key_pem).unwrap(),
+        platform_serial: k.platform.serial.clone(),
+        apps: vec![
+            SimApp { appid: APPID.into(), secret: SECRET.into() },
+            SimApp { appid: MP_APPID.into(), secret: SECRET.into() },
+        ],
+        public_base_url: sim_url.into(),
+        h5_domains: vec!["shop.example".into(), "127.0.0.1".into()],
+        oauth_domains: vec!["shop.example".into()],
+        retry_compression: compression,
+        notify_timeout: Duration::from_secs(2),
+        lifetimes: Lifetimes { prepay: 7200, h5: 300 },
+    }
+}
+
+pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &Opts) -> Config {
+    let k = keys();
+    Config {
+        data_dir: data_dir.into(),
+        api_version: o.api_version,
+        mchid: MCHID.into(),
+        appid: APPID.into(),
+        app_secret: Secret(SECRET.into()),
+        mp_appid: Some(MP_APPID.into()),
+        merchant_serial: k.merchant.serial.clone(),
+        merchant_key_file: Some(k.merchant.key_path.clone()),
+        apiv3_key: Secret(APIV3_KEY.into()),
+        v2_key: Some(Secret(V2_KEY.into())),
+        platform_certs: BTreeMap::from([(k.platform.serial.clone(), k.platform.cert_path.clone())]),
+        notify_url: o.notify_url.clone().unwrap_or_else(|| format!("{api}/api/wxpay/notify")),
+        wechat_base_url: sim_url.into(),
+        oauth_base_url: sim_url.into(),
+        sns_base_url: sim_url.into(),
+        h5_redirect_hosts: vec!["shop.example".into()],
+        http_timeout_ms: o.http_timeout_ms,
+        query_after_secs: o.query_after_secs,
+        query_interval_secs: 1,
+        ..Config::default()
+    }
+}
+
+/// Starts a backend on `data_dir` (a fresh temp dir if None) on a new port.
+pub async fn start_backend(sim_url: &str, o: &Opts, data_dir: &std::path::Path) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
+    let (listener, api) = bind().await;
+    let cfg = backend_config(&api, sim_url, data_dir, o);
+    let store = SqliteStore::open(&cfg.database_path()).unwrap();
+    let backend = Backend::new(cfg, Arc::new(store)).unwrap();
+    let app = wxpay_server::router(backend.clone());
+    let server = tokio::spawn(async move {
+        let _ = wxpay_server::serve::serve(listener, app).await;
+    });
+    (backend, api, server)
+}
+
+pub async fn start(o: Opts) -> Env {
+    let (sim_listener, sim_url) = bind().await;
+    let sim = Sim::new(sim_config(&sim_url, o.retry_compression));
+    let sim_app = sim.router();
+    let sim_server = tokio::spawn(async move {
+        let _ = wxpay_server::serve::serve(sim_listener, sim_app).await;
+    });
+    let (tmp, data_dir) = match &o.data_dir {
+        Some(d) => (None, d.clone()),
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let (backend, api, server) = start_backend(&sim_url, &o, &data_dir).await;
+    Env { api, sim_url, sim, backend, http: wxpay_server::http_client::client(Duration::from_secs(40)), data_dir, _tmp: tmp, server, sim_server }
+}
+
+impl Env {
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.api) };
+        let r = self.http.post(url).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.http.get(format!("{}{path}", self.api)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn create_order(&self, amount: i64) -> Value {
+        let (status, order) = self.post("/api/orders", json!({ "description": "Jasmine tea 250g", "amount": amount })).await;
+        assert_eq!(status, 201, "{order}");
+        order
+    }
+
+    /// Long-polls until the order leaves `from` (or `secs` pass); returns the order.
+    pub async fn wait_change(&self, order_id: &str, secs: u64) -> Value {
+        self.get(&format!("/api/orders/{order_id}?wait={secs}")).await.1
+    }
+
+    /// Plays the buyer via the simulator's automation endpoint.
+    pub async fn sim_pay(&self, body: Value) -> (u16, Value) {
+        self.post(&format!("{}/sim/api/pay", self.sim_url), body).await
+    }
+
+    pub async fn events(&self, order_id: &str) -> Vec<wxpay_server::store::OrderEvent> {
+        self.backend.store.events(order_id.to_string()).await.unwrap()
+    }
+}
+
+/// Waits (polling, up to `secs`) until `check` holds; for background effects like deliveries.
+pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check()
+}
