@@ -84,10 +84,17 @@ fn digest(string_a: &str, key: &str, sign_type: SignType) -> Vec<u8> {
 /// Verify a received message's `sign` in constant time. The algorithm is the message's own
 /// `sign_type` (MD5 when absent); it is returned so replies can use the same one.
 pub fn verify(params: &Params, key: &str) -> Result<SignType, Error> {
+    verify_with_fallback(params, key, SignType::Md5)
+}
+
+/// Like [`verify`], but a message without `sign_type` is checked with `fallback`. WeChat's
+/// responses and payment notifications for orders placed with HMAC-SHA256 often carry no
+/// `sign_type`, yet are signed HMAC-SHA256: pass the sign type the order was placed with.
+pub fn verify_with_fallback(params: &Params, key: &str, fallback: SignType) -> Result<SignType, Error> {
     let received = params.get("sign").ok_or_else(|| Error::MissingField("sign".into()))?;
     let sign_type = match params.get("sign_type") {
         Some(t) if !t.is_empty() => t.parse()?,
-        _ => SignType::Md5,
+        _ => fallback,
     };
     let expected = sign(params, key, sign_type);
     // Hex case is not secret; comparing uppercase forms accepts a lowercase-hex sender.
@@ -184,6 +191,16 @@ mod tests {
         // The same sign under MD5 must fail.
         p.insert("sign_type".into(), "MD5".into());
         assert!(matches!(verify(&p, KEY), Err(Error::V2SignMismatch { sign_type: "MD5" })));
+    }
+
+    #[test]
+    fn fallback_applies_only_without_sign_type() {
+        let mut p = official_example();
+        p.insert("sign".into(), sign(&p, KEY, SignType::HmacSha256));
+        assert!(verify(&p, KEY).is_err());
+        assert_eq!(verify_with_fallback(&p, KEY, SignType::HmacSha256), Ok(SignType::HmacSha256));
+        p.insert("sign_type".into(), "MD5".into());
+        assert!(verify_with_fallback(&p, KEY, SignType::HmacSha256).is_err());
     }
 
     #[test]

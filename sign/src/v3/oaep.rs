@@ -33,7 +33,11 @@ fn mgf1_xor(out: &mut [u8], seed: &[u8]) {
 pub fn oaep_encrypt(key: &PublicKey, plaintext: &[u8]) -> Result<String, Error> {
     let (n, e) = key.components();
     let k = n.len();
-    let max = k - 2 * H_LEN - 2; // k ≥ 256: PublicKey only holds 2048..8192-bit keys
+    // PublicKey only holds 2048..8192-bit keys, so this never fails; checked all the same.
+    let max = k.checked_sub(2 * H_LEN + 2).ok_or(Error::InvalidKey {
+        what: "RSA-OAEP public key",
+        reason: "modulus too small for OAEP".into(),
+    })?;
     if plaintext.len() > max {
         return Err(Error::TooLong { what: "RSA-OAEP plaintext", got: plaintext.len(), max });
     }
