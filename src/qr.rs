@@ -1,0 +1,289 @@
+//! Native pay's QR code: turns a `code_url` (`weixin://wxpay/bizpayurl?pr=…`) into an SVG.
+//!
+//! The `qrcode` crate only encodes; the SVG is written here because its renderer draws one
+//! sub-path per module, adds an XML prolog (noise inside HTML) and has no `<title>`. Ours
+//! merges each row's dark modules into runs — one compact `<path>` — and puts the quiet zone in
+//! the `viewBox` so the picture scales crisply to any size. Pure Rust, so it is tested
+//! natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
+
+use std::fmt::{self, Write};
+
+use qrcode::{EcLevel as QrEcLevel, QrCode};
+
+/// How much damage the code survives; higher levels hold less text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcLevel {
+    L,
+    M,
+    Q,
+    H,
+}
+
+impl EcLevel {
+    /// `"L"`, `"M"`, `"Q"` or `"H"`, as the JS option is spelled.
+    pub fn from_name(name: &str) -> Option<EcLevel> {
+        match name {
+            "L" => Some(EcLevel::L),
+            "M" => Some(EcLevel::M),
+            "Q" => Some(EcLevel::Q),
+            "H" => Some(EcLevel::H),
+            _ => None,
+        }
+    }
+
+    /// Byte-mode capacity of the largest QR code (version 40) at this level; used to say by how
+    /// much a text is too long.
+    fn max_bytes(self) -> usize {
+        match self {
+            EcLevel::L => 2953,
+            EcLevel::M => 2331,
+            EcLevel::Q => 1663,
+            EcLevel::H => 1273,
+        }
+    }
+
+    fn to_qrcode(self) -> QrEcLevel {
+        match self {
+            EcLevel::L => QrEcLevel::L,
+            EcLevel::M => QrEcLevel::M,
+            EcLevel::Q => QrEcLevel::Q,
+            EcLevel::H => QrEcLevel::H,
+        }
+    }
+}
+
+/// Options of `renderQrSvg` (in JS: `margin`, `ecLevel`, `dark`, `light`, `size`, `title`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrOptions {
+    /// Quiet zone around the code, in modules. Scanners need 4; less saves space on a white page.
+    pub margin: u32,
+    pub ec_level: EcLevel,
+    /// CSS colour of the dark modules.
+    pub dark: String,
+    /// CSS colour of the background (quiet zone included).
+    pub light: String,
+    /// Width and height in pixels; without it the SVG fills its container.
+    pub size: Option<u32>,
+    /// Text for screen readers, in the SVG's `<title>`.
+    pub title: String,
+}
+
+impl Default for QrOptions {
+    fn default() -> Self {
+        QrOptions {
+            margin: 4,
+            ec_level: EcLevel::M,
+            dark: "#000000".into(),
+            light: "#ffffff".into(),
+            size: None,
+            title: "WeChat Pay QR code".into(),
+        }
+    }
+}
+
+/// Largest quiet zone accepted: far beyond what any scanner needs, small enough that a typo
+/// (say 400 for a pixel size) is caught.
+const MAX_MARGIN: u32 = 64;
+/// Largest pixel size accepted, for the same reason.
+const MAX_SIZE: u32 = 10_000;
+
+/// Why a QR code could not be drawn; each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QrError {
+    EmptyText,
+    TooLong { bytes: usize, level: EcLevel },
+    BadColour { option: &'static str, value: String },
+    BadMargin(u32),
+    BadSize(u32),
+    BadEcLevel(String),
+    /// An option of the wrong JS type.
+    BadOption { option: String, expected: &'static str },
+    /// An option name the API does not have (likely a typo).
+    UnknownOption(String),
+}
+
+impl fmt::Display for QrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QrError::EmptyText => write!(f, "QR text is empty: pass the code_url returned by the Native order"),
+            QrError::TooLong { bytes, level } => write!(
+                f,
+                "QR text is {bytes} bytes, more than a QR code holds at error correction level {level:?} \
+                 (at most {} bytes): shorten it or choose a lower ecLevel",
+                level.max_bytes()
+            ),
+            QrError::BadColour { option, value } => write!(
+                f,
+                "QR option {option} must be a CSS colour such as \"#000\" or \"rgb(0 0 0)\", got \"{value}\""
+            ),
+            QrError::BadMargin(m) => write!(f, "QR option margin must be 0..={MAX_MARGIN} modules, got {m}"),
+            QrError::BadSize(s) => write!(f, "QR option size must be 1..={MAX_SIZE} pixels, got {s}"),
+            QrError::BadEcLevel(got) => {
+                write!(f, "QR option ecLevel must be \"L\", \"M\", \"Q\" or \"H\", got \"{got}\"")
+            }
+            QrError::BadOption { option, expected } => write!(f, "QR option {option} must be {expected}"),
+            QrError::UnknownOption(name) => write!(
+                f,
+                "unknown QR option \"{name}\": the options are margin, ecLevel, dark, light, size and title"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for QrError {}
+
+/// Renders `text` as an SVG document string (no XML prolog, ready for `innerHTML` or a file).
+pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
+    check_options(options)?;
+    let modules = encode(text, options.ec_level)?;
+    let width = modules.width;
+    let side = width as u32 + 2 * options.margin;
+
+    let mut svg = String::with_capacity(256 + width * width * 2);
+    svg.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg""#);
+    if let Some(px) = options.size {
+        let _ = write!(svg, r#" width="{px}" height="{px}""#);
+    }
+    let _ = write!(svg, r#" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><title>"#);
+    escape_xml_text(&options.title, &mut svg);
+    let _ = write!(
+        svg,
+        r#"</title><rect width="{side}" height="{side}" fill="{}"/><path fill="{}" d=""#,
+        options.light, options.dark
+    );
+    for y in 0..width {
+        let mut x = 0;
+        while x < width {
+            if !modules.dark(x, y) {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < width && modules.dark(x, y) {
+                x += 1;
+            }
+            let run = x - start;
+            let (px, py) = (start as u32 + options.margin, y as u32 + options.margin);
+            let _ = write!(svg, "M{px} {py}h{run}v1h-{run}z");
+        }
+    }
+    svg.push_str(r#""/></svg>"#);
+    Ok(svg)
+}
+
+/// The module grid, row-major, `true` for dark.
+struct Modules {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+impl Modules {
+    fn dark(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.width + x]
+    }
+}
+
+fn encode(text: &str, level: EcLevel) -> Result<Modules, QrError> {
+    if text.is_empty() {
+        return Err(QrError::EmptyText);
+    }
+    // Any other encoder error can only come from options we never set (Kanji mode, a fixed
+    // version); "too long" is the one outside input can trigger, so it is what we report.
+    let code = QrCode::with_error_correction_level(text.as_bytes(), level.to_qrcode())
+        .map_err(|_| QrError::TooLong { bytes: text.len(), level })?;
+    let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+    Ok(Modules { width: code.width(), dark })
+}
+
+fn check_options(options: &QrOptions) -> Result<(), QrError> {
+    if options.margin > MAX_MARGIN {
+        return Err(QrError::BadMargin(options.margin));
+    }
+    if let Some(size) = options.size {
+        if size == 0 || size > MAX_SIZE {
+            return Err(QrError::BadSize(size));
+        }
+    }
+    check_colour("dark", &options.dark)?;
+    check_colour("light", &options.light)
+}
+
+/// Colours go into an attribute unescaped, so only characters that CSS colour syntax uses are
+/// allowed: this keeps `"`, `<` and `&` (markup injection through `innerHTML`) out.
+fn check_colour(option: &'static str, value: &str) -> Result<(), QrError> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "#(),.%/ -".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(QrError::BadColour { option, value: value.to_string() })
+    }
+}
+
+fn escape_xml_text(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "weixin://wxpay/bizpayurl?pr=AbCdEf1";
+
+    #[test]
+    fn svg_has_viewbox_title_one_path_and_crisp_edges() {
+        let svg = render_svg(URL, &QrOptions::default()).unwrap();
+        // "AbCdEf…" at level M needs version 3 (29 modules) + 2×4 quiet zone.
+        assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37""#), "{svg}");
+        assert!(svg.contains(r#"shape-rendering="crispEdges""#));
+        assert!(svg.contains("<title>WeChat Pay QR code</title>"));
+        assert_eq!(svg.matches("<path").count(), 1);
+        let svg_tag = &svg[..svg.find('>').unwrap()];
+        assert!(!svg_tag.contains("width="), "no pixel size unless asked: {svg_tag}");
+    }
+
+    #[test]
+    fn size_sets_pixel_dimensions_and_margin_the_viewbox() {
+        let opts = QrOptions { size: Some(256), margin: 0, ..Default::default() };
+        let svg = render_svg(URL, &opts).unwrap();
+        assert!(svg.contains(r#" width="256" height="256" viewBox="0 0 29 29""#), "{svg}");
+    }
+
+    #[test]
+    fn finder_pattern_top_row_is_one_run_of_seven() {
+        let svg = render_svg(URL, &QrOptions::default()).unwrap();
+        let d = svg.split(" d=\"").nth(1).unwrap();
+        assert!(d.starts_with("M4 4h7v1h-7z"), "{d}");
+    }
+
+    #[test]
+    fn title_is_escaped() {
+        let opts = QrOptions { title: "Pay <5 & go>".into(), ..Default::default() };
+        let svg = render_svg(URL, &opts).unwrap();
+        assert!(svg.contains("<title>Pay &lt;5 &amp; go&gt;</title>"));
+    }
+
+    #[test]
+    fn bad_input_says_what_to_fix() {
+        let d = QrOptions::default();
+        assert_eq!(render_svg("", &d), Err(QrError::EmptyText));
+        let long = "x".repeat(2332);
+        let err = render_svg(&long, &d).unwrap_err();
+        assert_eq!(err, QrError::TooLong { bytes: 2332, level: EcLevel::M });
+        assert!(err.to_string().contains("at most 2331 bytes"), "{err}");
+        assert!(render_svg(&long, &QrOptions { ec_level: EcLevel::L, ..d.clone() }).is_ok());
+        let inject = QrOptions { dark: "red\" onload=\"x".into(), ..d.clone() };
+        assert!(matches!(render_svg(URL, &inject), Err(QrError::BadColour { option: "dark", .. })));
+        assert!(render_svg(URL, &QrOptions { light: "rgb(255 255 255 / 50%)".into(), ..d.clone() }).is_ok());
+        assert_eq!(render_svg(URL, &QrOptions { margin: 65, ..d.clone() }), Err(QrError::BadMargin(65)));
+        assert_eq!(render_svg(URL, &QrOptions { size: Some(0), ..d.clone() }), Err(QrError::BadSize(0)));
+    }
+}

@@ -1,0 +1,92 @@
+//! `cargo xtask build`: compiles the root crate to wasm and assembles the npm package in `pkg/`.
+//!
+//! cargo (wasm32, release profile tuned for size) → `wasm-bindgen --target web` (JS glue that
+//! the entry module in `pkg-template/index.js` initialises) → `wasm-opt -Oz` → `pkg/` = the
+//! template, with the version from Cargo.toml, plus the glue and the optimised wasm.
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::run::{self, cargo, command, output, status};
+use crate::tools::Tools;
+
+/// The crate and the file stem wasm-bindgen writes (`wxpay_checkout.js`, `…_bg.wasm`).
+const CRATE: &str = "wxpay-checkout";
+const STEM: &str = "wxpay_checkout";
+
+pub fn package(tools: &Tools) -> Result<(), String> {
+    let started = Instant::now();
+    let root = run::root();
+    status(cargo().args(["build", "-p", CRATE, "--lib", "--release", "--target", "wasm32-unknown-unknown"]))?;
+    let wasm = run::target_dir().join(format!("wasm32-unknown-unknown/release/{STEM}.wasm"));
+
+    let staging = run::target_dir().join("wxpay-pkg-staging");
+    recreate_dir(&staging)?;
+    status(
+        command(&tools.wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", STEM, "--out-dir"])
+            .arg(&staging)
+            .arg(&wasm),
+    )?;
+
+    let pkg = root.join("pkg");
+    recreate_dir(&pkg)?;
+    let bg = format!("{STEM}_bg.wasm");
+    // The features wasm-bindgen's output uses are read from its target_features section;
+    // producers/target_features are then dropped from the shipped file as dead weight.
+    status(
+        command(&tools.wasm_opt)
+            .args(["-Oz", "--strip-producers", "--strip-target-features", "-o"])
+            .arg(pkg.join(&bg))
+            .arg(staging.join(&bg)),
+    )?;
+    copy(&staging.join(format!("{STEM}.js")), &pkg.join(format!("{STEM}.js")))?;
+
+    let version = crate_version()?;
+    for entry in fs::read_dir(root.join("pkg-template")).map_err(|e| format!("cannot read pkg-template/: {e}"))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default();
+        if name == "package.json" {
+            let text = read(&path)?;
+            if !text.contains("{{version}}") {
+                return Err("pkg-template/package.json must have \"version\": \"{{version}}\"".into());
+            }
+            write(&pkg.join(name), &text.replace("{{version}}", &version))?;
+        } else if path.is_file() {
+            copy(&path, &pkg.join(name))?;
+        }
+    }
+    println!("xtask: built pkg/ ({CRATE} {version}) in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The root crate's version as cargo resolves it (it may come from `[workspace.package]`).
+fn crate_version() -> Result<String, String> {
+    let id = output(cargo().args(["pkgid", "-p", CRATE])).ok_or("`cargo pkgid -p wxpay-checkout` failed")?;
+    // `path+file:///…#wxpay-checkout@0.1.0`, or `file:///…#0.1.0` on older cargo.
+    let version = id.trim().rsplit(['@', '#']).next().unwrap_or_default();
+    if version.is_empty() || !version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        return Err(format!("cannot read a version from `cargo pkgid` output {id:?}"));
+    }
+    Ok(version.to_string())
+}
+
+fn recreate_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

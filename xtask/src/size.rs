@@ -1,0 +1,61 @@
+//! `cargo xtask size`: how many bytes a user downloads — raw and gzip -9 of every `.wasm` and
+//! `.js` in `pkg/` — and the regression guard on the gzip total used by `cargo xtask test`.
+
+use std::fs;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::run;
+
+/// Fails the test run above this many gzip bytes. A guard against regressions such as an
+/// accidental `image` feature; the real target is far lower and tracked by benchmarks.
+pub const GZIP_BUDGET: u64 = 45_000;
+
+/// Prints the table and fails if the gzip total is over [`GZIP_BUDGET`].
+pub fn report_and_check() -> Result<(), String> {
+    let pkg = run::root().join("pkg");
+    if !pkg.join("package.json").is_file() {
+        return Err("pkg/ is not built; run `cargo xtask build` first".into());
+    }
+    let mut files: Vec<_> = fs::read_dir(&pkg)
+        .map_err(|e| format!("cannot read pkg/: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js")))
+        .collect();
+    files.sort();
+    let (mut raw_total, mut gz_total) = (0, 0);
+    println!("{:<28} {:>10} {:>10}", "file", "raw", "gzip -9");
+    for path in &files {
+        let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let gz = gzip_len(&bytes)?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        println!("{name:<28} {:>10} {gz:>10}", bytes.len());
+        raw_total += bytes.len() as u64;
+        gz_total += gz;
+    }
+    println!("{:<28} {raw_total:>10} {gz_total:>10}   (budget {GZIP_BUDGET} gzip)", "total");
+    if gz_total > GZIP_BUDGET {
+        return Err(format!("package is {gz_total} gzip bytes, over the {GZIP_BUDGET}-byte budget: find what grew (e.g. with twiggy) before raising it"));
+    }
+    Ok(())
+}
+
+/// Size of `gzip -9` output, by the system gzip so the number is the one people quote.
+fn gzip_len(bytes: &[u8]) -> Result<u64, String> {
+    let mut child = Command::new("gzip")
+        .args(["-9", "-c", "-n"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("gzip has no stdin")?;
+    let input = bytes.to_vec();
+    // Write from a thread so a large input cannot deadlock against gzip's full stdout pipe.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().map_err(|e| format!("gzip failed: {e}"))?;
+    writer.join().map_err(|_| "gzip writer panicked")?.map_err(|e| format!("cannot feed gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed ({})", out.status));
+    }
+    Ok(out.stdout.len() as u64)
+}

@@ -1,0 +1,104 @@
+//! Installs the build tools into project-local places, idempotently, so `cargo xtask build`,
+//! `demo` and `test` work on a fresh clone and are quick when everything is already there.
+//!
+//! - the `wasm32-unknown-unknown` Rust target (rustup);
+//! - `wasm-bindgen` and `wasm-bindgen-test-runner` from `wasm-bindgen-cli` at exactly the
+//!   `wasm-bindgen` version in Cargo.lock (the CLI refuses wasm from another version), into
+//!   `.tools/bin` or `$WXPAY_TOOLS_DIR/bin`;
+//! - npm dev dependencies (binaryen's `wasm-opt`, …) from the committed package-lock.json.
+//!
+//! No wasm-pack, no system binaryen, nothing downloaded outside crates.io and npm.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::run::{self, cargo, command, output, status};
+
+/// Where the tools are, once [`ensure`] has run.
+pub struct Tools {
+    pub wasm_bindgen: PathBuf,
+    pub test_runner: PathBuf,
+    pub wasm_opt: PathBuf,
+}
+
+/// Makes sure every tool is installed and returns their paths.
+pub fn ensure() -> Result<Tools, String> {
+    ensure_wasm_target()?;
+    let bin = tools_dir().join("bin");
+    let version = locked_wasm_bindgen_version()?;
+    let wasm_bindgen = bin.join("wasm-bindgen");
+    let test_runner = bin.join("wasm-bindgen-test-runner");
+    let installed = output(&mut command(&wasm_bindgen).arg("--version"));
+    let current = installed.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {version}")) && test_runner.is_file();
+    if !current {
+        println!("xtask: installing wasm-bindgen-cli {version} into {} (a few minutes, once)", tools_dir().display());
+        // No --locked: wasm-bindgen-cli's own lock file does not build with current Rust.
+        status(cargo().args(["install", "wasm-bindgen-cli", "--force", "--version"]).arg(format!("={version}")).arg("--root").arg(tools_dir()))?;
+    }
+    ensure_node_modules()?;
+    let wasm_opt = run::root().join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.is_file() {
+        return Err(format!("{} is missing after npm ci; is binaryen in package.json?", wasm_opt.display()));
+    }
+    Ok(Tools { wasm_bindgen, test_runner, wasm_opt })
+}
+
+/// `$WXPAY_TOOLS_DIR` (for CI caches) or `.tools/` in the repository.
+pub fn tools_dir() -> PathBuf {
+    match std::env::var_os("WXPAY_TOOLS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => run::root().join(".tools"),
+    }
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let Some(installed) = output(&mut command("rustup").args(["target", "list", "--installed"])) else {
+        // Without rustup (a distro Rust) we cannot add targets; the build will say if it is missing.
+        return Ok(());
+    };
+    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    status(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The `wasm-bindgen` version Cargo.lock pins.
+pub fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock_path = run::root().join("Cargo.lock");
+    let lock = fs::read_to_string(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == r#"name = "wasm-bindgen""# {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+                return Ok(v.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen package; run `cargo generate-lockfile`".into())
+}
+
+/// `npm ci` when node_modules is missing or older than package-lock.json.
+fn ensure_node_modules() -> Result<(), String> {
+    let root = run::root();
+    check_node_version()?;
+    let marker = root.join("node_modules/.package-lock.json");
+    if modified(&marker) >= modified(&root.join("package-lock.json")) && modified(&marker).is_some() {
+        return Ok(());
+    }
+    status(command("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+fn check_node_version() -> Result<(), String> {
+    let version = output(&mut command("node").arg("--version"))
+        .ok_or("Node.js is not installed; install Node 20 or newer (Debian: apt-get install nodejs npm)")?;
+    let major: u32 = version.trim().trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    if major < 20 {
+        return Err(format!("Node.js {} is too old; the package and its tests need Node 20 or newer", version.trim()));
+    }
+    Ok(())
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
