@@ -190,3 +190,26 @@ async fn switching_mode_gets_a_new_out_trade_no_and_bad_input_is_explained() {
     let (status, err) = e.get(&format!("/api/orders/{id}?wait=31")).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_wait")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_poll_answers_when_the_state_changes_not_at_the_timeout() {
+    let e = env(ApiVersion::V3).await;
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, pay) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    // Nothing happens: the wait runs to its end and reports the unchanged state.
+    let t = std::time::Instant::now();
+    assert_eq!(e.wait_change(&id, 1).await["state"], "NOTPAY");
+    assert!(t.elapsed() >= std::time::Duration::from_millis(900));
+    // A payment 300 ms into a 25 s wait ends the wait right away.
+    let started = std::time::Instant::now();
+    let waiting = {
+        let (http, api, id) = (e.http.clone(), e.api.clone(), id.clone());
+        tokio::spawn(async move { http.get(format!("{api}/api/orders/{id}?wait=25")).send().await.unwrap().json::<Value>().await.unwrap() })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
+    let got = waiting.await.unwrap();
+    assert_eq!(got["state"], "SUCCESS");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}

@@ -24,10 +24,12 @@ struct Rejection {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Known once the notification is authentic; files the audit record under the order.
+    out_trade_no: Option<String>,
 }
 
 fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) -> Rejection {
-    Rejection { status, code, message: message.into() }
+    Rejection { status, code, message: message.into(), out_trade_no: None }
 }
 
 /// What the payment in a (verified) notification says.
@@ -106,7 +108,7 @@ fn verdict_of(r: &Result<(String, bool), Rejection>) -> (Option<String>, String)
     match r {
         Ok((no, true)) => (Some(no.clone()), "applied".into()),
         Ok((no, false)) => (Some(no.clone()), "duplicate".into()),
-        Err(r) => (None, format!("rejected: {}: {}", r.code, r.message)),
+        Err(r) => (r.out_trade_no.clone(), format!("rejected: {}: {}", r.code, r.message)),
     }
 }
 
@@ -154,6 +156,14 @@ impl Backend {
 
     /// Checks an authentic payment against our records and applies it; `Ok((no, applied))`.
     async fn apply_payment(&self, p: Payment, source: &str) -> Result<(String, bool), Rejection> {
+        let no = p.out_trade_no.clone();
+        self.check_and_apply(p, source).await.map_err(|mut r| {
+            r.out_trade_no = Some(no);
+            r
+        })
+    }
+
+    async fn check_and_apply(&self, p: Payment, source: &str) -> Result<(String, bool), Rejection> {
         if p.mchid != self.cfg.mchid {
             return Err(reject(StatusCode::BAD_REQUEST, "wrong_mchid", format!("mchid {} is not ours ({})", p.mchid, self.cfg.mchid)));
         }

@@ -110,14 +110,26 @@ pub async fn get_order(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     loop {
-        if tokio::time::timeout_at(deadline, changed.changed()).await.is_err() {
-            break;
-        }
+        // Wake at least every second: a long wait may become due for a query of WeChat.
+        let tick = deadline.min(tokio::time::Instant::now() + Duration::from_secs(1));
+        let poked = match tokio::time::timeout_at(tick, changed.changed()).await {
+            Ok(Ok(())) => true,
+            // The channel closed (cannot happen while we hold a receiver); just wait out the tick.
+            Ok(Err(_)) => {
+                tokio::time::sleep_until(tick).await;
+                false
+            }
+            Err(_) => false,
+        };
         let now = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
         if now.state != initial {
             return Ok(Json(order_json(&now)));
         }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Json(order_json(&now)));
+        }
+        if !poked {
+            b.maybe_query_wechat(&now);
+        }
     }
-    let order = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
-    Ok(Json(order_json(&order)))
 }

@@ -75,7 +75,7 @@ impl Drop for Env {
     }
 }
 
-async fn bind() -> (TcpListener, String) {
+pub async fn bind() -> (TcpListener, String) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
     (l, url)
@@ -135,6 +135,11 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
 pub async fn start_backend(sim_url: &str, o: &Opts, data_dir: &std::path::Path) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let (listener, api) = bind().await;
     let cfg = backend_config(&api, sim_url, data_dir, o);
+    serve_backend(listener, api, cfg).await
+}
+
+/// Serves a backend built from `cfg` on `listener` (whose URL is `api`).
+pub async fn serve_backend(listener: TcpListener, api: String, cfg: wxpay_server::Config) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let store = SqliteStore::open(&cfg.database_path()).unwrap();
     let backend = Backend::new(cfg, Arc::new(store)).unwrap();
     let app = wxpay_server::router(backend.clone());
@@ -144,13 +149,19 @@ pub async fn start_backend(sim_url: &str, o: &Opts, data_dir: &std::path::Path) 
     (backend, api, server)
 }
 
-pub async fn start(o: Opts) -> Env {
+/// A simulator on its own port: (handle, url, server task).
+pub async fn start_sim(compression: f64) -> (Sim, String, tokio::task::JoinHandle<()>) {
     let (sim_listener, sim_url) = bind().await;
-    let sim = Sim::new(sim_config(&sim_url, o.retry_compression));
+    let sim = Sim::new(sim_config(&sim_url, compression));
     let sim_app = sim.router();
     let sim_server = tokio::spawn(async move {
         let _ = wxpay_server::serve::serve(sim_listener, sim_app).await;
     });
+    (sim, sim_url, sim_server)
+}
+
+pub async fn start(o: Opts) -> Env {
+    let (sim, sim_url, sim_server) = start_sim(o.retry_compression).await;
     let (tmp, data_dir) = match &o.data_dir {
         Some(d) => (None, d.clone()),
         None => {

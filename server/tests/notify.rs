@@ -1,0 +1,229 @@
+//! Notifications that must not change anything (tampered, replayed, unknown serial, SIGNTEST
+//! probe, wrong amount, not ours) and 100 concurrent duplicates that must change it once.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use wxpay_server::config::ApiVersion;
+use wxpay_server::timefmt::unix_now;
+use wxpay_sign::keys::MerchantKey;
+use wxpay_sign::{v2, v3};
+
+/// An order with a native prepay (so WeChat could notify about it): (order_id, out_trade_no).
+async fn ordered(e: &Env, amount: i64) -> (String, String) {
+    let order = e.create_order(amount).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (status, pay) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    assert_eq!(status, 200, "{pay}");
+    (id, pay["out_trade_no"].as_str().unwrap().to_string())
+}
+
+fn payment(out_trade_no: &str, total: i64) -> Value {
+    json!({
+        "mchid": MCHID, "appid": APPID, "out_trade_no": out_trade_no,
+        "transaction_id": "4200000000000000000000000001", "trade_type": "NATIVE",
+        "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
+        "success_time": "2026-11-26T18:00:00+08:00", "payer": { "openid": "oSimPayer" },
+        "amount": { "total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY" },
+    })
+}
+
+fn envelope(resource: &Value) -> Vec<u8> {
+    let nonce = "n0nce0123456";
+    let ciphertext = v3::encrypt_resource(APIV3_KEY.as_bytes(), nonce, "transaction", resource.to_string().as_bytes()).unwrap();
+    json!({
+        "id": "EV-2018022511223320873", "create_time": "2026-11-26T18:00:01+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": { "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                      "ciphertext": ciphertext, "associated_data": "transaction", "nonce": nonce },
+    })
+    .to_string()
+    .into_bytes()
+}
+
+struct Signed {
+    body: Vec<u8>,
+    timestamp: i64,
+    nonce: String,
+    signature: String,
+    serial: String,
+}
+
+fn sign_with(body: Vec<u8>, key_pem: &str, serial: &str, timestamp: i64) -> Signed {
+    let key = MerchantKey::from_pkcs8_pem(key_pem).unwrap();
+    let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".to_string();
+    let signature = v3::sign_response(&key, timestamp, &nonce, &body).unwrap();
+    Signed { body, timestamp, nonce, signature, serial: serial.into() }
+}
+
+fn by_platform(body: Vec<u8>) -> Signed {
+    let k = &keys().platform;
+    sign_with(body, &k.key_pem, &k.serial, unix_now())
+}
+
+async fn send(e: &Env, s: &Signed) -> (u16, Value) {
+    let r = e
+        .http
+        .post(format!("{}/api/wxpay/notify", e.api))
+        .header("Content-Type", "application/json")
+        .header("Wechatpay-Timestamp", s.timestamp.to_string())
+        .header("Wechatpay-Nonce", &s.nonce)
+        .header("Wechatpay-Signature", &s.signature)
+        .header("Wechatpay-Serial", &s.serial)
+        .body(s.body.clone())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn state(e: &Env, id: &str) -> String {
+    e.get(&format!("/api/orders/{id}")).await.1["state"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    let good = envelope(&payment(&no, 1000));
+
+    // Tampered: signed, then one byte of the body changed.
+    let mut tampered = by_platform(good.clone());
+    let pos = tampered.body.iter().position(|&b| b == b'E').unwrap();
+    tampered.body[pos] = b'F';
+    // Replayed: a genuine signature, but more than 300 s old.
+    let replayed = sign_with(good.clone(), &keys().platform.key_pem, &keys().platform.serial, unix_now() - 301);
+    // Unknown serial: signed by a key WeChat never issued.
+    let stranger = sign_with(good.clone(), &keys().stranger.key_pem, &keys().stranger.serial, unix_now());
+    // A known serial on a signature made by another key.
+    let impostor = sign_with(good.clone(), &keys().stranger.key_pem, &keys().platform.serial, unix_now());
+    // WeChat's SIGNTEST probe: the merchant must fail it.
+    let mut probe = by_platform(good.clone());
+    probe.signature = format!("WECHATPAY/SIGNTEST/{}", probe.signature);
+    // Authentic but for a different amount / another merchant / another app.
+    let wrong_amount = by_platform(envelope(&payment(&no, 1)));
+    let mut other_mch = payment(&no, 1000);
+    other_mch["mchid"] = json!("1230000109");
+    let other_mch = by_platform(envelope(&other_mch));
+    let mut other_app = payment(&no, 1000);
+    other_app["appid"] = json!("wx0000000000000000");
+    let other_app = by_platform(envelope(&other_app));
+
+    let cases = [
+        (&tampered, 401, "bad_signature"),
+        (&replayed, 401, "stale_timestamp"),
+        (&stranger, 401, "unknown_serial"),
+        (&impostor, 401, "bad_signature"),
+        (&probe, 401, "signtest_probe"),
+        (&wrong_amount, 400, "amount_mismatch"),
+        (&other_mch, 400, "wrong_mchid"),
+        (&other_app, 400, "wrong_appid"),
+    ];
+    for (signed, status, code) in cases {
+        let (got, body) = send(&e, signed).await;
+        assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{body}");
+        assert_eq!(body["code"], "FAIL");
+        assert_eq!(state(&e, &id).await, "NOTPAY", "{code} must change nothing");
+    }
+    assert!(e.events(&id).await.is_empty());
+
+    // The real thing is accepted (so the rejections above were about what they say).
+    let (status, _) = send(&e, &by_platform(good)).await;
+    assert_eq!(status, 204);
+    assert_eq!(state(&e, &id).await, "SUCCESS");
+
+    let kept = e.backend.store.notifications(no.clone()).await.unwrap();
+    let verdicts: Vec<&str> = kept.iter().map(|n| n.verdict.as_str()).collect();
+    assert_eq!(verdicts.iter().filter(|v| v.starts_with("rejected: amount_mismatch")).count(), 1, "{verdicts:?}");
+    assert_eq!(verdicts.last(), Some(&"applied"));
+    assert!(kept.iter().all(|n| !n.body.is_empty() && n.headers.contains("Wechatpay-Serial")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_duplicates_make_one_transition() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 2500).await;
+    let signed = by_platform(envelope(&payment(&no, 2500)));
+    let signed = std::sync::Arc::new(signed);
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let (http, api, s) = (e.http.clone(), e.api.clone(), signed.clone());
+        tasks.push(tokio::spawn(async move {
+            http.post(format!("{api}/api/wxpay/notify"))
+                .header("Wechatpay-Timestamp", s.timestamp.to_string())
+                .header("Wechatpay-Nonce", &s.nonce)
+                .header("Wechatpay-Signature", &s.signature)
+                .header("Wechatpay-Serial", &s.serial)
+                .body(s.body.clone())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 204, "every duplicate is acknowledged so WeChat stops retrying");
+    }
+    let events = e.events(&id).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].from.as_str(), events[0].to.as_str()), ("NOTPAY", "SUCCESS"));
+    let verdicts: Vec<String> = e.backend.store.notifications(no).await.unwrap().into_iter().map(|n| n.verdict).collect();
+    assert_eq!(verdicts.len(), 100);
+    assert_eq!(verdicts.iter().filter(|v| *v == "applied").count(), 1);
+    assert_eq!(verdicts.iter().filter(|v| *v == "duplicate").count(), 99);
+}
+
+fn v2_notification(no: &str, total: i64) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    for (k, v) in [
+        ("return_code", "SUCCESS"), ("result_code", "SUCCESS"), ("appid", APPID), ("mch_id", MCHID),
+        ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"), ("openid", "oSimPayer"), ("trade_type", "NATIVE"),
+        ("bank_type", "OTHERS"), ("fee_type", "CNY"), ("transaction_id", "4200000000000000000000000002"),
+        ("time_end", "20261126180000"), ("out_trade_no", no),
+    ] {
+        p.insert(k.to_string(), v.to_string());
+    }
+    p.insert("total_fee".into(), total.to_string());
+    p.insert("cash_fee".into(), total.to_string());
+    p
+}
+
+async fn send_v2(e: &Env, p: &BTreeMap<String, String>) -> (u16, BTreeMap<String, String>) {
+    let r = e.http.post(format!("{}/api/wxpay/notify/v2", e.api)).body(v2::to_xml(p)).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, v2::parse_xml(&r.bytes().await.unwrap()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_notifications_are_verified_and_idempotent() {
+    let e = start(Opts { api_version: ApiVersion::V2, ..Opts::default() }).await;
+    let (id, no) = ordered(&e, 700).await;
+    let sign = |mut p: BTreeMap<String, String>, key: &str| {
+        let s = v2::sign(&p, key, v2::SignType::HmacSha256);
+        p.insert("sign".into(), s);
+        p
+    };
+    let forged = sign(v2_notification(&no, 700), "NotTheV2Key0123456789abcdefghijk");
+    let mut tampered = sign(v2_notification(&no, 700), V2_KEY);
+    tampered.insert("total_fee".into(), "7".into());
+    let wrong_amount = sign(v2_notification(&no, 7), V2_KEY);
+    for p in [&forged, &tampered, &wrong_amount] {
+        let (status, reply) = send_v2(&e, p).await;
+        assert!(status >= 400, "{reply:?}");
+        assert_eq!(reply["return_code"], "FAIL");
+        assert_eq!(state(&e, &id).await, "NOTPAY");
+    }
+    let good = sign(v2_notification(&no, 700), V2_KEY);
+    for _ in 0..3 {
+        let (status, reply) = send_v2(&e, &good).await;
+        assert_eq!((status, reply["return_code"].as_str()), (200, "SUCCESS"));
+    }
+    let order = e.get(&format!("/api/orders/{id}")).await.1;
+    assert_eq!(order["state"], "SUCCESS");
+    assert_eq!(order["paid_at"], "2026-11-26T10:00:00Z", "time_end is Beijing time");
+    assert_eq!(e.events(&id).await.len(), 1);
+}
