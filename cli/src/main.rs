@@ -3,11 +3,13 @@
 //! - `sign_tools` — `sign-v2`, `verify-v2`, `sign-v3`, `verify-v3`, `decrypt`, `pay-params`,
 //!   `decrypt-refund`: every intermediate string of WeChat Pay signing, so a developer in any
 //!   language can compare their own integration step by step.
+//! - `serve` — `demo`, `serve`: the merchant backend (with the WeChat Pay simulator for `demo`).
 //!
 //! Conventions for every subcommand: JSON (or the requested plaintext) on stdout; on failure
 //! exit code 1 and exactly one line on stderr saying what to fix; never print a key. To add a
 //! subcommand group, add a module and a variant to [`Command`].
 
+mod serve;
 mod sign_tools;
 
 use std::process::ExitCode;
@@ -26,6 +28,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Sign(sign_tools::SignCommand),
+    #[command(flatten)]
+    Serve(serve::ServeCommand),
 }
 
 /// What every subcommand returns; any error type converts with `?`.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sign(cmd) => sign_tools::run(cmd),
+        Command::Serve(cmd) => serve::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,81 @@
+//! `wxpay demo` and `wxpay serve`: running the merchant backend.
+//!
+//! `demo` puts backend, WeChat Pay simulator, demo shop (`www/`) and built package (`pkg/`) on one
+//! port of 127.0.0.1 with test keys made on first run; `serve` runs the backend alone against the
+//! WeChat Pay configured in a TOML file and `WXPAY_*` variables. The work is in `wxpay-server`.
+
+use crate::CliResult;
+use clap::Subcommand;
+use std::io::Write;
+use std::path::PathBuf;
+use wxpay_server::config::{ApiVersion, Config};
+use wxpay_server::demo::{self, DemoOptions};
+
+#[derive(Subcommand)]
+pub enum ServeCommand {
+    /// Run the whole checkout offline on 127.0.0.1: backend, WeChat Pay simulator, demo shop.
+    Demo {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Where test keys, demo secrets and the SQLite database live.
+        #[arg(long, default_value = ".data/demo")]
+        data_dir: PathBuf,
+        /// The demo shop served at / (default: ./www if present).
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// The built npm package served at /pkg/ (default: ./pkg if present).
+        #[arg(long)]
+        pkg: Option<PathBuf>,
+        /// WeChat Pay API generation the backend orders with: v3 or v2.
+        #[arg(long, default_value = "v3")]
+        api: String,
+        /// Divide WeChat's notification retry delays (15 s, 15 s, 30 s, 3 min, …) by this.
+        #[arg(long, default_value_t = 1.0)]
+        retry_compression: f64,
+    },
+    /// Run the merchant backend against WeChat Pay (TOML config file + WXPAY_* variables).
+    Serve {
+        /// TOML config file; every key can also come from WXPAY_<KEY> in the environment.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn existing(dir: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(dir);
+    p.is_dir().then_some(p)
+}
+
+pub fn run(cmd: ServeCommand) -> CliResult {
+    tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cmd {
+            ServeCommand::Demo { port, data_dir, www, pkg, api, retry_compression } => {
+                let api_version: ApiVersion = api.parse()?;
+                if retry_compression.is_nan() || retry_compression < 1.0 {
+                    return Err(format!("--retry-compression must be at least 1, got {retry_compression}").into());
+                }
+                let www = www.or_else(|| existing("www"));
+                let pkg = pkg.or_else(|| existing("pkg"));
+                let opts = DemoOptions { port, data_dir: data_dir.clone(), www_dir: www.clone(), pkg_dir: pkg.clone(), api_version, retry_compression };
+                let d = demo::prepare(opts).await?;
+                println!("wxpay demo: {}/", d.url);
+                println!("  merchant backend  {}/api   (API {})", d.url, api_version.as_str());
+                println!("  WeChat Pay sim    {}/sim/scan, /sim/checkmweb, /sim/bridge.js", d.url);
+                println!("  shop (www/)       {}", www.map_or("not served (no ./www; pass --www)".into(), |p| p.display().to_string()));
+                println!("  package (/pkg/)   {}", pkg.map_or("not served (no ./pkg; build it or pass --pkg)".into(), |p| p.display().to_string()));
+                println!("  data              {}", data_dir.display());
+                std::io::stdout().flush()?;
+                d.serve().await?;
+                Ok(())
+            }
+            ServeCommand::Serve { config } => {
+                let cfg = Config::from_file_and_env(config.as_deref())?;
+                wxpay_server::serve::run(cfg).await?;
+                Ok(())
+            }
+        }
+    })
+}
