@@ -8,7 +8,13 @@
 // built from a variable and marked ignore so bundlers neither resolve nor polyfill it.
 import init from './wxpay_checkout.js';
 
-const wasmUrl = new URL('./wxpay_checkout_bg.wasm', import.meta.url);
+// Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/ without their
+// assets, so there the file is found where the package itself is still served. The path is a
+// variable so that bundlers, which only rewrite literal `new URL('…', import.meta.url)`,
+// leave this dev-only fallback alone.
+const inViteDeps = import.meta.url.includes('/node_modules/.vite/');
+const viteDevPath = '../../wxpay-checkout/wxpay_checkout_bg.wasm';
+const wasmUrl = inViteDeps ? new URL(viteDevPath, import.meta.url) : new URL('./wxpay_checkout_bg.wasm', import.meta.url);
 const inNode = typeof process === 'object' && process !== null && !!process.versions?.node;
 
 if (inNode) {
@@ -21,4 +27,5 @@ if (inNode) {
 
 // The public API: named re-exports only, so wasm-bindgen's init helpers stay private.
 // Keep this list, index.d.ts and src/js/ in step (tests/node checks the first two agree).
-export { detectEnvironment, choosePayMode, renderQrSvg, mountQr } from './wxpay_checkout.js';
+// Importing also registers the <wxpay-checkout> element (src/element.rs, a wasm start function).
+export { detectEnvironment, choosePayMode, renderQrSvg, mountQr, checkout } from './wxpay_checkout.js';

@@ -9,16 +9,43 @@
 //!   Alipay, QQ or a browser; platform; phone/tablet or desktop; WeChat version.
 //! - [`mode`] — [`Environment`] → [`PayMode`]: `jsapi`, `h5`, `native` or `miniprogram`.
 //! - [`qr`] — a Native `code_url` → an accessible, compact SVG QR code.
+//! - [`clock`] — RFC 3339 / HTTP dates from the network → epoch milliseconds.
+//! - [`poll`] — when to ask the backend next: interval, backoff, jitter, Retry-After,
+//!   `?wait=` long-polling, hidden-page pause, maximum duration (injectable clock).
+//! - [`backend`] — the merchant backend's answers: trade states, retryable errors.
+//! - [`bridge`] — `WeixinJSBridge`: the six JSAPI parameters checked, pay-sheet answers mapped.
+//! - [`url`] — page-URL query rewriting and the allow-listed redirect check.
+//! - [`h5`] — the H5 return marker and return handling.
+//! - [`native`] — QR countdown text and screen-reader announcements.
+//! - [`miniprogram`] — the hand-off page path.
+//! - [`i18n`] — every buyer-facing sentence in zh-CN, zh-TW and en.
+//! - [`checkout`] — the states of a checkout, its settings and outcome.
 //!
 //! Browser modules (wasm32 only; tested in headless Chromium, `tests/browser/`):
 //! - `navigator` — reads the UA and hints from the live runtime (browser or Node).
 //! - `dom` — DOM writes the flows share: mounting the QR code.
+//! - `session` — one run's inbox of events: timers, abort, visibility, clicks.
+//! - `view` — the panel the buyer sees (status, QR + countdown, buttons), text-only writes.
+//! - `jsapi` — the JSAPI flow incl. the OAuth round trip; the other flows live with their
+//!   pure halves (`native`, `h5`, `miniprogram`), the polling driver in `checkout`.
+//! - `element` — the `<wxpay-checkout>` custom element.
 //! - `js` — the JavaScript API (`detectEnvironment`, `choosePayMode`, `renderQrSvg`,
-//!   `mountQr`): a thin layer of `#[wasm_bindgen]` exports, one submodule per concept.
+//!   `mountQr`, `checkout`): a thin layer of `#[wasm_bindgen]` exports, one submodule per concept.
 
+
+pub mod backend;
+pub mod bridge;
+pub mod checkout;
+pub mod clock;
 pub mod detect;
+pub mod h5;
+pub mod i18n;
+pub mod miniprogram;
 pub mod mode;
+pub mod native;
+pub mod poll;
 pub mod qr;
+pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 pub mod dom;
@@ -28,6 +55,14 @@ pub mod dom;
 pub mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod navigator;
+#[cfg(target_arch = "wasm32")]
+pub mod element;
+#[cfg(target_arch = "wasm32")]
+pub mod jsapi;
+#[cfg(target_arch = "wasm32")]
+pub mod session;
+#[cfg(target_arch = "wasm32")]
+pub mod view;
 
 pub use detect::{detect, detect_with_hints, BrowserHints, Client, Environment, Platform};
 pub use mode::{choose_pay_mode, PayMode};

@@ -213,7 +213,7 @@ fn check_options(options: &QrOptions) -> Result<(), QrError> {
 fn check_colour(option: &'static str, value: &str) -> Result<(), QrError> {
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "#(),.%/ -".contains(c));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'#' | b'(' | b')' | b',' | b'.' | b'%' | b'/' | b' ' | b'-'));
     if ok {
         Ok(())
     } else {

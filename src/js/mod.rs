@@ -9,6 +9,7 @@
 //! To add an export: write the logic in its own crate module, add a submodule here, declare it
 //! in `pkg-template/index.d.ts`, and call it from `tests/node/`.
 
+pub mod checkout;
 pub mod detect;
 pub mod qr;
 

@@ -42,6 +42,9 @@ pub fn package(tools: &Tools) -> Result<(), String> {
             .arg(staging.join(&bg)),
     )?;
     copy(&staging.join(format!("{STEM}.js")), &pkg.join(format!("{STEM}.js")))?;
+    // wasm-bindgen writes `inline_js` (the <wxpay-checkout> class, src/element.rs) to
+    // snippets/<crate>-<hash>/inlineN.js, imported by the .js above.
+    copy_tree(&staging.join("snippets"), &pkg.join("snippets"))?;
 
     let version = crate_version()?;
     for entry in fs::read_dir(root.join("pkg-template")).map_err(|e| format!("cannot read pkg-template/: {e}"))? {
@@ -77,6 +80,22 @@ fn recreate_dir(dir: &Path) -> Result<(), String> {
         fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     }
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// Copies a directory tree; a missing `from` copies nothing.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    let Ok(entries) = fs::read_dir(from) else { return Ok(()) };
+    fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else {
+            copy(&path, &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

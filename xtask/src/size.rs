@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::run;
@@ -17,18 +18,16 @@ pub fn report_and_check() -> Result<(), String> {
     if !pkg.join("package.json").is_file() {
         return Err("pkg/ is not built; run `cargo xtask build` first".into());
     }
-    let mut files: Vec<_> = fs::read_dir(&pkg)
-        .map_err(|e| format!("cannot read pkg/: {e}"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js")))
-        .collect();
+    let mut files = Vec::new();
+    collect_files(&pkg, &mut files)?;
+    files.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js")));
     files.sort();
     let (mut raw_total, mut gz_total) = (0, 0);
     println!("{:<28} {:>10} {:>10}", "file", "raw", "gzip -9");
     for path in &files {
         let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let gz = gzip_len(&bytes)?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = path.strip_prefix(&pkg).unwrap_or(path).to_string_lossy();
         println!("{name:<28} {:>10} {gz:>10}", bytes.len());
         raw_total += bytes.len() as u64;
         gz_total += gz;
@@ -36,6 +35,15 @@ pub fn report_and_check() -> Result<(), String> {
     println!("{:<28} {raw_total:>10} {gz_total:>10}   (budget {GZIP_BUDGET} gzip)", "total");
     if gz_total > GZIP_BUDGET {
         return Err(format!("package is {gz_total} gzip bytes, over the {GZIP_BUDGET}-byte budget: find what grew (e.g. with twiggy) before raising it"));
+    }
+    Ok(())
+}
+
+/// Every file under `dir` (wasm-bindgen puts JS snippets in `snippets/<crate>/`).
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    for entry in fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() { collect_files(&path, out)? } else { out.push(path) }
     }
     Ok(())
 }

@@ -1,0 +1,262 @@
+//! JSAPI payment through WeChat's in-page `WeixinJSBridge`: check the six signed parameters,
+//! wait for the bridge, call `getBrandWCPayRequest`, and read what it answers.
+//!
+//! What the bridge answers is a hint, never proof: `:ok` only means the WeChat sheet closed
+//! after a payment attempt, so the flow shows "confirming" and asks the backend. The checks
+//! and the answer mapping are pure (tested natively); waiting and invoking live in the
+//! wasm-only [`invoke`] at the bottom (tested in headless Chromium with a fake bridge).
+
+/// The six parameters the backend signed, in WeChat's spelling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsapiParams {
+    pub app_id: String,
+    pub time_stamp: String,
+    pub nonce_str: String,
+    pub package: String,
+    pub sign_type: String,
+    pub pay_sign: String,
+}
+
+/// Why the JSAPI payment could not be started or finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeError {
+    /// A parameter is missing or malformed; the message names it and says what it must be.
+    BadParams(&'static str),
+    /// `WeixinJSBridge` never appeared.
+    NotReady { waited_ms: u32 },
+    /// The bridge threw or has no `invoke`.
+    InvokeFailed,
+}
+
+impl BridgeError {
+    /// What to fix, in English (the flows show translated text; this goes into `detail`).
+    pub fn message(&self) -> String {
+        match self {
+            BridgeError::BadParams(what) => ["JSAPI pay parameters from the backend are invalid: ", what].concat(),
+            BridgeError::NotReady { waited_ms } => [
+                "WeixinJSBridge did not become ready within ",
+                &waited_ms.to_string(),
+                " ms: JSAPI payments only work inside the WeChat app (use mode \"h5\" or \"native\" elsewhere)",
+            ]
+            .concat(),
+            BridgeError::InvokeFailed => "WeixinJSBridge.invoke is missing or threw; is this page really inside WeChat?".into(),
+        }
+    }
+}
+
+impl JsapiParams {
+    /// Checks the parameters before handing them to WeChat, whose own errors are a bare
+    /// `:fail` that tells the buyer nothing.
+    pub fn validate(&self) -> Result<(), BridgeError> {
+        let bad = BridgeError::BadParams;
+        let app_id = self.app_id.as_bytes();
+        if app_id.len() < 3 || !app_id.starts_with(b"wx") || !app_id.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(bad("appId must be the official account's appid, \"wx\" followed by letters and digits"));
+        }
+        let ts = self.time_stamp.as_bytes();
+        if ts.is_empty() || ts.len() > 10 || !ts.iter().all(u8::is_ascii_digit) {
+            return Err(bad("timeStamp must be a string of Unix seconds (at most 10 digits)"));
+        }
+        let nonce = self.nonce_str.as_bytes();
+        if nonce.is_empty() || nonce.len() > 32 || !nonce.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(bad("nonceStr must be 1 to 32 letters or digits"));
+        }
+        match self.package.strip_prefix("prepay_id=") {
+            Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {}
+            _ => return Err(bad("package must be \"prepay_id=\" followed by the prepay id")),
+        }
+        if !matches!(self.sign_type.as_str(), "RSA" | "MD5" | "HMAC-SHA256") {
+            return Err(bad("signType must be \"RSA\" (APIv3), \"MD5\" or \"HMAC-SHA256\" (APIv2)"));
+        }
+        if self.pay_sign.is_empty() || self.pay_sign.len() > 1024 || self.pay_sign.bytes().any(|b| b.is_ascii_whitespace()) {
+            return Err(bad("paySign must be the non-empty signature over the other five"));
+        }
+        Ok(())
+    }
+}
+
+/// What the WeChat pay sheet reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeResult {
+    /// The buyer went through with it; still to be confirmed by the backend.
+    Ok,
+    /// The buyer closed the sheet.
+    Cancel,
+    /// This WeChat version cannot pay here (`fail_nosupport`).
+    NotSupported,
+    /// Anything else, with WeChat's own text for the logs.
+    Fail(String),
+}
+
+/// Maps the callback's `err_msg`. WeChat spells the prefix `get_brand_wcpay_request` on
+/// current clients and `getBrandWCPayRequest` on old iOS ones; anything unrecognised is a
+/// failure, never a success.
+pub fn map_result(err_msg: &str) -> BridgeResult {
+    let msg = err_msg.trim();
+    let Some((prefix, outcome)) = msg.split_once(':') else {
+        return BridgeResult::Fail(msg.into());
+    };
+    if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request") && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest") {
+        return BridgeResult::Fail(msg.into());
+    }
+    let outcome = outcome.trim().to_ascii_lowercase();
+    match outcome.as_str() {
+        "ok" => BridgeResult::Ok,
+        "cancel" => BridgeResult::Cancel,
+        "fail_nosupport" | "fail_no_support" | "nosupport" => BridgeResult::NotSupported,
+        _ => BridgeResult::Fail(msg.into()),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::invoke;
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use js_sys::{Function, Object, Promise, Reflect};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::{map_result, BridgeError, BridgeResult, JsapiParams};
+
+    fn bridge() -> Option<JsValue> {
+        let b = Reflect::get(&js_sys::global(), &"WeixinJSBridge".into()).ok()?;
+        b.is_object().then_some(b)
+    }
+
+    /// Resolves once `WeixinJSBridge` exists (at once, or on `WeixinJSBridgeReady`), or
+    /// fails after `timeout_ms`.
+    async fn ready(timeout_ms: u32) -> Result<JsValue, BridgeError> {
+        if let Some(b) = bridge() {
+            return Ok(b);
+        }
+        let document = web_sys::window().and_then(|w| w.document()).ok_or(BridgeError::InvokeFailed)?;
+        let slot: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::default();
+        let promise = Promise::new(&mut |resolve, _| {
+            let on_ready = Closure::<dyn FnMut()>::new(move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            });
+            let f: &Function = on_ready.as_ref().unchecked_ref();
+            let _ = document.add_event_listener_with_callback("WeixinJSBridgeReady", f);
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f, timeout_ms as i32);
+            }
+            *slot.borrow_mut() = Some(on_ready);
+        });
+        let _ = JsFuture::from(promise).await;
+        if let Some(on_ready) = slot.borrow_mut().take() {
+            let _ = document.remove_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
+        }
+        bridge().ok_or(BridgeError::NotReady { waited_ms: timeout_ms })
+    }
+
+    /// Validates `params`, waits for the bridge and shows WeChat's pay sheet.
+    pub async fn invoke(params: &JsapiParams, ready_timeout_ms: u32) -> Result<BridgeResult, BridgeError> {
+        params.validate()?;
+        let bridge = ready(ready_timeout_ms).await?;
+        let invoke: Function = Reflect::get(&bridge, &"invoke".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or(BridgeError::InvokeFailed)?;
+        let args = Object::new();
+        for (key, value) in [
+            ("appId", &params.app_id),
+            ("timeStamp", &params.time_stamp),
+            ("nonceStr", &params.nonce_str),
+            ("package", &params.package),
+            ("signType", &params.sign_type),
+            ("paySign", &params.pay_sign),
+        ] {
+            let _ = Reflect::set(&args, &key.into(), &value.into());
+        }
+        let mut call_error = false;
+        let answer = Promise::new(&mut |resolve, _| {
+            let callback = Closure::once_into_js(move |res: JsValue| {
+                let _ = resolve.call1(&JsValue::NULL, &res);
+            });
+            call_error = invoke.call3(&bridge, &"getBrandWCPayRequest".into(), &args, &callback).is_err();
+        });
+        if call_error {
+            return Err(BridgeError::InvokeFailed);
+        }
+        let res = JsFuture::from(answer).await.unwrap_or(JsValue::UNDEFINED);
+        // Old clients name the field errMsg.
+        let msg = ["err_msg", "errMsg"]
+            .iter()
+            .find_map(|k| Reflect::get(&res, &(*k).into()).ok().and_then(|v| v.as_string()))
+            .unwrap_or_default();
+        Ok(map_result(&msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> JsapiParams {
+        JsapiParams {
+            app_id: "wxd678efh567hg6787".into(),
+            time_stamp: "1414561699".into(),
+            nonce_str: "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".into(),
+            package: "prepay_id=wx201410272009395522657a690389285100".into(),
+            sign_type: "RSA".into(),
+            pay_sign: "oR9d8PuhnIc+YZ8cBHFCwfgpaK9gd7vaRvkYD7rthRAZ/X+QBhcCYL21N7cHCTUxbQ+EAt6Uy+lwSN22f5YZvI45MLko8Pfso0jm46v5hqcVwrk6uddkGuT+Cdvu4WBqDzaDjnNa5UK3GfE1Wfl2gHxIIY5lLdUgWFts17D4WuolLLkiFZV+JSHMvH7eaLdT9N5GBovBwu5yYKUR7skR8Fu+LozcSqQixnlEZUfyE55feLOQTUYzLmR9pNtPbPsu6WVhbNHMS3Ss2+AehHvz+n64GDmXxbX++IOBvm2olHu3PsOUGRwhudhVf7UcGcunXt8cqNjKNqZLhLw4jq/xDg==".into(),
+        }
+    }
+
+    #[test]
+    fn well_formed_v3_and_v2_params_pass() {
+        assert_eq!(good().validate(), Ok(()));
+        for sign_type in ["MD5", "HMAC-SHA256"] {
+            assert_eq!(JsapiParams { sign_type: sign_type.into(), pay_sign: "C380BEC2BFD727A4B6845133519F3AD6".into(), ..good() }.validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        let cases: [(fn(&mut JsapiParams), &str); 10] = [
+            (|p| p.app_id.clear(), "appId"),
+            (|p| p.app_id = "1234567890".into(), "appId"),
+            (|p| p.time_stamp = "1414561699000".into(), "timeStamp"),
+            (|p| p.time_stamp = "14145616.9".into(), "timeStamp"),
+            (|p| p.nonce_str = "x".repeat(33), "nonceStr"),
+            (|p| p.package = "wx201410272009395522657a690389285100".into(), "package"),
+            (|p| p.package = "prepay_id=".into(), "package"),
+            (|p| p.sign_type = "SHA256".into(), "signType"),
+            (|p| p.pay_sign.clear(), "paySign"),
+            (|p| p.pay_sign = "abc def".into(), "paySign"),
+        ];
+        for (break_it, name) in cases {
+            let mut p = good();
+            break_it(&mut p);
+            let err = p.validate().unwrap_err();
+            assert!(err.message().contains(name), "{name}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn results_in_both_spellings() {
+        assert_eq!(map_result("get_brand_wcpay_request:ok"), BridgeResult::Ok);
+        assert_eq!(map_result("getBrandWCPayRequest:ok"), BridgeResult::Ok);
+        assert_eq!(map_result("getBrandWCPayRequest:OK "), BridgeResult::Ok);
+        assert_eq!(map_result("get_brand_wcpay_request:cancel"), BridgeResult::Cancel);
+        assert_eq!(map_result("getBrandWCPayRequest:cancel"), BridgeResult::Cancel);
+        assert_eq!(map_result("get_brand_wcpay_request:fail_nosupport"), BridgeResult::NotSupported);
+        assert_eq!(map_result("getBrandWCPayRequest:fail_nosupport"), BridgeResult::NotSupported);
+        assert_eq!(map_result("get_brand_wcpay_request:fail"), BridgeResult::Fail("get_brand_wcpay_request:fail".into()));
+        assert_eq!(
+            map_result("get_brand_wcpay_request:fail_invalid appid"),
+            BridgeResult::Fail("get_brand_wcpay_request:fail_invalid appid".into())
+        );
+    }
+
+    #[test]
+    fn nothing_unrecognised_counts_as_ok() {
+        for msg in ["", "ok", ":ok", "chooseWXPay:ok", "system:access_denied", "get_brand_wcpay_request:okay", "get_brand_wcpay_request"] {
+            assert!(matches!(map_result(msg), BridgeResult::Fail(_)), "{msg:?}");
+        }
+    }
+}
