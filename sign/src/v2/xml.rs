@@ -117,10 +117,19 @@ pub fn parse_xml(body: &[u8]) -> Result<Params, Error> {
     Ok(params)
 }
 
+/// Element names must be plain ASCII names (`[A-Za-z_][A-Za-z0-9_.-]*`), which covers every
+/// WeChat field. quick-xml is lenient about names (the fuzzer found `<<\x12";>` accepted), and a
+/// name we cannot write back out would break re-encoding a parsed message.
 fn element_name(raw: &[u8]) -> Result<String, Error> {
-    std::str::from_utf8(raw)
-        .map(str::to_string)
-        .map_err(|_| Error::Xml("element name is not UTF-8".into()))
+    let valid = matches!(raw.first(), Some(b) if b.is_ascii_alphabetic() || *b == b'_')
+        && raw.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !valid {
+        return Err(Error::Xml(format!(
+            "element name {:?} is not a plain ASCII name",
+            String::from_utf8_lossy(raw)
+        )));
+    }
+    Ok(String::from_utf8_lossy(raw).into_owned())
 }
 
 fn insert_unique(params: &mut Params, name: String, value: String) -> Result<(), Error> {
@@ -206,6 +215,16 @@ mod tests {
         for bad in [&b"<xml><a>1</a>"[..], b"<xml><a>1</b></xml>", b"", b"   ", b"<xml/><xml/>", b"<xml>text</xml>", b"\xff"] {
             assert!(parse_xml(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn rejects_names_that_are_not_plain_ascii_names() {
+        // Found by the v2_xml fuzz target: quick-xml accepted this as an element name.
+        assert!(matches!(parse_xml(b"<xml><<\x12;\x12\"/></xml>"), Err(Error::Xml(_))));
+        assert!(matches!(parse_xml(b"<><a/></>"), Err(Error::Xml(_))));
+        assert!(matches!(parse_xml(b"<xml><1a>x</1a></xml>"), Err(Error::Xml(_))));
+        assert!(matches!(parse_xml("<xml><名>x</名></xml>".as_bytes()), Err(Error::Xml(_))));
+        assert!(parse_xml(b"<xml><coupon_id_0>x</coupon_id_0><A.b-c>y</A.b-c></xml>").is_ok());
     }
 
     #[test]
