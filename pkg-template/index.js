@@ -9,12 +9,13 @@
 import init from './wxpay_checkout.js';
 
 // Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/ without their
-// assets, so there the file is found where the package itself is still served. The path is a
-// variable so that bundlers, which only rewrite literal `new URL('…', import.meta.url)`,
-// leave this dev-only fallback alone.
-const inViteDeps = import.meta.url.includes('/node_modules/.vite/');
+// assets, so there the file is found where the package itself is still served. That URL is
+// built from variables so bundlers, which rewrite only `new URL('literal', import.meta.url)`,
+// neither emit nor warn about this dev-only path.
+const here = import.meta.url;
+const inViteDeps = here.includes('/node_modules/.vite/');
 const viteDevPath = '../../wxpay-checkout/wxpay_checkout_bg.wasm';
-const wasmUrl = inViteDeps ? new URL(viteDevPath, import.meta.url) : new URL('./wxpay_checkout_bg.wasm', import.meta.url);
+const wasmUrl = inViteDeps ? new URL(viteDevPath, here) : new URL('./wxpay_checkout_bg.wasm', import.meta.url);
 const inNode = typeof process === 'object' && process !== null && !!process.versions?.node;
 
 if (inNode) {
