@@ -351,3 +351,16 @@ mod tests {
         assert!(err.contains("32 bytes") && err.contains("got 5"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    /// The shipped example must stay loadable as the docs promise.
+    #[test]
+    fn example_config_parses() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wxpay.example.toml");
+        let cfg = super::Config::load(Some(&path), |_| None).unwrap();
+        assert_eq!(cfg.mchid, "1900000109");
+        assert_eq!(cfg.platform_certs.len(), 1);
+        assert_eq!(cfg.h5_redirect_hosts.len(), 2);
+    }
+}
