@@ -171,7 +171,8 @@ fn start(el: &Element) {
             Status::Failed => "wxpay-fail",
             Status::Expired => "wxpay-expire",
         };
-        if let (Some(view), Some(message)) = (&ctx.view, &outcome.message) {
+        // The reason is English for developers; a buyer only needs it when something broke.
+        if let (Some(view), Some(message), Status::Failed) = (&ctx.view, &outcome.message, outcome.status) {
             view.note_text(message);
         }
         dispatch(&el, name, &outcome_js(&end, &ctx.order_id, ctx.mode));

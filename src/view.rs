@@ -22,7 +22,8 @@ use crate::session::{Action, Session};
 const CSS: &str = "\
 .wxpay-panel{box-sizing:border-box;font:var(--wxpay-font,15px/1.5 -apple-system,BlinkMacSystemFont,\"PingFang SC\",\"Microsoft YaHei\",\"Segoe UI\",sans-serif);color:var(--wxpay-text,#1f2329);background:var(--wxpay-bg,#fff);border:1px solid var(--wxpay-border,#e5e6eb);border-radius:var(--wxpay-radius,12px);padding:20px;text-align:center;max-width:var(--wxpay-max-width,360px);margin:0 auto}\
 .wxpay-status{margin:0 0 12px;font-weight:600;font-size:1.05em}\
-.wxpay-note{margin:8px 0 0;color:var(--wxpay-muted,#86909c);font-size:.85em;min-height:1.2em}\
+.wxpay-note{margin:8px 0 0;color:var(--wxpay-muted,#86909c);font-size:.85em}\
+.wxpay-note:empty{display:none}\
 .wxpay-qr{width:var(--wxpay-qr-size,200px);height:var(--wxpay-qr-size,200px);margin:0 auto;padding:8px;background:#fff;border:1px solid var(--wxpay-border,#e5e6eb);border-radius:8px;transition:opacity .2s}\
 .wxpay-qr svg{display:block;width:100%;height:100%}\
 .wxpay-expired .wxpay-qr{opacity:.15}\
@@ -37,7 +38,8 @@ const CSS: &str = "\
 @media (prefers-reduced-motion:reduce){.wxpay-spin{animation:none}}\
 .wxpay-mark{width:48px;height:48px;margin:4px auto 8px;border-radius:50%;display:flex;align-items:center;justify-content:center;color:#fff;font-size:28px;line-height:1}\
 [data-state=paid] .wxpay-mark{background:var(--wxpay-accent,#07c160)}\
-[data-state=failed] .wxpay-mark,[data-state=expired] .wxpay-mark,[data-state=cancelled] .wxpay-mark{background:var(--wxpay-error,#f53f3f)}\
+[data-state=failed] .wxpay-mark,[data-state=expired] .wxpay-mark{background:var(--wxpay-error,#f53f3f)}\
+[data-state=cancelled] .wxpay-mark{background:var(--wxpay-muted,#86909c)}\
 [data-state=paid] .wxpay-status{color:var(--wxpay-accent,#07c160)}\
 .wxpay-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}";
 
