@@ -33,6 +33,12 @@ pub enum ServeCommand {
         /// Divide WeChat's notification retry delays (15 s, 15 s, 30 s, 3 min, …) by this.
         #[arg(long, default_value_t = 1.0)]
         retry_compression: f64,
+        /// Seconds a code_url (QR) / JSAPI prepay stays payable (WeChat: 7200).
+        #[arg(long, default_value_t = 7200)]
+        code_ttl: u64,
+        /// Seconds an h5_url stays usable (WeChat: 300).
+        #[arg(long, default_value_t = 300)]
+        h5_ttl: u64,
     },
     /// Run the merchant backend against WeChat Pay (TOML config file + WXPAY_* variables).
     Serve {
@@ -52,14 +58,26 @@ pub fn run(cmd: ServeCommand) -> CliResult {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cmd {
-            ServeCommand::Demo { port, data_dir, www, pkg, api, retry_compression } => {
+            ServeCommand::Demo { port, data_dir, www, pkg, api, retry_compression, code_ttl, h5_ttl } => {
                 let api_version: ApiVersion = api.parse()?;
                 if retry_compression.is_nan() || retry_compression < 1.0 {
                     return Err(format!("--retry-compression must be at least 1, got {retry_compression}").into());
                 }
                 let www = www.or_else(|| existing("www"));
                 let pkg = pkg.or_else(|| existing("pkg"));
-                let opts = DemoOptions { port, data_dir: data_dir.clone(), www_dir: www.clone(), pkg_dir: pkg.clone(), api_version, retry_compression };
+                if code_ttl < 2 || h5_ttl < 2 {
+                    return Err("--code-ttl and --h5-ttl must be at least 2 seconds".into());
+                }
+                let opts = DemoOptions {
+                    port,
+                    data_dir: data_dir.clone(),
+                    www_dir: www.clone(),
+                    pkg_dir: pkg.clone(),
+                    api_version,
+                    retry_compression,
+                    code_ttl_secs: code_ttl,
+                    h5_ttl_secs: h5_ttl,
+                };
                 let d = demo::prepare(opts).await?;
                 println!("wxpay demo: {}/", d.url);
                 println!("  merchant backend  {}/api   (API {})", d.url, api_version.as_str());

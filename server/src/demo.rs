@@ -33,6 +33,10 @@ pub struct DemoOptions {
     pub api_version: ApiVersion,
     /// Notification retry delays are divided by this.
     pub retry_compression: f64,
+    /// Lifetime of a code_url / JSAPI prepay (WeChat: 7200 s) and of an h5_url (WeChat: 300 s);
+    /// shorter ones let a test watch a QR expire and refresh.
+    pub code_ttl_secs: u64,
+    pub h5_ttl_secs: u64,
 }
 
 /// A demo bound to its port, ready to serve.
@@ -108,6 +112,8 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         h5_redirect_hosts: local_hosts.clone(),
         query_after_secs: 15,
         query_interval_secs: 10,
+        native_ttl_secs: opts.code_ttl_secs,
+        h5_ttl_secs: opts.h5_ttl_secs,
         ..Config::default()
     };
     let mut merchant_keys = KeySet::new();

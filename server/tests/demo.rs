@@ -21,6 +21,8 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
         pkg_dir: Some(pkg.clone()),
         api_version: ApiVersion::V3,
         retry_compression: 100.0,
+        code_ttl_secs: 7200,
+        h5_ttl_secs: 300,
     };
     let data = dir.path().join("data");
     let demo = prepare(opts(&data)).await.unwrap();

@@ -213,3 +213,47 @@ async fn long_poll_answers_when_the_state_changes_not_at_the_timeout() {
     assert_eq!(got["state"], "SUCCESS");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_qr_is_replaced_and_a_double_payment_is_flagged() {
+    let e = start(Opts { native_ttl_secs: 2, ..Opts::default() }).await;
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, first) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (status, second) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["code_url"], first["code_url"]);
+    assert_ne!(second["out_trade_no"], first["out_trade_no"]);
+    assert!(second["expires_at"].as_str() > first["expires_at"].as_str());
+    // The old QR no longer pays (WeChat closed it at time_expire); the new one does.
+    let (status, err) = e.sim_pay(json!({ "code_url": first["code_url"] })).await;
+    assert_eq!((status, err["code"].as_str()), (409, Some("ORDER_EXPIRED")), "{err}");
+    assert_eq!(e.sim_pay(json!({ "code_url": second["code_url"] })).await.0, 200);
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+
+    // A second payment of the same order through another attempt is acknowledged, not applied,
+    // and flagged for a refund.
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, native) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    let (_, h5) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "h5" })).await;
+    e.sim_pay(json!({ "out_trade_no": native["out_trade_no"] })).await;
+    let paid = e.wait_change(id, 10).await;
+    e.sim_pay(json!({ "out_trade_no": h5["out_trade_no"] })).await;
+    let no = h5["out_trade_no"].as_str().unwrap().to_string();
+    let store = e.backend.store.clone();
+    let mut flagged = false;
+    for _ in 0..200 {
+        let kept = store.notifications(no.clone()).await.unwrap();
+        if kept.iter().any(|n| n.verdict == "extra payment: refund needed") {
+            flagged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(flagged);
+    let after = e.get(&format!("/api/orders/{id}")).await.1;
+    assert_eq!(after["transaction_id"], paid["transaction_id"], "the first payment stays the record");
+    assert_eq!(e.events(id).await.len(), 1);
+}

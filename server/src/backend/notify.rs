@@ -104,10 +104,11 @@ fn sign_rejection(e: SignError) -> Rejection {
 }
 
 /// The audit verdict and the out_trade_no to file the record under.
-fn verdict_of(r: &Result<(String, bool), Rejection>) -> (Option<String>, String) {
+fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, String) {
     match r {
-        Ok((no, true)) => (Some(no.clone()), "applied".into()),
-        Ok((no, false)) => (Some(no.clone()), "duplicate".into()),
+        Ok((no, Verdict::Applied)) => (Some(no.clone()), "applied".into()),
+        Ok((no, Verdict::Duplicate)) => (Some(no.clone()), "duplicate".into()),
+        Ok((no, Verdict::ExtraPayment)) => (Some(no.clone()), "extra payment: refund needed".into()),
         Err(r) => (r.out_trade_no.clone(), format!("rejected: {}: {}", r.code, r.message)),
     }
 }
@@ -127,7 +128,7 @@ impl Backend {
         }
     }
 
-    async fn open_v2(&self, body: &[u8]) -> Result<(String, bool), Rejection> {
+    async fn open_v2(&self, body: &[u8]) -> Result<(String, Verdict), Rejection> {
         let p = v2::parse_xml(body).map_err(|e| reject(StatusCode::BAD_REQUEST, "invalid_xml", e.to_string()))?;
         if p.get("return_code").map(String::as_str) != Some("SUCCESS") {
             return Err(reject(StatusCode::BAD_REQUEST, "not_success", "return_code is not SUCCESS; nothing to record"));
@@ -155,7 +156,7 @@ impl Backend {
     }
 
     /// Checks an authentic payment against our records and applies it; `Ok((no, applied))`.
-    async fn apply_payment(&self, p: Payment, source: &str) -> Result<(String, bool), Rejection> {
+    async fn apply_payment(&self, p: Payment, source: &str) -> Result<(String, Verdict), Rejection> {
         let no = p.out_trade_no.clone();
         self.check_and_apply(p, source).await.map_err(|mut r| {
             r.out_trade_no = Some(no);
@@ -163,7 +164,7 @@ impl Backend {
         })
     }
 
-    async fn check_and_apply(&self, p: Payment, source: &str) -> Result<(String, bool), Rejection> {
+    async fn check_and_apply(&self, p: Payment, source: &str) -> Result<(String, Verdict), Rejection> {
         if p.mchid != self.cfg.mchid {
             return Err(reject(StatusCode::BAD_REQUEST, "wrong_mchid", format!("mchid {} is not ours ({})", p.mchid, self.cfg.mchid)));
         }
@@ -182,8 +183,9 @@ impl Backend {
             ));
         }
         if matches!(p.state, TradeState::Notpay | TradeState::Userpaying) {
-            return Ok((p.out_trade_no, false));
+            return Ok((p.out_trade_no, Verdict::Duplicate));
         }
+        let transaction_id = p.transaction_id.clone();
         let outcome = self
             .transition(Transition {
                 order_id: order.order_id.clone(),
@@ -196,8 +198,27 @@ impl Backend {
             })
             .await
             .map_err(storage)?;
-        Ok((p.out_trade_no, matches!(outcome, TransitionOutcome::Applied { .. })))
+        match outcome {
+            TransitionOutcome::Applied { .. } => Ok((p.out_trade_no, Verdict::Applied)),
+            // Paid twice (e.g. the QR and the H5 cashier of the same order): acknowledged so
+            // WeChat stops retrying, flagged for a refund.
+            TransitionOutcome::Unchanged(now)
+                if p.state == TradeState::Success && now.transaction_id.is_some() && now.transaction_id != transaction_id =>
+            {
+                tracing::error!(order_id = %now.order_id, "second payment {transaction_id:?} of an order paid by {:?}: refund it", now.transaction_id);
+                Ok((p.out_trade_no, Verdict::ExtraPayment))
+            }
+            _ => Ok((p.out_trade_no, Verdict::Duplicate)),
+        }
     }
+}
+
+/// What became of an authentic notification (kept in the audit record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Applied,
+    Duplicate,
+    ExtraPayment,
 }
 
 fn storage(e: crate::store::StoreError) -> Rejection {

@@ -23,7 +23,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use wxpay_sign::{v2, v3};
 
-/// A prepay closer than this to expiry is not handed out again: the buyer needs time to pay.
+/// A prepay closer than this to expiry is not handed out again: the buyer needs time to pay
+/// (a tenth of its lifetime for short test lifetimes).
 const REUSE_MARGIN_SECS: i64 = 30;
 
 #[derive(Deserialize)]
@@ -83,17 +84,20 @@ pub async fn pay(
     let now = unix_now();
     let api = b.cfg.api_version.as_str();
     let prepays = b.store.prepays(order_id.clone()).await?;
+    let ttl = if mode == PayMode::H5 { b.cfg.h5_ttl_secs } else { b.cfg.native_ttl_secs } as i64;
+    let margin = REUSE_MARGIN_SECS.min(ttl / 10);
     let same = |p: &&Prepay| p.mode == mode && p.openid == openid && p.api_version == api;
-    let prepay = match prepays.iter().find(same).filter(|p| p.expires_at > now + REUSE_MARGIN_SECS) {
+    let prepay = match prepays.iter().find(same).filter(|p| p.expires_at > now + margin) {
         Some(valid) => valid.clone(),
         None => {
-            // Same parameters as an expired attempt: WeChat accepts the same out_trade_no again.
-            let out_trade_no = match prepays.iter().find(same) {
-                Some(p) => p.out_trade_no.clone(),
-                None if prepays.is_empty() => order.out_trade_no.clone(),
-                None => format!("{}_{}", order.out_trade_no, prepays.len() + 1),
+            // An expired out_trade_no is closed at WeChat, and another mode or payer would be a
+            // "duplicate out_trade_no": every new attempt gets its own. The first uses the
+            // order's; a retry after a failed call (nothing saved) reuses it with the same
+            // parameters, which WeChat accepts.
+            let out_trade_no = match prepays.len() {
+                0 => order.out_trade_no.clone(),
+                n => format!("{}_{}", order.out_trade_no, n + 1),
             };
-            let ttl = if mode == PayMode::H5 { b.cfg.h5_ttl_secs } else { b.cfg.native_ttl_secs } as i64;
             let request = PrepayRequest {
                 mode,
                 out_trade_no: out_trade_no.clone(),

@@ -156,6 +156,11 @@ impl Ledger {
                 TradeState::Closed | TradeState::Revoked => return Err(Refusal::OrderClosed),
                 _ => {}
             }
+            if now >= existing.expires_at {
+                // Past time_expire WeChat closes the order; the merchant needs a new out_trade_no.
+                existing.state = TradeState::Closed;
+                return Err(Refusal::OrderClosed);
+            }
             existing.expires_at = time_expire.unwrap_or(now + life.prepay).max(existing.expires_at);
             if params.trade_type == TradeType::Mweb {
                 // Every request gives a fresh 5-minute h5_url for the same prepay.
@@ -213,7 +218,7 @@ impl Ledger {
             TradeState::Closed | TradeState::Revoked => return Err(Refusal::OrderClosed),
             _ => {}
         }
-        if now > order.expires_at {
+        if now >= order.expires_at {
             return Err(Refusal::Expired);
         }
         match action {
@@ -308,6 +313,8 @@ mod tests {
         l.place(params("order_002", 100), SignType::Md5, Some(2000), 1000, LIFE).unwrap();
         let t = Target::OutTradeNo("order_002".into());
         assert_eq!(l.act(&t, PayAction::Pay, "oSim", 2001).unwrap_err(), Refusal::Expired);
+        assert_eq!(l.place(params("order_002", 100), SignType::Md5, None, 2002, LIFE).unwrap_err(), Refusal::OrderClosed);
+        assert_eq!(l.find(&t).unwrap().state, TradeState::Closed);
         let code = l.issue_code("wx1", "alice", 1000);
         assert_eq!(l.redeem_code("wx2", &code, 1001), None, "a code is bound to its appid (and now spent)");
         let code = l.issue_code("wx1", "alice", 1000);

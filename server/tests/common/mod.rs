@@ -48,11 +48,12 @@ pub struct Opts {
     /// Where the simulator sends notifications; None = the backend's own endpoint.
     pub notify_url: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub native_ttl_secs: u64,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { api_version: ApiVersion::V3, http_timeout_ms: 3000, query_after_secs: 3600, retry_compression: 1000.0, notify_url: None, data_dir: None }
+        Opts { api_version: ApiVersion::V3, http_timeout_ms: 3000, query_after_secs: 3600, retry_compression: 1000.0, notify_url: None, data_dir: None, native_ttl_secs: 7200 }
     }
 }
 
@@ -127,6 +128,7 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
         http_timeout_ms: o.http_timeout_ms,
         query_after_secs: o.query_after_secs,
         query_interval_secs: 1,
+        native_ttl_secs: o.native_ttl_secs,
         ..Config::default()
     }
 }
