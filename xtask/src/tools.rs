@@ -29,7 +29,7 @@ pub fn ensure() -> Result<Tools, String> {
     let version = locked_wasm_bindgen_version()?;
     let wasm_bindgen = bin.join("wasm-bindgen");
     let test_runner = bin.join("wasm-bindgen-test-runner");
-    let installed = output(&mut command(&wasm_bindgen).arg("--version"));
+    let installed = output(command(&wasm_bindgen).arg("--version"));
     let current = installed.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {version}")) && test_runner.is_file();
     if !current {
         println!("xtask: installing wasm-bindgen-cli {version} into {} (a few minutes, once)", tools_dir().display());
@@ -53,7 +53,7 @@ pub fn tools_dir() -> PathBuf {
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
-    let Some(installed) = output(&mut command("rustup").args(["target", "list", "--installed"])) else {
+    let Some(installed) = output(command("rustup").args(["target", "list", "--installed"])) else {
         // Without rustup (a distro Rust) we cannot add targets; the build will say if it is missing.
         return Ok(());
     };
@@ -90,7 +90,7 @@ fn ensure_node_modules() -> Result<(), String> {
 }
 
 fn check_node_version() -> Result<(), String> {
-    let version = output(&mut command("node").arg("--version"))
+    let version = output(command("node").arg("--version"))
         .ok_or("Node.js is not installed; install Node 20 or newer (Debian: apt-get install nodejs npm)")?;
     let major: u32 = version.trim().trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
     if major < 20 {
