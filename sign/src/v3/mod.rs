@@ -3,7 +3,7 @@
 //!
 //! - [`authorization`]: signing our requests (`Authorization` header), and the simulator's side
 //!   of it (parse + verify that header).
-//! - [`verify`]: checking WeChat's responses and notifications (`Wechatpay-*` headers), and the
+//! - [`verify`](mod@verify): checking WeChat's responses and notifications (`Wechatpay-*` headers), and the
 //!   simulator's side (signing them).
 //! - [`resource`]: AES-256-GCM decryption (and encryption) of notification resources.
 //! - [`notification`]: typed notification envelopes and the one-call
