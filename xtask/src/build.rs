@@ -67,12 +67,13 @@ pub fn package(tools: &Tools) -> Result<(), String> {
 /// The root crate's version as cargo resolves it (it may come from `[workspace.package]`).
 fn crate_version() -> Result<String, String> {
     let id = output(cargo().args(["pkgid", "-p", CRATE])).ok_or("`cargo pkgid -p wxpay-checkout` failed")?;
-    // `path+file:///…#wxpay-checkout@0.1.0`, or `file:///…#0.1.0` on older cargo.
-    let version = id.trim().rsplit(['@', '#']).next().unwrap_or_default();
-    if version.is_empty() || !version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        return Err(format!("cannot read a version from `cargo pkgid` output {id:?}"));
-    }
-    Ok(version.to_string())
+    version_from_pkgid(&id).ok_or_else(|| format!("cannot read a version from `cargo pkgid` output {id:?}"))
+}
+
+/// `path+file:///…#wxpay-checkout@0.1.0`, or `file:///…#0.1.0` on older cargo → `0.1.0`.
+fn version_from_pkgid(id: &str) -> Option<String> {
+    let version = id.trim().rsplit(['@', '#']).next()?;
+    version.starts_with(|c: char| c.is_ascii_digit()).then(|| version.to_string())
 }
 
 fn recreate_dir(dir: &Path) -> Result<(), String> {
@@ -108,4 +109,16 @@ fn read(path: &Path) -> Result<String, String> {
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_from_pkgid;
+
+    #[test]
+    fn pkgid_formats_old_and_new() {
+        assert_eq!(version_from_pkgid("path+file:///work/main#wxpay-checkout@0.1.0\n").as_deref(), Some("0.1.0"));
+        assert_eq!(version_from_pkgid("file:///work/main#1.2.3-beta.1").as_deref(), Some("1.2.3-beta.1"));
+        assert_eq!(version_from_pkgid("path+file:///work/main#wxpay-checkout"), None);
+    }
 }

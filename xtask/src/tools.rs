@@ -67,15 +67,19 @@ fn ensure_wasm_target() -> Result<(), String> {
 pub fn locked_wasm_bindgen_version() -> Result<String, String> {
     let lock_path = run::root().join("Cargo.lock");
     let lock = fs::read_to_string(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    wasm_bindgen_version_in(&lock).ok_or_else(|| "Cargo.lock has no wasm-bindgen package; run `cargo generate-lockfile`".into())
+}
+
+/// The version line that follows `name = "wasm-bindgen"` in a Cargo.lock.
+fn wasm_bindgen_version_in(lock: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == r#"name = "wasm-bindgen""# {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
-                return Ok(v.trim_matches('"').to_string());
-            }
+            let version = lines.next()?.trim().strip_prefix("version = ")?;
+            return Some(version.trim_matches('"').to_string());
         }
     }
-    Err("Cargo.lock has no wasm-bindgen package; run `cargo generate-lockfile`".into())
+    None
 }
 
 /// `npm ci` when node_modules is missing or older than package-lock.json.
@@ -101,4 +105,27 @@ fn check_node_version() -> Result<(), String> {
 
 fn modified(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wasm_bindgen_version_in;
+
+    #[test]
+    fn reads_the_wasm_bindgen_version_not_a_look_alike() {
+        let lock = r#"
+[[package]]
+name = "wasm-bindgen-backend"
+version = "0.2.99"
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+dependencies = [
+ "cfg-if",
+]
+"#;
+        assert_eq!(wasm_bindgen_version_in(lock).as_deref(), Some("0.2.130"));
+        assert_eq!(wasm_bindgen_version_in("[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n"), None);
+    }
 }
