@@ -5,5 +5,7 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod bridge;
+mod checkout;
 mod hints;
 mod qr_mount;
