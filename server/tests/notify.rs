@@ -64,9 +64,12 @@ fn by_platform(body: Vec<u8>) -> Signed {
 }
 
 async fn send(e: &Env, s: &Signed) -> (u16, Value) {
-    let r = e
-        .http
-        .post(format!("{}/api/wxpay/notify", e.api))
+    send_to(&e.http, &e.api, s).await
+}
+
+async fn send_to(http: &reqwest::Client, api: &str, s: &Signed) -> (u16, Value) {
+    let r = http
+        .post(format!("{api}/api/wxpay/notify"))
         .header("Content-Type", "application/json")
         .header("Wechatpay-Timestamp", s.timestamp.to_string())
         .header("Wechatpay-Nonce", &s.nonce)
@@ -151,19 +154,7 @@ async fn hundred_concurrent_duplicates_make_one_transition() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let (http, api, s) = (e.http.clone(), e.api.clone(), signed.clone());
-        tasks.push(tokio::spawn(async move {
-            http.post(format!("{api}/api/wxpay/notify"))
-                .header("Wechatpay-Timestamp", s.timestamp.to_string())
-                .header("Wechatpay-Nonce", &s.nonce)
-                .header("Wechatpay-Signature", &s.signature)
-                .header("Wechatpay-Serial", &s.serial)
-                .body(s.body.clone())
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        tasks.push(tokio::spawn(async move { send_to(&http, &api, &s).await.0 }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), 204, "every duplicate is acknowledged so WeChat stops retrying");

@@ -163,13 +163,18 @@ pub(super) fn transaction_fields(o: &SimOrder) -> Params {
     a
 }
 
+/// The verified request of an out_trade_no operation: (appid, out_trade_no, sign type).
+fn about_order(sim: &SimInner, body: &[u8]) -> Result<(String, String, SignType), Response> {
+    let (p, sign_type) = sim.v2_request(body)?;
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    Ok((get("appid"), get("out_trade_no"), sign_type))
+}
+
 async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
-    let (p, sign_type) = match sim.v2_request(&body) {
+    let (appid, no, sign_type) = match about_order(&sim, &body) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let appid = p.get("appid").cloned().unwrap_or_default();
-    let no = p.get("out_trade_no").cloned().unwrap_or_default();
     let found = sim.ledger().orders.get(&no).cloned();
     let result = match found {
         None => Err(refusal(Refusal::NotFound)),
@@ -184,12 +189,10 @@ async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
 }
 
 async fn closeorder(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
-    let (p, sign_type) = match sim.v2_request(&body) {
+    let (appid, no, sign_type) = match about_order(&sim, &body) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let appid = p.get("appid").cloned().unwrap_or_default();
-    let no = p.get("out_trade_no").cloned().unwrap_or_default();
     let closed = sim.ledger().close(&no);
     sim.v2_answer(&appid, sign_type, closed.map(|()| Params::new()).map_err(refusal))
 }

@@ -7,8 +7,8 @@ use super::{now, validate, SimInner};
 use crate::order::TradeState;
 use crate::timefmt::{beijing_rfc3339, parse_rfc3339};
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{FromRequest, OriginalUri, Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -65,7 +65,7 @@ impl SimInner {
     }
 
     /// Checks the merchant's `Authorization` over the request exactly as received.
-    fn authenticate(&self, method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+    fn authenticate(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
         let sign_error = |why: String| unsigned_error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", format!("签名错误: {why}"));
         let header = headers
             .get("authorization")
@@ -87,23 +87,34 @@ impl SimInner {
     }
 }
 
-async fn prepay(
-    State(sim): State<Arc<SimInner>>,
-    Path(kind): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
+/// A merchant request whose `Authorization` verified over the request as received.
+struct Authenticated {
+    uri: Uri,
     body: Bytes,
-) -> Response {
+}
+
+impl FromRequest<Arc<SimInner>> for Authenticated {
+    type Rejection = Response;
+    async fn from_request(req: Request, sim: &Arc<SimInner>) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        // The full path even when the simulator is nested under a prefix.
+        let uri = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        let body = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .map_err(|e| unsigned_error(StatusCode::PAYLOAD_TOO_LARGE, "PARAM_ERROR", format!("请求体过大或不完整: {e}")))?;
+        sim.authenticate(&parts.method, &uri, &parts.headers, &body)?;
+        Ok(Authenticated { uri, body })
+    }
+}
+
+async fn prepay(State(sim): State<Arc<SimInner>>, Path(kind): Path<String>, auth: Authenticated) -> Response {
     let trade_type = match kind.as_str() {
         "native" => TradeType::Native,
         "jsapi" => TradeType::Jsapi,
         "h5" => TradeType::Mweb,
         _ => return unsigned_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no such API: {kind}")),
     };
-    if let Err(r) = sim.authenticate(&method, &uri, &headers, &body) {
-        return r;
-    }
+    let body = auth.body;
     let req: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return sim.param_error(format!("请求体不是合法的JSON: {e}")),
@@ -228,18 +239,8 @@ pub(super) fn trade_state_desc(s: TradeState) -> &'static str {
     }
 }
 
-async fn query(
-    State(sim): State<Arc<SimInner>>,
-    Path(no): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = sim.authenticate(&method, &uri, &headers, &body) {
-        return r;
-    }
-    let mchid = uri.query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "mchid")).map(|(_, v)| v.into_owned());
+async fn query(State(sim): State<Arc<SimInner>>, Path(no): Path<String>, auth: Authenticated) -> Response {
+    let mchid = auth.uri.query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "mchid")).map(|(_, v)| v.into_owned());
     if mchid.as_deref() != Some(sim.cfg.mchid.as_str()) {
         return sim.param_error("query parameter mchid is required and must be the requesting merchant".into());
     }
@@ -250,18 +251,8 @@ async fn query(
     }
 }
 
-async fn close(
-    State(sim): State<Arc<SimInner>>,
-    Path(no): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = sim.authenticate(&method, &uri, &headers, &body) {
-        return r;
-    }
-    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+async fn close(State(sim): State<Arc<SimInner>>, Path(no): Path<String>, auth: Authenticated) -> Response {
+    let req: Value = serde_json::from_slice(&auth.body).unwrap_or(Value::Null);
     if req["mchid"].as_str() != Some(sim.cfg.mchid.as_str()) {
         return sim.param_error("mchid is required in the body and must be the requesting merchant".into());
     }
