@@ -82,7 +82,8 @@ pub fn parse_xml(body: &[u8]) -> Result<Params, Error> {
                 }
             }
             Event::End(_) => {
-                depth -= 1; // check_end_names guarantees a matching Start
+                // quick-xml's check_end_names already pairs End with Start; checked anyway.
+                depth = depth.checked_sub(1).ok_or_else(|| Error::Xml("unmatched end tag".into()))?;
                 if depth == 1 {
                     if let Some((name, value)) = field.take() {
                         insert_unique(&mut params, name, value)?;
