@@ -234,8 +234,14 @@ fn verify_v3(a: VerifyV3) -> CliResult {
         signature: &a.signature,
         serial: &header_serial,
     };
-    v3::verify(&headers, &body, a.now.unwrap_or_else(now), &keys)?;
-    print_json(&json!({ "valid": true }))
+    match v3::verify(&headers, &body, a.now.unwrap_or_else(now), &keys) {
+        Ok(_) => print_json(&json!({ "valid": true })),
+        Err(e @ wxpay_sign::Error::BadSignature { .. }) => {
+            let message = v3::response_message(&a.timestamp, &a.nonce, &body);
+            Err(format!("{e}; the signed message was {:?}", String::from_utf8_lossy(&message)).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn decrypt(a: Decrypt) -> CliResult {

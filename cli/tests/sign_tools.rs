@@ -159,7 +159,7 @@ fn sign_v3_matches_openssl_and_verify_v3_accepts_it() {
     let tampered = write("tampered.json", body.replace("\"total\":1", "\"total\":2").as_bytes());
     let out = wxpay(&["verify-v3", "--public-key", &keys().s("pub.pem"), "--timestamp", "1700000000", "--nonce", "N2",
                       "--signature", &resp_sig, "--body-file", &tampered, "--now", "1700000000"]);
-    expect_fail(out, "does not verify");
+    expect_fail(out, r#"the signed message was "1700000000\nN2\n{\"appid\""#);
 }
 
 #[test]
