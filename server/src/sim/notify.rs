@@ -29,7 +29,8 @@ pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
                 return;
             }
         };
-        for attempt in 0..=RETRY_SCHEDULE_SECS.len() {
+        let mut delays = RETRY_SCHEDULE_SECS.iter();
+        for attempt in 0.. {
             let (status, accepted) = deliver_once(&sim, &order, &body).await;
             sim.ledger().deliveries.push(Delivery {
                 out_trade_no: order.params.out_trade_no.clone(),
@@ -38,10 +39,9 @@ pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
                 accepted,
                 at: now(),
             });
-            if accepted || attempt == RETRY_SCHEDULE_SECS.len() {
-                return;
-            }
-            let delay = RETRY_SCHEDULE_SECS[attempt] as f64 / sim.cfg.retry_compression.max(1e-9);
+            // Accepted, or the 15 retries are spent: WeChat gives up (the merchant must query).
+            let Some(delay) = delays.next().filter(|_| !accepted) else { return };
+            let delay = *delay as f64 / sim.cfg.retry_compression.max(1e-9);
             tokio::time::sleep(Duration::from_secs_f64(delay)).await;
         }
     });
