@@ -20,6 +20,24 @@
 //! Internal: `pem` (PEM armour), `der` (the few DER structures keys come in), `rsa_raw`
 //! (blinded constant-time RSA for OAEP, on crypto-bigint), `encoding`.
 //!
+//! # What the caller still owns
+//!
+//! - **Trust in keys.** Certificates are read for their key and serial only; chain and expiry
+//!   are not checked. Load platform certificates / public keys from the merchant platform or the
+//!   (verified) certificate download, never from the message being verified.
+//! - **Replays.** [`v3::verify()`] bounds the timestamp (±300 s); remembering nonces or
+//!   notification ids within that window, and updating an order only once, is the backend's job.
+//! - **Business checks.** A verified notification is authentic, not necessarily about the order
+//!   you think: compare `out_trade_no`, `amount.total` and `mchid` with your records.
+//!
+//! # Dependencies, and why
+//!
+//! `ring` for every standard primitive (RSA PKCS#1 v1.5 SHA-256, AES-256-GCM, HMAC, SHA-1/256,
+//! OS randomness); `md-5` for v2 MD5 only; RustCrypto `aes` only for the v2 refund's ECB mode,
+//! which ring deliberately lacks; `crypto-bigint` only for raw RSA in OAEP, which ring does not
+//! expose and the `rsa` crate does with a known timing leak (RUSTSEC-2023-0071); `quick-xml`,
+//! `serde_json`, `base64`, `subtle`, `thiserror`. PEM and the few DER structures are parsed here.
+//!
 //! # Worked examples, one per flow
 //!
 //! The examples load `tests/fixtures/test_merchant_key.pem`, a throwaway **test** key; in
