@@ -7,6 +7,7 @@
 //! error types cost ~5 KB of wasm for nothing we use) is the wasm-only half at the bottom.
 
 use crate::bridge::JsapiParams;
+use crate::i18n::decimal;
 use crate::mode::PayMode;
 
 /// Body of `POST /api/orders/{id}/pay`.
@@ -100,7 +101,7 @@ impl BackendError {
         match self {
             BackendError::OpenIdRequired { .. } => "the backend needs the buyer's openid (OAuth) first".into(),
             BackendError::Http { status, code, message, .. } => {
-                ["the merchant backend answered HTTP ", &status.to_string(), " ", code, ": ", message].concat()
+                ["the merchant backend answered HTTP ", &decimal((*status).into()), " ", code, ": ", message].concat()
             }
             BackendError::Network(why) => ["cannot reach the merchant backend: ", why].concat(),
             BackendError::BadResponse(why) => ["the merchant backend's answer is not what the checkout expects: ", why].concat(),
@@ -154,7 +155,7 @@ mod browser {
                     let mut url = order_url(api_base, order_id);
                     if let Some(w) = wait_s {
                         url.push_str("?wait=");
-                        url.push_str(&w.to_string());
+                        url.push_str(&crate::i18n::decimal(w.into()));
                     }
                     send(&url, web_sys::RequestInit::new(), None, signal).await?
                 }
@@ -230,7 +231,7 @@ mod browser {
         };
         let json = js_sys::JSON::parse(&text).ok();
         if (200..300).contains(&status) {
-            return json.ok_or_else(|| BackendError::BadResponse(["not JSON (HTTP ", &status.to_string(), ")"].concat()));
+            return json.ok_or_else(|| BackendError::BadResponse(["not JSON (HTTP ", &crate::i18n::decimal(status.into()), ")"].concat()));
         }
         let field = |name: &str| json.as_ref().and_then(|j| Reflect::get(j, &name.into()).ok()).and_then(|v| v.as_string());
         if let (Some(code), Some(url)) = (field("error"), field("authorize_url")) {

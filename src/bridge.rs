@@ -35,7 +35,7 @@ impl BridgeError {
             BridgeError::BadParams(what) => ["JSAPI pay parameters from the backend are invalid: ", what].concat(),
             BridgeError::NotReady { waited_ms } => [
                 "WeixinJSBridge did not become ready within ",
-                &waited_ms.to_string(),
+                &crate::i18n::decimal((*waited_ms).into()),
                 " ms: JSAPI payments only work inside the WeChat app (use mode \"h5\" or \"native\" elsewhere)",
             ]
             .concat(),

@@ -17,13 +17,12 @@ impl Locale {
     /// Reads a BCP 47 tag leniently: `zh-TW`, `zh-HK`, `zh-Hant…` → Traditional; other `zh…`
     /// → Simplified; `en…` → English; anything else falls back to the default, `zh-CN`.
     pub fn parse(tag: &str) -> Locale {
-        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
-        if tag.starts_with("en") {
-            Locale::En
-        } else if tag.starts_with("zh") && (tag.contains("-tw") || tag.contains("-hk") || tag.contains("-mo") || tag.contains("hant")) {
-            Locale::ZhTw
-        } else {
-            Locale::ZhCn
+        let tag = tag.trim().to_ascii_lowercase();
+        let mut parts = tag.split(|c| c == '-' || c == '_');
+        match parts.next() {
+            Some("en") => Locale::En,
+            Some("zh") if parts.any(|p| matches!(p, "tw" | "hk" | "mo" | "hant")) => Locale::ZhTw,
+            _ => Locale::ZhCn,
         }
     }
 
@@ -143,7 +142,7 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
 /// left on the QR code.
 pub fn time_left(locale: Locale, minutes: u32, seconds: u32) -> String {
     let (n, unit) = if minutes > 0 { (minutes, 0) } else { (seconds, 1) };
-    let n = n.to_string();
+    let n = decimal(n.into());
     match locale {
         Locale::ZhCn => ["二维码还剩 ", &n, [" 分钟有效", " 秒有效"][unit]].concat(),
         Locale::ZhTw => ["二維碼還剩 ", &n, [" 分鐘有效", " 秒有效"][unit]].concat(),
@@ -157,6 +156,22 @@ pub fn time_left(locale: Locale, minutes: u32, seconds: u32) -> String {
             ["QR code valid for ", &n, unit, " more"].concat()
         }
     }
+}
+
+/// `n` in decimal digits. Hand-written because `to_string()` and `format!` pull core's
+/// formatting machinery into the wasm (see the size note in `lib.rs`).
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|&d| d as char).collect()
 }
 
 #[cfg(test)]
@@ -189,6 +204,13 @@ mod tests {
         assert_eq!(text(Locale::En, Text::Paid), "Payment received");
         // Traditional is not a copy of Simplified.
         assert_ne!(text(Locale::ZhCn, Text::QrTitle), text(Locale::ZhTw, Text::QrTitle));
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0u64, 7, 10, 99, 100, 65_535, 4_294_967_295, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn format_remaining(ms: i64) -> String {
     let s = (ms.max(0) + 999) / 1000;
     let two = |n: i64| -> String { [((b'0' + (n / 10) as u8) as char), ((b'0' + (n % 10) as u8) as char)].iter().collect() };
     if s >= 3600 {
-        [(s / 3600).to_string(), ":".into(), two(s / 60 % 60), ":".into(), two(s % 60)].concat()
+        [crate::i18n::decimal((s / 3600) as u64), ":".into(), two(s / 60 % 60), ":".into(), two(s % 60)].concat()
     } else {
         [two(s / 60), ":".into(), two(s % 60)].concat()
     }

@@ -6,7 +6,6 @@
 //! calls it when it is removed, `checkout()` when its handle is aborted.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::rc::Rc;
@@ -44,7 +43,7 @@ pub enum Action {
 
 #[derive(Default)]
 struct Inner {
-    queue: RefCell<VecDeque<Event>>,
+    queue: RefCell<Vec<Event>>,
     waker: RefCell<Option<Waker>>,
     aborted: Cell<bool>,
     timer_seq: Cell<u32>,
@@ -91,7 +90,7 @@ impl Session {
         if self.0.aborted.get() && event != Event::Abort {
             return;
         }
-        self.0.queue.borrow_mut().push_back(event);
+        self.0.queue.borrow_mut().push(event);
         if let Some(w) = self.0.waker.borrow_mut().take() {
             w.wake();
         }
@@ -154,7 +153,7 @@ impl Session {
         let seq = self.0.timer_seq.get();
         queue.retain(|e| !matches!(e, Event::Timer(s) if *s != seq));
         if let Some(i) = queue.iter().position(|e| wanted(*e)) {
-            return Poll::Ready(queue.remove(i).unwrap_or(Event::Abort));
+            return Poll::Ready(queue.remove(i));
         }
         *self.0.waker.borrow_mut() = Some(waker.clone());
         Poll::Pending

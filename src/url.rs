@@ -48,16 +48,24 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     if url.bytes().any(|b| b <= b' ' || b == b'\\' || b == 0x7f) {
         return Err(RedirectError::Malformed);
     }
-    let (scheme, rest) = url.split_once("://").ok_or(RedirectError::Malformed)?;
+    // Byte positions and `get` rather than `split_once("://")` and `&s[a..b]`: same result,
+    // without a substring searcher or a panic path in the wasm.
+    let colon = url.bytes().position(|b| b == b':').ok_or(RedirectError::Malformed)?;
+    let scheme = url.get(..colon).unwrap_or_default();
+    if url.get(colon..colon + 3) != Some("://") {
+        return Err(RedirectError::Malformed);
+    }
+    let rest = url.get(colon + 3..).unwrap_or_default();
     if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
         return Err(RedirectError::Malformed);
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
+    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    if authority.bytes().any(|b| b == b'@') {
         return Err(RedirectError::UserInfo);
     }
-    let (host, port) = match authority.rfind(':') {
-        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+        Some(i) if !authority.bytes().skip(i).any(|b| b == b']') => (authority.get(..i).unwrap_or_default(), authority.get(i + 1..)),
         _ => (authority, None),
     };
     let port = match port {
@@ -91,7 +99,7 @@ pub fn check_redirect(url: &str, allowed_hosts: &[String]) -> Result<(), Redirec
         "http" if is_loopback(&o.host) => {}
         _ => return Err(RedirectError::Scheme),
     }
-    let with_port = o.port.map(|p| [o.host.as_str(), ":", &p.to_string()].concat());
+    let with_port = o.port.map(|p| [o.host.as_str(), ":", &crate::i18n::decimal(p.into())].concat());
     let allowed = allowed_hosts.iter().any(|entry| {
         let entry = entry.trim().to_ascii_lowercase();
         entry == o.host || with_port.as_deref() == Some(entry.as_str())
