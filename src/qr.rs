@@ -151,6 +151,8 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
         r#"</title><rect width="{side}" height="{side}" fill="{}"/><path fill="{}" d=""#,
         options.light, options.dark
     );
+    let margin = i64::from(options.margin);
+    let mut pen: Option<(i64, i64)> = None;
     for y in 0..width {
         let mut x = 0;
         while x < width {
@@ -163,8 +165,14 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
                 x += 1;
             }
             let run = x - start;
-            let (px, py) = (start as u32 + options.margin, y as u32 + options.margin);
-            let _ = write!(svg, "M{px} {py}h{run}v1h-{run}z");
+            let at = (start as i64 + margin, y as i64 + margin);
+            // `z` puts the pen back at the run's start, so the next run is a short relative move.
+            // (Writing to a String cannot fail, hence the ignored results here and above.)
+            let _ = match pen {
+                None => write!(svg, "M{} {}h{run}v1h-{run}z", at.0, at.1),
+                Some(last) => write!(svg, "m{} {}h{run}v1h-{run}z", at.0 - last.0, at.1 - last.1),
+            };
+            pen = Some(at);
         }
     }
     svg.push_str(r#""/></svg>"#);
@@ -261,7 +269,10 @@ mod tests {
     fn finder_pattern_top_row_is_one_run_of_seven() {
         let svg = render_svg(URL, &QrOptions::default()).unwrap();
         let d = svg.split(" d=\"").nth(1).unwrap();
-        assert!(d.starts_with("M4 4h7v1h-7z"), "{d}");
+        // Absolute start, then moves relative to the previous run's start.
+        assert!(d.starts_with("M4 4h7v1h-7zm"), "{d}");
+        // The last row starts with the bottom-left finder pattern's bottom edge: a run of 7.
+        assert!(d.contains("h7v1h-7zm"), "{d}");
     }
 
     #[test]
