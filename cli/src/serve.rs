@@ -54,14 +54,31 @@ fn existing(dir: &str) -> Option<PathBuf> {
 }
 
 pub fn run(cmd: ServeCommand) -> CliResult {
-    tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cmd {
-            ServeCommand::Demo { port, data_dir, www, pkg, api, retry_compression, code_ttl, h5_ttl } => {
+            ServeCommand::Demo {
+                port,
+                data_dir,
+                www,
+                pkg,
+                api,
+                retry_compression,
+                code_ttl,
+                h5_ttl,
+            } => {
                 let api_version: ApiVersion = api.parse()?;
                 if retry_compression.is_nan() || retry_compression < 1.0 {
-                    return Err(format!("--retry-compression must be at least 1, got {retry_compression}").into());
+                    return Err(format!(
+                        "--retry-compression must be at least 1, got {retry_compression}"
+                    )
+                    .into());
                 }
                 let www = www.or_else(|| existing("www"));
                 let pkg = pkg.or_else(|| existing("pkg"));
@@ -80,10 +97,28 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 };
                 let d = demo::prepare(opts).await?;
                 println!("wxpay demo: {}/", d.url);
-                println!("  merchant backend  {}/api   (API {})", d.url, api_version.as_str());
-                println!("  WeChat Pay sim    {}/sim/scan, /sim/checkmweb, /sim/bridge.js", d.url);
-                println!("  shop (www/)       {}", www.map_or("not served (no ./www; pass --www)".into(), |p| p.display().to_string()));
-                println!("  package (/pkg/)   {}", pkg.map_or("not served (no ./pkg; build it or pass --pkg)".into(), |p| p.display().to_string()));
+                println!(
+                    "  merchant backend  {}/api   (API {})",
+                    d.url,
+                    api_version.as_str()
+                );
+                println!(
+                    "  WeChat Pay sim    {}/sim/scan, /sim/checkmweb, /sim/bridge.js",
+                    d.url
+                );
+                println!(
+                    "  shop (www/)       {}",
+                    www.map_or("not served (no ./www; pass --www)".into(), |p| p
+                        .display()
+                        .to_string())
+                );
+                println!(
+                    "  package (/pkg/)   {}",
+                    pkg.map_or(
+                        "not served (no ./pkg; build it or pass --pkg)".into(),
+                        |p| p.display().to_string()
+                    )
+                );
                 println!("  data              {}", data_dir.display());
                 std::io::stdout().flush()?;
                 d.serve().await?;

@@ -16,11 +16,28 @@ use wxpay_server::config::{Config, Secret};
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (secs, conns, orders) = (args.first().copied().unwrap_or(10), args.get(1).copied().unwrap_or(32), args.get(2).copied().unwrap_or(1000));
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (secs, conns, orders) = (
+        args.first().copied().unwrap_or(10),
+        args.get(1).copied().unwrap_or(32),
+        args.get(2).copied().unwrap_or(1000),
+    );
     let dir = tempfile::tempdir().unwrap();
-    let merchant = wxpay_server::devkeys::load_or_generate(&dir.path().join("keys"), "merchant", "bench TEST KEY").unwrap();
-    let platform = wxpay_server::devkeys::load_or_generate(&dir.path().join("keys"), "platform", "bench TEST KEY").unwrap();
+    let merchant = wxpay_server::devkeys::load_or_generate(
+        &dir.path().join("keys"),
+        "merchant",
+        "bench TEST KEY",
+    )
+    .unwrap();
+    let platform = wxpay_server::devkeys::load_or_generate(
+        &dir.path().join("keys"),
+        "platform",
+        "bench TEST KEY",
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     let cfg = Config {
@@ -35,9 +52,15 @@ async fn main() {
         ..Config::default()
     };
     let backend = wxpay_server::serve::backend_from_config(cfg).unwrap();
-    tokio::spawn(wxpay_server::serve::serve(listener, wxpay_server::router(backend)));
+    tokio::spawn(wxpay_server::serve::serve(
+        listener,
+        wxpay_server::router(backend),
+    ));
 
-    let http = reqwest::Client::builder().pool_max_idle_per_host(conns as usize).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(conns as usize)
+        .build()
+        .unwrap();
     let mut ids = Vec::new();
     for i in 0..orders {
         let o: serde_json::Value = http
@@ -71,7 +94,11 @@ async fn main() {
             while !stop.load(Ordering::Relaxed) {
                 i = (i + 104_729) % ids.len();
                 let t = Instant::now();
-                let ok = match http.get(format!("{api}/api/orders/{}", ids[i])).send().await {
+                let ok = match http
+                    .get(format!("{api}/api/orders/{}", ids[i]))
+                    .send()
+                    .await
+                {
                     Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };

@@ -65,9 +65,18 @@ struct DemoSecrets {
 fn load_or_make_secrets(data_dir: &Path) -> Result<DemoSecrets, String> {
     let path = data_dir.join("demo-secrets.toml");
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return toml::from_str(&text).map_err(|e| format!("{} is damaged ({e}); delete it to start afresh", path.display()));
+        return toml::from_str(&text).map_err(|e| {
+            format!(
+                "{} is damaged ({e}); delete it to start afresh",
+                path.display()
+            )
+        });
     }
-    let s = DemoSecrets { apiv3_key: random_alnum(32), v2_key: random_alnum(32), app_secret: random_alnum(32) };
+    let s = DemoSecrets {
+        apiv3_key: random_alnum(32),
+        v2_key: random_alnum(32),
+        app_secret: random_alnum(32),
+    };
     let text = format!(
         "# Test-only secrets of the offline demo (made on first run). Not real WeChat keys.\napiv3_key = \"{}\"\nv2_key = \"{}\"\napp_secret = \"{}\"\n",
         s.apiv3_key, s.v2_key, s.app_secret
@@ -78,15 +87,25 @@ fn load_or_make_secrets(data_dir: &Path) -> Result<DemoSecrets, String> {
 
 /// Prepares keys, config, store, simulator and router, and binds the port.
 pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
+    std::fs::create_dir_all(&opts.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
     let keys_dir = opts.data_dir.join("keys");
-    let merchant = devkeys::load_or_generate(&keys_dir, "merchant", "wxpay demo merchant (TEST KEY)").map_err(|e| e.to_string())?;
-    let platform = devkeys::load_or_generate(&keys_dir, "platform", "wxpay demo platform (TEST KEY)").map_err(|e| e.to_string())?;
+    let merchant =
+        devkeys::load_or_generate(&keys_dir, "merchant", "wxpay demo merchant (TEST KEY)")
+            .map_err(|e| e.to_string())?;
+    let platform =
+        devkeys::load_or_generate(&keys_dir, "platform", "wxpay demo platform (TEST KEY)")
+            .map_err(|e| e.to_string())?;
     let secrets = load_or_make_secrets(&opts.data_dir)?;
 
     let listener = TcpListener::bind(("127.0.0.1", opts.port))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e} (try another --port)", opts.port))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{}: {e} (try another --port)",
+                opts.port
+            )
+        })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = format!("http://{addr}");
     let local_hosts = vec!["127.0.0.1".to_string(), "localhost".to_string()];
@@ -117,7 +136,10 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         ..Config::default()
     };
     let mut merchant_keys = KeySet::new();
-    merchant_keys.insert(merchant.serial.clone(), PublicKey::from_pem(&merchant.cert_pem).map_err(|e| e.to_string())?);
+    merchant_keys.insert(
+        merchant.serial.clone(),
+        PublicKey::from_pem(&merchant.cert_pem).map_err(|e| e.to_string())?,
+    );
     let sim = Sim::new(SimConfig {
         mchid: DEMO_MCHID.into(),
         merchant_keys,
@@ -126,15 +148,24 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         platform_key: MerchantKey::from_pkcs8_pem(&platform.key_pem).map_err(|e| e.to_string())?,
         platform_serial: platform.serial.clone(),
         apps: vec![
-            SimApp { appid: DEMO_APPID.into(), secret: secrets.app_secret.clone() },
-            SimApp { appid: DEMO_MP_APPID.into(), secret: secrets.app_secret.clone() },
+            SimApp {
+                appid: DEMO_APPID.into(),
+                secret: secrets.app_secret.clone(),
+            },
+            SimApp {
+                appid: DEMO_MP_APPID.into(),
+                secret: secrets.app_secret.clone(),
+            },
         ],
         public_base_url: url.clone(),
         h5_domains: local_hosts.clone(),
         oauth_domains: local_hosts,
         retry_compression: opts.retry_compression,
         notify_timeout: Duration::from_secs(5),
-        lifetimes: Lifetimes { prepay: cfg.native_ttl_secs as i64, h5: cfg.h5_ttl_secs as i64 },
+        lifetimes: Lifetimes {
+            prepay: cfg.native_ttl_secs as i64,
+            h5: cfg.h5_ttl_secs as i64,
+        },
     });
     let backend = crate::serve::backend_from_config(cfg)?;
 
@@ -145,5 +176,11 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
     if let Some(www) = &opts.www_dir {
         app = app.fallback_service(ServeDir::new(www));
     }
-    Ok(Demo { url, backend, sim, app, listener })
+    Ok(Demo {
+        url,
+        backend,
+        sim,
+        app,
+        listener,
+    })
 }

@@ -35,13 +35,23 @@ pub struct DevKeyPair {
 impl std::fmt::Debug for DevKeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material, even test keys: logs get copied around.
-        f.debug_struct("DevKeyPair").field("serial", &self.serial).field("key_path", &self.key_path).finish()
+        f.debug_struct("DevKeyPair")
+            .field("serial", &self.serial)
+            .field("key_path", &self.key_path)
+            .finish()
     }
 }
 
 /// Loads `<dir>/<name>_key.pem` + `<name>_cert.pem`, generating them first if absent.
-pub fn load_or_generate(dir: &Path, name: &str, common_name: &str) -> Result<DevKeyPair, DevKeyError> {
-    let io = |e: std::io::Error| DevKeyError::Io { dir: dir.display().to_string(), reason: e.to_string() };
+pub fn load_or_generate(
+    dir: &Path,
+    name: &str,
+    common_name: &str,
+) -> Result<DevKeyPair, DevKeyError> {
+    let io = |e: std::io::Error| DevKeyError::Io {
+        dir: dir.display().to_string(),
+        reason: e.to_string(),
+    };
     std::fs::create_dir_all(dir).map_err(io)?;
     let key_path = dir.join(format!("{name}_key.pem"));
     let cert_path = dir.join(format!("{name}_cert.pem"));
@@ -50,24 +60,68 @@ pub fn load_or_generate(dir: &Path, name: &str, common_name: &str) -> Result<Dev
     }
     let key_pem = std::fs::read_to_string(&key_path).map_err(io)?;
     let cert_pem = std::fs::read_to_string(&cert_path).map_err(io)?;
-    let serial = openssl(&["x509", "-noout", "-serial", "-in", &cert_path.to_string_lossy()], "x509 -serial")?;
-    let serial = serial.trim().trim_start_matches("serial=").to_ascii_uppercase();
-    Ok(DevKeyPair { serial, key_path, cert_path, key_pem, cert_pem })
+    let serial = openssl(
+        &[
+            "x509",
+            "-noout",
+            "-serial",
+            "-in",
+            &cert_path.to_string_lossy(),
+        ],
+        "x509 -serial",
+    )?;
+    let serial = serial
+        .trim()
+        .trim_start_matches("serial=")
+        .to_ascii_uppercase();
+    Ok(DevKeyPair {
+        serial,
+        key_path,
+        cert_path,
+        key_pem,
+        cert_pem,
+    })
 }
 
 fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), DevKeyError> {
     let key = key_path.to_string_lossy();
-    openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &key], "genpkey")?;
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &key,
+        ],
+        "genpkey",
+    )?;
     // A random 128-bit serial, like the 40-hex-digit serials of real WeChat certificates.
     let mut serial = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial)
-        .map_err(|_| DevKeyError::OpensslFailed { step: "serial", stderr: "OS random generator failed".into() })?;
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial).map_err(
+        |_| DevKeyError::OpensslFailed {
+            step: "serial",
+            stderr: "OS random generator failed".into(),
+        },
+    )?;
     serial[0] &= 0x7f; // positive
     let serial_hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
     openssl(
         &[
-            "req", "-x509", "-new", "-key", &key, "-subj", &format!("/CN={common_name}"), "-days", "3650",
-            "-set_serial", &format!("0x{serial_hex}"), "-out", &cert_path.to_string_lossy(),
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &key,
+            "-subj",
+            &format!("/CN={common_name}"),
+            "-days",
+            "3650",
+            "-set_serial",
+            &format!("0x{serial_hex}"),
+            "-out",
+            &cert_path.to_string_lossy(),
         ],
         "req -x509",
     )?;
@@ -80,14 +134,20 @@ fn openssl(args: &[&str], step: &'static str) -> Result<String, DevKeyError> {
         .output()
         .map_err(|e| DevKeyError::OpensslMissing(e.to_string()))?;
     if !out.status.success() {
-        return Err(DevKeyError::OpensslFailed { step, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() });
+        return Err(DevKeyError::OpensslFailed {
+            step,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `n` random characters from `[0-9A-Za-z]`, from the OS generator (ids, demo secrets).
 pub fn random_alnum(n: usize) -> String {
-    random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", n)
+    random_from(
+        b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+        n,
+    )
 }
 
 /// `n` random decimal digits (transaction ids).
@@ -104,8 +164,12 @@ fn random_from(chars: &[u8], n: usize) -> String {
     let mut buf = [0u8; 64];
     while out.len() < n {
         // The OS generator failing means the machine is broken; there is nothing sane to fall back to.
-        ring::rand::SecureRandom::fill(&rng, &mut buf).expect("the operating system's random number generator failed");
-        let fresh = buf.iter().filter(|&&b| (b as usize) < limit).map(|&b| chars[b as usize % chars.len()] as char);
+        ring::rand::SecureRandom::fill(&rng, &mut buf)
+            .expect("the operating system's random number generator failed");
+        let fresh = buf
+            .iter()
+            .filter(|&&b| (b as usize) < limit)
+            .map(|&b| chars[b as usize % chars.len()] as char);
         out.extend(fresh.take(n - out.len()));
     }
     out

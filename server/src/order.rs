@@ -128,10 +128,15 @@ impl PayMode {
 impl FromStr for PayMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [PayMode::Native, PayMode::Jsapi, PayMode::H5, PayMode::Miniprogram]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| format!("unknown mode {s:?}; use native, jsapi, h5 or miniprogram"))
+        [
+            PayMode::Native,
+            PayMode::Jsapi,
+            PayMode::H5,
+            PayMode::Miniprogram,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| format!("unknown mode {s:?}; use native, jsapi, h5 or miniprogram"))
     }
 }
 
@@ -176,10 +181,16 @@ mod tests {
     fn names_round_trip() {
         for s in TradeState::ALL {
             assert_eq!(s.as_str().parse::<TradeState>().unwrap(), s);
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         assert!("paid".parse::<TradeState>().is_err());
         assert_eq!("h5".parse::<PayMode>().unwrap(), PayMode::H5);
-        assert!("mweb".parse::<PayMode>().unwrap_err().contains("native, jsapi"));
+        assert!("mweb"
+            .parse::<PayMode>()
+            .unwrap_err()
+            .contains("native, jsapi"));
     }
 }

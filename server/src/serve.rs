@@ -11,14 +11,19 @@ use tokio::net::TcpListener;
 /// Serves `app` on `listener` until the process ends, with peer addresses available to handlers
 /// (H5 orders need the buyer's IP).
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// Opens the SQLite store under the config's data directory (creating it) and builds the backend.
 pub fn backend_from_config(cfg: Config) -> Result<Arc<Backend>, String> {
     let db = cfg.database_path();
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
     }
     let store = SqliteStore::open(&db).map_err(|e| e.to_string())?;
     Backend::new(cfg, Arc::new(store)).map_err(|e| e.to_string())
@@ -28,7 +33,14 @@ pub fn backend_from_config(cfg: Config) -> Result<Arc<Backend>, String> {
 pub async fn run(cfg: Config) -> Result<(), String> {
     let listen = cfg.listen;
     let backend = backend_from_config(cfg)?;
-    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!("wxpay backend listening on http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-    serve(listener, router(backend)).await.map_err(|e| e.to_string())
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(
+        "wxpay backend listening on http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    serve(listener, router(backend))
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -25,21 +25,35 @@ pub fn beijing_rfc3339(unix: i64) -> String {
 
 /// `2026-11-26T10:00:00Z`, for our own API.
 pub fn utc_rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// v2 `time_end` / `time_expire`: `yyyyMMddHHmmss` in Beijing time.
 pub fn v2_time(unix: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH).to_offset(BEIJING);
-    t.format(format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default()
+    let t = OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(BEIJING);
+    t.format(format_description!(
+        "[year][month][day][hour][minute][second]"
+    ))
+    .unwrap_or_default()
 }
 
 pub fn parse_v2_time(s: &str) -> Option<i64> {
-    let t = PrimitiveDateTime::parse(s, format_description!("[year][month][day][hour][minute][second]")).ok()?;
+    let t = PrimitiveDateTime::parse(
+        s,
+        format_description!("[year][month][day][hour][minute][second]"),
+    )
+    .ok()?;
     Some(t.assume_offset(BEIJING).unix_timestamp())
 }
 

@@ -34,36 +34,86 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     let r = http.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<title>shop</title>"));
-    let r = http.get(format!("{url}/pkg/wxpay_checkout_bg.wasm")).send().await.unwrap();
+    let r = http
+        .get(format!("{url}/pkg/wxpay_checkout_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["content-type"], "application/wasm");
-    let r = http.get(format!("{url}/sim/bridge.js")).send().await.unwrap();
+    let r = http
+        .get(format!("{url}/sim/bridge.js"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("getBrandWCPayRequest"));
 
     let post = |path: &str, body: Value| {
         let (http, u) = (http.clone(), format!("{url}{path}"));
-        async move { http.post(u).json(&body).send().await.unwrap().json::<Value>().await.unwrap() }
+        async move {
+            http.post(u)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
     };
-    let order = post("/api/orders", json!({"description": "Oolong", "amount": 1288})).await;
+    let order = post(
+        "/api/orders",
+        json!({"description": "Oolong", "amount": 1288}),
+    )
+    .await;
     let id = order["order_id"].as_str().unwrap();
     // H5 in the demo: the return URL on 127.0.0.1 is allowed, and the cashier accepts a Referer
     // from the demo's own origin.
     let back = format!("{url}/?order={id}");
-    let pay = post(&format!("/api/orders/{id}/pay"), json!({"mode": "h5", "return_url": back})).await;
+    let pay = post(
+        &format!("/api/orders/{id}/pay"),
+        json!({"mode": "h5", "return_url": back}),
+    )
+    .await;
     let h5_url = pay["h5_url"].as_str().unwrap();
-    assert!(h5_url.starts_with(&format!("{url}/sim/checkmweb?")), "{pay}");
-    let r = http.get(h5_url).header("referer", format!("{url}/")).send().await.unwrap();
+    assert!(
+        h5_url.starts_with(&format!("{url}/sim/checkmweb?")),
+        "{pay}"
+    );
+    let r = http
+        .get(h5_url)
+        .header("referer", format!("{url}/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let native = post(&format!("/api/orders/{id}/pay"), json!({"mode": "native"})).await;
     post("/sim/api/pay", json!({"code_url": native["code_url"]})).await;
-    let got: Value = http.get(format!("{url}/api/orders/{id}?wait=10")).send().await.unwrap().json().await.unwrap();
+    let got: Value = http
+        .get(format!("{url}/api/orders/{id}?wait=10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["state"], "SUCCESS");
     server.abort();
 
     // Second run: same keys, same orders.
     let again = prepare(opts(&data)).await.unwrap();
-    assert_eq!(std::fs::read(data.join("keys/merchant_key.pem")).unwrap(), merchant_key);
+    assert_eq!(
+        std::fs::read(data.join("keys/merchant_key.pem")).unwrap(),
+        merchant_key
+    );
     let url2 = again.url.clone();
     let _server = tokio::spawn(again.serve());
-    let got: Value = http.get(format!("{url2}/api/orders/{id}")).send().await.unwrap().json().await.unwrap();
+    let got: Value = http
+        .get(format!("{url2}/api/orders/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["state"], "SUCCESS");
 }

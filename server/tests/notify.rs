@@ -15,7 +15,12 @@ use wxpay_sign::{v2, v3};
 async fn ordered(e: &Env, amount: i64) -> (String, String) {
     let order = e.create_order(amount).await;
     let id = order["order_id"].as_str().unwrap().to_string();
-    let (status, pay) = e.post(&format!("/api/orders/{id}/pay"), json!({ "mode": "native" })).await;
+    let (status, pay) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
     assert_eq!(status, 200, "{pay}");
     (id, pay["out_trade_no"].as_str().unwrap().to_string())
 }
@@ -32,7 +37,13 @@ fn payment(out_trade_no: &str, total: i64) -> Value {
 
 fn envelope(resource: &Value) -> Vec<u8> {
     let nonce = "n0nce0123456";
-    let ciphertext = v3::encrypt_resource(APIV3_KEY.as_bytes(), nonce, "transaction", resource.to_string().as_bytes()).unwrap();
+    let ciphertext = v3::encrypt_resource(
+        APIV3_KEY.as_bytes(),
+        nonce,
+        "transaction",
+        resource.to_string().as_bytes(),
+    )
+    .unwrap();
     json!({
         "id": "EV-2018022511223320873", "create_time": "2026-11-26T18:00:01+08:00",
         "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
@@ -55,7 +66,13 @@ fn sign_with(body: Vec<u8>, key_pem: &str, serial: &str, timestamp: i64) -> Sign
     let key = MerchantKey::from_pkcs8_pem(key_pem).unwrap();
     let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS".to_string();
     let signature = v3::sign_response(&key, timestamp, &nonce, &body).unwrap();
-    Signed { body, timestamp, nonce, signature, serial: serial.into() }
+    Signed {
+        body,
+        timestamp,
+        nonce,
+        signature,
+        serial: serial.into(),
+    }
 }
 
 fn by_platform(body: Vec<u8>) -> Signed {
@@ -84,7 +101,10 @@ async fn send_to(http: &reqwest::Client, api: &str, s: &Signed) -> (u16, Value) 
 }
 
 async fn state(e: &Env, id: &str) -> String {
-    e.get(&format!("/api/orders/{id}")).await.1["state"].as_str().unwrap().to_string()
+    e.get(&format!("/api/orders/{id}")).await.1["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,11 +118,26 @@ async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
     let pos = tampered.body.iter().position(|&b| b == b'E').unwrap();
     tampered.body[pos] = b'F';
     // Replayed: a genuine signature, but more than 300 s old.
-    let replayed = sign_with(good.clone(), &keys().platform.key_pem, &keys().platform.serial, unix_now() - 301);
+    let replayed = sign_with(
+        good.clone(),
+        &keys().platform.key_pem,
+        &keys().platform.serial,
+        unix_now() - 301,
+    );
     // Unknown serial: signed by a key WeChat never issued.
-    let stranger = sign_with(good.clone(), &keys().stranger.key_pem, &keys().stranger.serial, unix_now());
+    let stranger = sign_with(
+        good.clone(),
+        &keys().stranger.key_pem,
+        &keys().stranger.serial,
+        unix_now(),
+    );
     // A known serial on a signature made by another key.
-    let impostor = sign_with(good.clone(), &keys().stranger.key_pem, &keys().platform.serial, unix_now());
+    let impostor = sign_with(
+        good.clone(),
+        &keys().stranger.key_pem,
+        &keys().platform.serial,
+        unix_now(),
+    );
     // WeChat's SIGNTEST probe: the merchant must fail it.
     let mut probe = by_platform(good.clone());
     probe.signature = format!("WECHATPAY/SIGNTEST/{}", probe.signature);
@@ -127,7 +162,11 @@ async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
     ];
     for (signed, status, code) in cases {
         let (got, body) = send(&e, signed).await;
-        assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{body}");
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
         assert_eq!(body["code"], "FAIL");
         assert_eq!(state(&e, &id).await, "NOTPAY", "{code} must change nothing");
     }
@@ -140,9 +179,18 @@ async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
 
     let kept = e.backend.store.notifications(no.clone()).await.unwrap();
     let verdicts: Vec<&str> = kept.iter().map(|n| n.verdict.as_str()).collect();
-    assert_eq!(verdicts.iter().filter(|v| v.starts_with("rejected: amount_mismatch")).count(), 1, "{verdicts:?}");
+    assert_eq!(
+        verdicts
+            .iter()
+            .filter(|v| v.starts_with("rejected: amount_mismatch"))
+            .count(),
+        1,
+        "{verdicts:?}"
+    );
     assert_eq!(verdicts.last(), Some(&"applied"));
-    assert!(kept.iter().all(|n| !n.body.is_empty() && n.headers.contains("Wechatpay-Serial")));
+    assert!(kept
+        .iter()
+        .all(|n| !n.body.is_empty() && n.headers.contains("Wechatpay-Serial")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,15 +202,32 @@ async fn hundred_concurrent_duplicates_make_one_transition() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let (http, api, s) = (e.http.clone(), e.api.clone(), signed.clone());
-        tasks.push(tokio::spawn(async move { send_to(&http, &api, &s).await.0 }));
+        tasks.push(tokio::spawn(
+            async move { send_to(&http, &api, &s).await.0 },
+        ));
     }
     for t in tasks {
-        assert_eq!(t.await.unwrap(), 204, "every duplicate is acknowledged so WeChat stops retrying");
+        assert_eq!(
+            t.await.unwrap(),
+            204,
+            "every duplicate is acknowledged so WeChat stops retrying"
+        );
     }
     let events = e.events(&id).await;
     assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!((events[0].from.as_str(), events[0].to.as_str()), ("NOTPAY", "SUCCESS"));
-    let verdicts: Vec<String> = e.backend.store.notifications(no).await.unwrap().into_iter().map(|n| n.verdict).collect();
+    assert_eq!(
+        (events[0].from.as_str(), events[0].to.as_str()),
+        ("NOTPAY", "SUCCESS")
+    );
+    let verdicts: Vec<String> = e
+        .backend
+        .store
+        .notifications(no)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.verdict)
+        .collect();
     assert_eq!(verdicts.len(), 100);
     assert_eq!(verdicts.iter().filter(|v| *v == "applied").count(), 1);
     assert_eq!(verdicts.iter().filter(|v| *v == "duplicate").count(), 99);
@@ -171,10 +236,18 @@ async fn hundred_concurrent_duplicates_make_one_transition() {
 fn v2_notification(no: &str, total: i64) -> BTreeMap<String, String> {
     let mut p = BTreeMap::new();
     for (k, v) in [
-        ("return_code", "SUCCESS"), ("result_code", "SUCCESS"), ("appid", APPID), ("mch_id", MCHID),
-        ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"), ("openid", "oSimPayer"), ("trade_type", "NATIVE"),
-        ("bank_type", "OTHERS"), ("fee_type", "CNY"), ("transaction_id", "4200000000000000000000000002"),
-        ("time_end", "20261126180000"), ("out_trade_no", no),
+        ("return_code", "SUCCESS"),
+        ("result_code", "SUCCESS"),
+        ("appid", APPID),
+        ("mch_id", MCHID),
+        ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+        ("openid", "oSimPayer"),
+        ("trade_type", "NATIVE"),
+        ("bank_type", "OTHERS"),
+        ("fee_type", "CNY"),
+        ("transaction_id", "4200000000000000000000000002"),
+        ("time_end", "20261126180000"),
+        ("out_trade_no", no),
     ] {
         p.insert(k.to_string(), v.to_string());
     }
@@ -184,21 +257,34 @@ fn v2_notification(no: &str, total: i64) -> BTreeMap<String, String> {
 }
 
 async fn send_v2(e: &Env, p: &BTreeMap<String, String>) -> (u16, BTreeMap<String, String>) {
-    let r = e.http.post(format!("{}/api/wxpay/notify/v2", e.api)).body(v2::to_xml(p)).send().await.unwrap();
+    let r = e
+        .http
+        .post(format!("{}/api/wxpay/notify/v2", e.api))
+        .body(v2::to_xml(p))
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     (status, v2::parse_xml(&r.bytes().await.unwrap()).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v2_notifications_are_verified_and_idempotent() {
-    let e = start(Opts { api_version: ApiVersion::V2, ..Opts::default() }).await;
+    let e = start(Opts {
+        api_version: ApiVersion::V2,
+        ..Opts::default()
+    })
+    .await;
     let (id, no) = ordered(&e, 700).await;
     let sign = |mut p: BTreeMap<String, String>, key: &str| {
         let s = v2::sign(&p, key, v2::SignType::HmacSha256);
         p.insert("sign".into(), s);
         p
     };
-    let forged = sign(v2_notification(&no, 700), "NotTheV2Key0123456789abcdefghijk");
+    let forged = sign(
+        v2_notification(&no, 700),
+        "NotTheV2Key0123456789abcdefghijk",
+    );
     let mut tampered = sign(v2_notification(&no, 700), V2_KEY);
     tampered.insert("total_fee".into(), "7".into());
     let wrong_amount = sign(v2_notification(&no, 7), V2_KEY);
@@ -215,6 +301,44 @@ async fn v2_notifications_are_verified_and_idempotent() {
     }
     let order = e.get(&format!("/api/orders/{id}")).await.1;
     assert_eq!(order["state"], "SUCCESS");
-    assert_eq!(order["paid_at"], "2026-11-26T10:00:00Z", "time_end is Beijing time");
+    assert_eq!(
+        order["paid_at"], "2026-11-26T10:00:00Z",
+        "time_end is Beijing time"
+    );
     assert_eq!(e.events(&id).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_payment_of_a_paid_order_is_acknowledged_and_flagged_for_refund() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    assert_eq!(
+        send(&e, &by_platform(envelope(&payment(&no, 1000))))
+            .await
+            .0,
+        204
+    );
+    let mut second = payment(&no, 1000);
+    second["transaction_id"] = json!("4200000000000000000000000999");
+    assert_eq!(
+        send(&e, &by_platform(envelope(&second))).await.0,
+        204,
+        "acknowledged so WeChat stops retrying"
+    );
+    let order = e.get(&format!("/api/orders/{id}")).await.1;
+    assert_eq!(
+        order["transaction_id"], "4200000000000000000000000001",
+        "the first payment stays the record"
+    );
+    assert_eq!(e.events(&id).await.len(), 1);
+    let verdicts: Vec<String> = e
+        .backend
+        .store
+        .notifications(no)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.verdict)
+        .collect();
+    assert_eq!(verdicts, vec!["applied", "extra payment: refund needed"]);
 }

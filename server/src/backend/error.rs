@@ -18,7 +18,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), extra: Map::new() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: Map::new(),
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -27,7 +32,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     pub fn order_not_found(order_id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "order_not_found", format!("no order {order_id:?}; create it with POST /api/orders first"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "order_not_found",
+            format!("no order {order_id:?}; create it with POST /api/orders first"),
+        )
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -51,14 +60,25 @@ impl IntoResponse for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         tracing::error!("storage: {e}");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", format!("the order database failed: {e}; retry shortly"))
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            format!("the order database failed: {e}; retry shortly"),
+        )
     }
 }
 
 /// JSON body rejections (wrong type, missing field, not JSON) in our error shape.
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        ApiError::new(e.status(), "invalid_json", format!("the request body is not what this endpoint expects: {}", e.body_text()))
+        ApiError::new(
+            e.status(),
+            "invalid_json",
+            format!(
+                "the request body is not what this endpoint expects: {}",
+                e.body_text()
+            ),
+        )
     }
 }
 

@@ -29,7 +29,12 @@ struct Rejection {
 }
 
 fn reject(status: StatusCode, code: &'static str, message: impl Into<String>) -> Rejection {
-    Rejection { status, code, message: message.into(), out_trade_no: None }
+    Rejection {
+        status,
+        code,
+        message: message.into(),
+        out_trade_no: None,
+    }
 }
 
 /// What the payment in a (verified) notification says.
@@ -45,16 +50,37 @@ struct Payment {
 }
 
 pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: Bytes) -> Response {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let (timestamp, nonce, signature, serial) =
-        (h("Wechatpay-Timestamp"), h("Wechatpay-Nonce"), h("Wechatpay-Signature"), h("Wechatpay-Serial"));
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (timestamp, nonce, signature, serial) = (
+        h("Wechatpay-Timestamp"),
+        h("Wechatpay-Nonce"),
+        h("Wechatpay-Signature"),
+        h("Wechatpay-Serial"),
+    );
     let audit_headers = json!({
         "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
         "Wechatpay-Signature": signature, "Wechatpay-Serial": serial,
     })
     .to_string();
-    let wh = v3::WechatpayHeaders { timestamp: &timestamp, nonce: &nonce, signature: &signature, serial: &serial };
-    let opened = v3::open_payment_notification(&wh, &body, unix_now(), &b.creds.platform_keys, &b.creds.apiv3_key);
+    let wh = v3::WechatpayHeaders {
+        timestamp: &timestamp,
+        nonce: &nonce,
+        signature: &signature,
+        serial: &serial,
+    };
+    let opened = v3::open_payment_notification(
+        &wh,
+        &body,
+        unix_now(),
+        &b.creds.platform_keys,
+        &b.creds.apiv3_key,
+    );
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
         Ok((_, p)) => {
@@ -65,29 +91,44 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
                 total: p.amount.total,
                 state: p.trade_state.parse().unwrap_or(TradeState::Notpay),
                 transaction_id: Some(p.transaction_id).filter(|s| !s.is_empty()),
-                paid_at: p.success_time.as_deref().and_then(parse_rfc3339).map(utc_rfc3339),
+                paid_at: p
+                    .success_time
+                    .as_deref()
+                    .and_then(parse_rfc3339)
+                    .map(utc_rfc3339),
                 openid: Some(p.payer.openid).filter(|s| !s.is_empty()),
             };
             b.apply_payment(payment, "notify-v3").await
         }
     };
     let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v3", audit_headers, &body, out_trade_no, verdict).await;
+    b.audit("v3", audit_headers, &body, out_trade_no, verdict)
+        .await;
     match result {
         // WeChat accepts 200 or 204 without a body as "received".
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => (r.status, Json(json!({ "code": "FAIL", "error": r.code, "message": r.message }))).into_response(),
+        Err(r) => (
+            r.status,
+            Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
+        )
+            .into_response(),
     }
 }
 
 pub async fn notify_v2(State(b): State<Arc<Backend>>, body: Bytes) -> Response {
     let result = b.open_v2(&body).await;
     let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v2", String::new(), &body, out_trade_no, verdict).await;
+    b.audit("v2", String::new(), &body, out_trade_no, verdict)
+        .await;
     let xml = [("content-type", "text/xml; charset=utf-8")];
     match result {
         Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
-        Err(r) => (r.status, xml, v2::reply_fail(&format!("{}: {}", r.code, r.message))).into_response(),
+        Err(r) => (
+            r.status,
+            xml,
+            v2::reply_fail(&format!("{}: {}", r.code, r.message)),
+        )
+            .into_response(),
     }
 }
 
@@ -96,10 +137,16 @@ fn sign_rejection(e: SignError) -> Rejection {
         SignError::SignTestProbe => "signtest_probe",
         SignError::UnknownSerial { .. } => "unknown_serial",
         SignError::TimestampSkew { .. } => "stale_timestamp",
-        SignError::BadSignature { .. } | SignError::InvalidHeader { .. } | SignError::Base64 { .. } => "bad_signature",
+        SignError::BadSignature { .. }
+        | SignError::InvalidHeader { .. }
+        | SignError::Base64 { .. } => "bad_signature",
         _ => "undecryptable",
     };
-    let status = if code == "undecryptable" { StatusCode::BAD_REQUEST } else { StatusCode::UNAUTHORIZED };
+    let status = if code == "undecryptable" {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
     reject(status, code, e.to_string())
 }
 
@@ -108,13 +155,25 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
     match r {
         Ok((no, Verdict::Applied)) => (Some(no.clone()), "applied".into()),
         Ok((no, Verdict::Duplicate)) => (Some(no.clone()), "duplicate".into()),
-        Ok((no, Verdict::ExtraPayment)) => (Some(no.clone()), "extra payment: refund needed".into()),
-        Err(r) => (r.out_trade_no.clone(), format!("rejected: {}: {}", r.code, r.message)),
+        Ok((no, Verdict::ExtraPayment)) => {
+            (Some(no.clone()), "extra payment: refund needed".into())
+        }
+        Err(r) => (
+            r.out_trade_no.clone(),
+            format!("rejected: {}: {}", r.code, r.message),
+        ),
     }
 }
 
 impl Backend {
-    async fn audit(&self, api: &str, headers: String, body: &[u8], out_trade_no: Option<String>, verdict: String) {
+    async fn audit(
+        &self,
+        api: &str,
+        headers: String,
+        body: &[u8],
+        out_trade_no: Option<String>,
+        verdict: String,
+    ) {
         let record = NotificationRecord {
             received_at: unix_now(),
             api_version: api.into(),
@@ -128,25 +187,42 @@ impl Backend {
         }
     }
 
-    async fn open_v2(&self, body: &[u8]) -> Result<(String, Verdict), Rejection> {
-        let p = v2::parse_xml(body).map_err(|e| reject(StatusCode::BAD_REQUEST, "invalid_xml", e.to_string()))?;
+    async fn open_v2(self: &Arc<Self>, body: &[u8]) -> Result<(String, Verdict), Rejection> {
+        let p = v2::parse_xml(body)
+            .map_err(|e| reject(StatusCode::BAD_REQUEST, "invalid_xml", e.to_string()))?;
         if p.get("return_code").map(String::as_str) != Some("SUCCESS") {
-            return Err(reject(StatusCode::BAD_REQUEST, "not_success", "return_code is not SUCCESS; nothing to record"));
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                "not_success",
+                "return_code is not SUCCESS; nothing to record",
+            ));
         }
         let key = self.creds.v2_key.as_deref().ok_or_else(|| {
-            reject(StatusCode::INTERNAL_SERVER_ERROR, "no_v2_key", "v2 notification received but v2_key is not configured")
+            reject(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "no_v2_key",
+                "v2 notification received but v2_key is not configured",
+            )
         })?;
         super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type())
             .map_err(|e| reject(StatusCode::UNAUTHORIZED, "bad_signature", e))?;
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
-        let state = if get("result_code") == "SUCCESS" { TradeState::Success } else { TradeState::Payerror };
+        let state = if get("result_code") == "SUCCESS" {
+            TradeState::Success
+        } else {
+            TradeState::Payerror
+        };
         let payment = Payment {
             out_trade_no: get("out_trade_no"),
             appid: get("appid"),
             mchid: get("mch_id"),
-            total: get("total_fee")
-                .parse()
-                .map_err(|_| reject(StatusCode::BAD_REQUEST, "invalid_amount", "total_fee is not a whole number"))?,
+            total: get("total_fee").parse().map_err(|_| {
+                reject(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_amount",
+                    "total_fee is not a whole number",
+                )
+            })?,
             state,
             transaction_id: Some(get("transaction_id")).filter(|s| !s.is_empty()),
             paid_at: parse_v2_time(&get("time_end")).map(utc_rfc3339),
@@ -156,7 +232,11 @@ impl Backend {
     }
 
     /// Checks an authentic payment against our records and applies it; `Ok((no, applied))`.
-    async fn apply_payment(&self, p: Payment, source: &str) -> Result<(String, Verdict), Rejection> {
+    async fn apply_payment(
+        self: &Arc<Self>,
+        p: Payment,
+        source: &str,
+    ) -> Result<(String, Verdict), Rejection> {
         let no = p.out_trade_no.clone();
         self.check_and_apply(p, source).await.map_err(|mut r| {
             r.out_trade_no = Some(no);
@@ -164,22 +244,53 @@ impl Backend {
         })
     }
 
-    async fn check_and_apply(&self, p: Payment, source: &str) -> Result<(String, Verdict), Rejection> {
+    async fn check_and_apply(
+        self: &Arc<Self>,
+        p: Payment,
+        source: &str,
+    ) -> Result<(String, Verdict), Rejection> {
         if p.mchid != self.cfg.mchid {
-            return Err(reject(StatusCode::BAD_REQUEST, "wrong_mchid", format!("mchid {} is not ours ({})", p.mchid, self.cfg.mchid)));
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                "wrong_mchid",
+                format!("mchid {} is not ours ({})", p.mchid, self.cfg.mchid),
+            ));
         }
         if p.appid != self.cfg.appid && p.appid != self.cfg.mp_appid() {
-            return Err(reject(StatusCode::BAD_REQUEST, "wrong_appid", format!("appid {} is not one of ours", p.appid)));
+            return Err(reject(
+                StatusCode::BAD_REQUEST,
+                "wrong_appid",
+                format!("appid {} is not one of ours", p.appid),
+            ));
         }
-        let unknown = || reject(StatusCode::NOT_FOUND, "unknown_order", format!("no prepay with out_trade_no {}", p.out_trade_no));
-        let prepay = self.store.prepay_by_out_trade_no(p.out_trade_no.clone()).await.map_err(storage)?.ok_or_else(unknown)?;
-        let order: Order = self.store.order(prepay.order_id.clone()).await.map_err(storage)?.ok_or_else(unknown)?;
+        let unknown = || {
+            reject(
+                StatusCode::NOT_FOUND,
+                "unknown_order",
+                format!("no prepay with out_trade_no {}", p.out_trade_no),
+            )
+        };
+        let prepay = self
+            .store
+            .prepay_by_out_trade_no(p.out_trade_no.clone())
+            .await
+            .map_err(storage)?
+            .ok_or_else(unknown)?;
+        let order: Order = self
+            .store
+            .order(prepay.order_id.clone())
+            .await
+            .map_err(storage)?
+            .ok_or_else(unknown)?;
         if p.total != order.amount {
             tracing::error!(order_id = %order.order_id, "notification amount {} != order amount {}", p.total, order.amount);
             return Err(reject(
                 StatusCode::BAD_REQUEST,
                 "amount_mismatch",
-                format!("notification says {} fen but order {} is {} fen; not applied", p.total, order.order_id, order.amount),
+                format!(
+                    "notification says {} fen but order {} is {} fen; not applied",
+                    p.total, order.order_id, order.amount
+                ),
             ));
         }
         if matches!(p.state, TradeState::Notpay | TradeState::Userpaying) {
@@ -199,11 +310,18 @@ impl Backend {
             .await
             .map_err(storage)?;
         match outcome {
-            TransitionOutcome::Applied { .. } => Ok((p.out_trade_no, Verdict::Applied)),
+            TransitionOutcome::Applied { .. } => {
+                if p.state == TradeState::Success {
+                    self.close_other_attempts(&order.order_id, &p.out_trade_no);
+                }
+                Ok((p.out_trade_no, Verdict::Applied))
+            }
             // Paid twice (e.g. the QR and the H5 cashier of the same order): acknowledged so
             // WeChat stops retrying, flagged for a refund.
             TransitionOutcome::Unchanged(now)
-                if p.state == TradeState::Success && now.transaction_id.is_some() && now.transaction_id != transaction_id =>
+                if p.state == TradeState::Success
+                    && now.transaction_id.is_some()
+                    && now.transaction_id != transaction_id =>
             {
                 tracing::error!(order_id = %now.order_id, "second payment {transaction_id:?} of an order paid by {:?}: refund it", now.transaction_id);
                 Ok((p.out_trade_no, Verdict::ExtraPayment))
@@ -223,5 +341,9 @@ enum Verdict {
 
 fn storage(e: crate::store::StoreError) -> Rejection {
     // 5xx: WeChat retries later, by which time the database may be back.
-    reject(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", e.to_string())
+    reject(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        e.to_string(),
+    )
 }

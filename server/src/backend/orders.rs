@@ -52,16 +52,28 @@ pub async fn create_order(
     let Json(req) = body?;
     let description = req.description.trim();
     if description.is_empty() {
-        return Err(ApiError::bad_request("invalid_description", "description must not be empty"));
+        return Err(ApiError::bad_request(
+            "invalid_description",
+            "description must not be empty",
+        ));
     }
     if description.len() > MAX_DESCRIPTION_BYTES {
         return Err(ApiError::bad_request(
             "invalid_description",
-            format!("description is {} bytes of UTF-8; WeChat allows at most {MAX_DESCRIPTION_BYTES}", description.len()),
+            format!(
+                "description is {} bytes of UTF-8; WeChat allows at most {MAX_DESCRIPTION_BYTES}",
+                description.len()
+            ),
         ));
     }
     if req.amount <= 0 {
-        return Err(ApiError::bad_request("invalid_amount", format!("amount is in fen and must be at least 1, got {}", req.amount)));
+        return Err(ApiError::bad_request(
+            "invalid_amount",
+            format!(
+                "amount is in fen and must be at least 1, got {}",
+                req.amount
+            ),
+        ));
     }
     let now = unix_now();
     // 25 characters: room for an attempt suffix within WeChat's 32, and a date prefix that
@@ -93,9 +105,16 @@ pub async fn get_order(
     let Query(q) = query?;
     let wait = q.wait.unwrap_or(0);
     if wait > MAX_WAIT_SECS {
-        return Err(ApiError::bad_request("invalid_wait", format!("wait is at most {MAX_WAIT_SECS} seconds, got {wait}")));
+        return Err(ApiError::bad_request(
+            "invalid_wait",
+            format!("wait is at most {MAX_WAIT_SECS} seconds, got {wait}"),
+        ));
     }
-    let order = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
+    let order = b
+        .store
+        .order(order_id.clone())
+        .await?
+        .ok_or_else(|| ApiError::order_not_found(&order_id))?;
     b.maybe_query_wechat(&order);
     if wait == 0 || order.state.is_final() {
         return Ok(Json(order_json(&order)));
@@ -103,7 +122,11 @@ pub async fn get_order(
     let mut changed = b.waiters.subscribe(&order_id);
     // Read again after subscribing: a change between the first read and the subscription
     // would otherwise be missed until the timeout.
-    let order = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
+    let order = b
+        .store
+        .order(order_id.clone())
+        .await?
+        .ok_or_else(|| ApiError::order_not_found(&order_id))?;
     let initial = order.state;
     if order.state.is_final() {
         return Ok(Json(order_json(&order)));
@@ -121,7 +144,11 @@ pub async fn get_order(
             }
             Err(_) => false,
         };
-        let now = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
+        let now = b
+            .store
+            .order(order_id.clone())
+            .await?
+            .ok_or_else(|| ApiError::order_not_found(&order_id))?;
         if now.state != initial {
             return Ok(Json(order_json(&now)));
         }

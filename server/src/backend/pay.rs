@@ -49,8 +49,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .and_then(|v| v.split(',').next())
             .map(|s| s.trim().to_string())
             .filter(|s| s.parse::<std::net::IpAddr>().is_ok());
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientIp(forwarded.or(peer).unwrap_or_else(|| "127.0.0.1".into())))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientIp(
+            forwarded.or(peer).unwrap_or_else(|| "127.0.0.1".into()),
+        ))
     }
 }
 
@@ -62,21 +67,42 @@ pub async fn pay(
     body: Result<Json<PayRequest>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body?;
-    let mode: PayMode = req.mode.parse().map_err(|e| ApiError::bad_request("invalid_mode", e))?;
-    let order = b.store.order(order_id.clone()).await?.ok_or_else(|| ApiError::order_not_found(&order_id))?;
+    let mode: PayMode = req
+        .mode
+        .parse()
+        .map_err(|e| ApiError::bad_request("invalid_mode", e))?;
+    let order = b
+        .store
+        .order(order_id.clone())
+        .await?
+        .ok_or_else(|| ApiError::order_not_found(&order_id))?;
     match order.state {
         TradeState::Notpay | TradeState::Userpaying | TradeState::Payerror => {}
         TradeState::Success | TradeState::Refund => {
-            return Err(ApiError::conflict("already_paid", "this order is already paid; show the buyer the result instead"))
+            return Err(ApiError::conflict(
+                "already_paid",
+                "this order is already paid; show the buyer the result instead",
+            ))
         }
         TradeState::Closed | TradeState::Revoked => {
-            return Err(ApiError::conflict("order_closed", "this order is closed; create a new order"))
+            return Err(ApiError::conflict(
+                "order_closed",
+                "this order is closed; create a new order",
+            ))
         }
     }
-    let return_url = req.return_url.as_deref().filter(|s| !s.is_empty()).map(|u| b.check_redirect(u, "return_url")).transpose()?;
+    let return_url = req
+        .return_url
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|u| b.check_redirect(u, "return_url"))
+        .transpose()?;
 
     let openid = if mode.needs_openid() {
-        Some(b.resolve_openid(mode, &req, return_url.as_deref(), &headers, &order_id).await?)
+        Some(
+            b.resolve_openid(mode, &req, return_url.as_deref(), &headers, &order_id)
+                .await?,
+        )
     } else {
         None
     };
@@ -84,10 +110,18 @@ pub async fn pay(
     let now = unix_now();
     let api = b.cfg.api_version.as_str();
     let prepays = b.store.prepays(order_id.clone()).await?;
-    let ttl = if mode == PayMode::H5 { b.cfg.h5_ttl_secs } else { b.cfg.native_ttl_secs } as i64;
+    let ttl = if mode == PayMode::H5 {
+        b.cfg.h5_ttl_secs
+    } else {
+        b.cfg.native_ttl_secs
+    } as i64;
     let margin = REUSE_MARGIN_SECS.min(ttl / 10);
     let same = |p: &&Prepay| p.mode == mode && p.openid == openid && p.api_version == api;
-    let prepay = match prepays.iter().find(same).filter(|p| p.expires_at > now + margin) {
+    let prepay = match prepays
+        .iter()
+        .find(same)
+        .filter(|p| p.expires_at > now + margin)
+    {
         Some(valid) => valid.clone(),
         None => {
             // An expired out_trade_no is closed at WeChat, and another mode or payer would be a
@@ -135,10 +169,17 @@ pub async fn pay(
 impl Backend {
     /// A redirect target must be http(s) on an allowed host; returns it normalised.
     fn check_redirect(&self, raw: &str, field: &str) -> Result<String, ApiError> {
-        let url = url::Url::parse(raw)
-            .map_err(|e| ApiError::bad_request("invalid_return_url", format!("{field} {raw:?} is not an absolute URL: {e}")))?;
+        let url = url::Url::parse(raw).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_return_url",
+                format!("{field} {raw:?} is not an absolute URL: {e}"),
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ApiError::bad_request("invalid_return_url", format!("{field} must be http or https, got {}", url.scheme())));
+            return Err(ApiError::bad_request(
+                "invalid_return_url",
+                format!("{field} must be http or https, got {}", url.scheme()),
+            ));
         }
         let host = url.host_str().unwrap_or("");
         if !self.cfg.redirect_host_allowed(host) {
@@ -186,20 +227,31 @@ impl Backend {
         let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
         let back = match return_url {
             Some(u) => Some(u.to_string()),
-            None => referer.map(|r| self.check_redirect(r, "Referer")).transpose()?,
+            None => referer
+                .map(|r| self.check_redirect(r, "Referer"))
+                .transpose()?,
         };
         let mut err = ApiError::conflict(
             "openid_required",
             "JSAPI payment needs the payer's openid: send the buyer to authorize_url, then pay again with the code WeChat appends",
         );
         match back {
-            Some(back) => err = err.with("authorize_url", self.wechat.authorize_url(&back, order_id)),
-            None => err.message.push_str(" (pass return_url so an authorize_url can be built)"),
+            Some(back) => {
+                err = err.with("authorize_url", self.wechat.authorize_url(&back, order_id))
+            }
+            None => err
+                .message
+                .push_str(" (pass return_url so an authorize_url can be built)"),
         }
         Err(err)
     }
 
-    fn pay_answer(&self, mode: PayMode, p: &Prepay, return_url: Option<&str>) -> Result<Json<Value>, ApiError> {
+    fn pay_answer(
+        &self,
+        mode: PayMode,
+        p: &Prepay,
+        return_url: Option<&str>,
+    ) -> Result<Json<Value>, ApiError> {
         let mut v = json!({
             "order_id": p.order_id,
             "out_trade_no": p.out_trade_no,
@@ -223,13 +275,26 @@ impl Backend {
                 let appid = self.wechat.appid_for(mode);
                 let (now, nonce) = (unix_now(), wxpay_sign::nonce::nonce_str());
                 let params = if p.api_version == ApiVersion::V2.as_str() {
-                    let key = self.creds.v2_key.as_deref().ok_or_else(|| ApiError::internal("v2_key is not configured"))?;
-                    v2::pay_params(appid, prepay_id, now, &nonce, key, self.wechat.v2_sign_type())
+                    let key = self
+                        .creds
+                        .v2_key
+                        .as_deref()
+                        .ok_or_else(|| ApiError::internal("v2_key is not configured"))?;
+                    v2::pay_params(
+                        appid,
+                        prepay_id,
+                        now,
+                        &nonce,
+                        key,
+                        self.wechat.v2_sign_type(),
+                    )
                 } else {
-                    v3::pay_params(&self.creds.signer, appid, prepay_id, now, &nonce)
-                        .map_err(|e| ApiError::internal(format!("signing the pay parameters failed: {e}")))?
+                    v3::pay_params(&self.creds.signer, appid, prepay_id, now, &nonce).map_err(
+                        |e| ApiError::internal(format!("signing the pay parameters failed: {e}")),
+                    )?
                 };
-                v["jsapi"] = serde_json::to_value(params).map_err(|e| ApiError::internal(e.to_string()))?;
+                v["jsapi"] =
+                    serde_json::to_value(params).map_err(|e| ApiError::internal(e.to_string()))?;
             }
         }
         Ok(Json(v))

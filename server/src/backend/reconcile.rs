@@ -8,7 +8,7 @@
 use super::wechat::QueryAnswer;
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{Prepay, Transition};
+use crate::store::{Prepay, Transition, TransitionOutcome};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use std::sync::Arc;
 
@@ -22,7 +22,10 @@ impl Backend {
         if now - order.created_at < self.cfg.query_after_secs as i64 {
             return;
         }
-        if order.last_queried_at.is_some_and(|t| now - t < self.cfg.query_interval_secs as i64) {
+        if order
+            .last_queried_at
+            .is_some_and(|t| now - t < self.cfg.query_interval_secs as i64)
+        {
             return;
         }
         {
@@ -37,21 +40,37 @@ impl Backend {
             if let Err(e) = this.query_wechat(&order, now).await {
                 tracing::warn!(order_id = %order.order_id, "query of WeChat failed: {e}");
             }
-            this.querying.lock().unwrap_or_else(|p| p.into_inner()).remove(&order.order_id);
+            this.querying
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&order.order_id);
         });
     }
 
     /// Queries every prepay of the order old enough to be late (newest first), applying answers.
-    pub async fn query_wechat(&self, order: &Order, now: i64) -> Result<(), String> {
-        let prepays = self.store.prepays(order.order_id.clone()).await.map_err(|e| e.to_string())?;
-        let late: Vec<&Prepay> =
-            prepays.iter().filter(|p| now - p.created_at >= self.cfg.query_after_secs as i64).collect();
+    pub async fn query_wechat(self: &Arc<Self>, order: &Order, now: i64) -> Result<(), String> {
+        let prepays = self
+            .store
+            .prepays(order.order_id.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let late: Vec<&Prepay> = prepays
+            .iter()
+            .filter(|p| now - p.created_at >= self.cfg.query_after_secs as i64)
+            .collect();
         if late.is_empty() {
             return Ok(());
         }
-        self.store.mark_queried(order.order_id.clone(), now).await.map_err(|e| e.to_string())?;
+        self.store
+            .mark_queried(order.order_id.clone(), now)
+            .await
+            .map_err(|e| e.to_string())?;
         for p in late {
-            let answer = self.wechat.query(&p.out_trade_no, &p.api_version).await.map_err(|e| e.to_string())?;
+            let answer = self
+                .wechat
+                .query(&p.out_trade_no, &p.api_version)
+                .await
+                .map_err(|e| e.to_string())?;
             self.apply_query_answer(order, p, &answer).await?;
             if answer.trade_state == TradeState::Success {
                 break;
@@ -60,9 +79,17 @@ impl Backend {
         Ok(())
     }
 
-    async fn apply_query_answer(&self, order: &Order, p: &Prepay, a: &QueryAnswer) -> Result<(), String> {
+    async fn apply_query_answer(
+        self: &Arc<Self>,
+        order: &Order,
+        p: &Prepay,
+        a: &QueryAnswer,
+    ) -> Result<(), String> {
         if a.out_trade_no != p.out_trade_no || a.mchid != self.cfg.mchid {
-            return Err(format!("the query answer is about {} / {}, not {} / {}", a.out_trade_no, a.mchid, p.out_trade_no, self.cfg.mchid));
+            return Err(format!(
+                "the query answer is about {} / {}, not {} / {}",
+                a.out_trade_no, a.mchid, p.out_trade_no, self.cfg.mchid
+            ));
         }
         // Only news worth recording: still-unpaid answers change nothing.
         let to = match a.trade_state {
@@ -70,19 +97,51 @@ impl Backend {
             s => s,
         };
         if to == TradeState::Success && a.amount != Some(order.amount) {
-            return Err(format!("WeChat reports {:?} fen paid but the order is {} fen; not marking it paid", a.amount, order.amount));
+            return Err(format!(
+                "WeChat reports {:?} fen paid but the order is {} fen; not marking it paid",
+                a.amount, order.amount
+            ));
         }
-        self.transition(Transition {
-            order_id: order.order_id.clone(),
-            to,
-            transaction_id: a.transaction_id.clone(),
-            paid_at: a.success_time.as_deref().and_then(parse_rfc3339).map(utc_rfc3339),
-            payer_openid: a.payer_openid.clone(),
-            source: format!("query-{}", p.api_version),
-            at: unix_now(),
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+        let outcome = self
+            .transition(Transition {
+                order_id: order.order_id.clone(),
+                to,
+                transaction_id: a.transaction_id.clone(),
+                paid_at: a
+                    .success_time
+                    .as_deref()
+                    .and_then(parse_rfc3339)
+                    .map(utc_rfc3339),
+                payer_openid: a.payer_openid.clone(),
+                source: format!("query-{}", p.api_version),
+                at: unix_now(),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        if to == TradeState::Success && matches!(outcome, TransitionOutcome::Applied { .. }) {
+            self.close_other_attempts(&order.order_id, &p.out_trade_no);
+        }
         Ok(())
+    }
+
+    /// Once one attempt is paid, closes the order's other attempts at WeChat so the buyer cannot
+    /// pay twice (say the QR on the PC and then the H5 cashier on the phone). In the background:
+    /// a failure only leaves the (detected and flagged) double-payment window open.
+    pub fn close_other_attempts(self: &Arc<Self>, order_id: &str, paid_out_trade_no: &str) {
+        let (this, order_id, paid) = (
+            self.clone(),
+            order_id.to_string(),
+            paid_out_trade_no.to_string(),
+        );
+        tokio::spawn(async move {
+            let Ok(prepays) = this.store.prepays(order_id.clone()).await else {
+                return;
+            };
+            for p in prepays.iter().filter(|p| p.out_trade_no != paid) {
+                if let Err(e) = this.wechat.close(&p.out_trade_no, &p.api_version).await {
+                    tracing::warn!(order_id = %order_id, "could not close attempt {} at WeChat: {e}", p.out_trade_no);
+                }
+            }
+        });
     }
 }

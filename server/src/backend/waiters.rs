@@ -19,7 +19,9 @@ impl Waiters {
         let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         // Drop channels nobody listens to any more, so the map stays as small as the waiters.
         map.retain(|_, tx| tx.receiver_count() > 0);
-        map.entry(order_id.to_string()).or_insert_with(|| watch::channel(0).0).subscribe()
+        map.entry(order_id.to_string())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
     }
 
     pub fn notify(&self, order_id: &str) {

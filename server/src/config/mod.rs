@@ -2,7 +2,7 @@
 //!
 //! Secrets (merchant private key, APIv3 key, v2 key, app secrets) are wrapped in [`Secret`], whose
 //! `Debug` prints `***`, so logging a config never leaks them. Key *files* are read and parsed by
-//! [`Credentials::load`], which is where a wrong key gets an error saying what to fix.
+//! [`crate::config::Credentials::load`] (in `credentials.rs`), which is where a wrong key gets an error saying what to fix.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
-use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
+
+mod credentials;
+pub use credentials::Credentials;
 
 pub const WECHAT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 pub const OAUTH_BASE_URL: &str = "https://open.weixin.qq.com";
@@ -28,7 +30,11 @@ pub enum ConfigError {
     #[error("config: {0}")]
     Invalid(String),
     #[error("cannot load {what} from {path}: {reason}")]
-    Key { what: &'static str, path: String, reason: String },
+    Key {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
 }
 
 /// A secret string; never printed.
@@ -158,23 +164,53 @@ impl Default for Config {
 
 /// Names of the settings that may come from the environment (all of them).
 const FIELDS: &[&str] = &[
-    "listen", "data_dir", "database", "api_version", "mchid", "appid", "app_secret", "mp_appid",
-    "mp_secret", "merchant_serial", "merchant_key_file", "merchant_key_pem", "apiv3_key", "v2_key",
-    "v2_sign_type", "platform_certs", "notify_url", "notify_url_v2", "wechat_base_url",
-    "oauth_base_url", "sns_base_url", "h5_redirect_hosts", "http_timeout_ms", "query_after_secs",
-    "query_interval_secs", "native_ttl_secs", "h5_ttl_secs",
+    "listen",
+    "data_dir",
+    "database",
+    "api_version",
+    "mchid",
+    "appid",
+    "app_secret",
+    "mp_appid",
+    "mp_secret",
+    "merchant_serial",
+    "merchant_key_file",
+    "merchant_key_pem",
+    "apiv3_key",
+    "v2_key",
+    "v2_sign_type",
+    "platform_certs",
+    "notify_url",
+    "notify_url_v2",
+    "wechat_base_url",
+    "oauth_base_url",
+    "sns_base_url",
+    "h5_redirect_hosts",
+    "http_timeout_ms",
+    "query_after_secs",
+    "query_interval_secs",
+    "native_ttl_secs",
+    "h5_ttl_secs",
 ];
 
 impl Config {
     /// Reads the TOML file (if given) and applies `WXPAY_*` variables from `env`.
-    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let (mut table, path) = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| ConfigError::Read { path: p.display().to_string(), reason: e.to_string() })?;
-                let t: toml::Table = text
-                    .parse()
-                    .map_err(|e: toml::de::Error| ConfigError::Parse { path: p.display().to_string(), reason: e.to_string() })?;
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                let t: toml::Table =
+                    text.parse()
+                        .map_err(|e: toml::de::Error| ConfigError::Parse {
+                            path: p.display().to_string(),
+                            reason: e.to_string(),
+                        })?;
                 (t, p.display().to_string())
             }
             None => (toml::Table::new(), "(environment)".to_string()),
@@ -182,12 +218,18 @@ impl Config {
         for field in FIELDS {
             let var = format!("WXPAY_{}", field.to_ascii_uppercase());
             if let Some(value) = env(&var) {
-                table.insert(field.to_string(), env_value(field, &value).map_err(|reason| ConfigError::Env { var, reason })?);
+                table.insert(
+                    field.to_string(),
+                    env_value(field, &value).map_err(|reason| ConfigError::Env { var, reason })?,
+                );
             }
         }
         let cfg: Config = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse { path, reason: e.to_string() })?;
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path,
+                reason: e.to_string(),
+            })?;
         Ok(cfg)
     }
 
@@ -197,7 +239,9 @@ impl Config {
     }
 
     pub fn database_path(&self) -> PathBuf {
-        self.database.clone().unwrap_or_else(|| self.data_dir.join("wxpay.sqlite3"))
+        self.database
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("wxpay.sqlite3"))
     }
 
     pub fn mp_appid(&self) -> &str {
@@ -205,7 +249,9 @@ impl Config {
     }
 
     pub fn notify_url_v2(&self) -> String {
-        self.notify_url_v2.clone().unwrap_or_else(|| format!("{}/v2", self.notify_url.trim_end_matches('/')))
+        self.notify_url_v2
+            .clone()
+            .unwrap_or_else(|| format!("{}/v2", self.notify_url.trim_end_matches('/')))
     }
 
     pub fn http_timeout(&self) -> Duration {
@@ -214,100 +260,48 @@ impl Config {
 
     /// Whether `host` may be the target of an H5 return or OAuth redirect.
     pub fn redirect_host_allowed(&self, host: &str) -> bool {
-        self.h5_redirect_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+        self.h5_redirect_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
 /// Turns an environment string into the TOML value the field expects.
 fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
     Ok(match field {
-        "http_timeout_ms" | "query_after_secs" | "query_interval_secs" | "native_ttl_secs" | "h5_ttl_secs" => {
-            toml::Value::Integer(value.trim().parse().map_err(|_| format!("expected a whole number, got {value:?}"))?)
-        }
+        "http_timeout_ms"
+        | "query_after_secs"
+        | "query_interval_secs"
+        | "native_ttl_secs"
+        | "h5_ttl_secs" => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected a whole number, got {value:?}"))?,
+        ),
         "h5_redirect_hosts" => toml::Value::Array(
-            value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.into()))
+                .collect(),
         ),
         "platform_certs" => {
             let mut t = toml::Table::new();
             for pair in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let (serial, path) =
-                    pair.split_once('=').ok_or_else(|| format!("expected SERIAL=path pairs separated by commas, got {pair:?}"))?;
-                t.insert(serial.trim().to_string(), toml::Value::String(path.trim().to_string()));
+                let (serial, path) = pair.split_once('=').ok_or_else(|| {
+                    format!("expected SERIAL=path pairs separated by commas, got {pair:?}")
+                })?;
+                t.insert(
+                    serial.trim().to_string(),
+                    toml::Value::String(path.trim().to_string()),
+                );
             }
             toml::Value::Table(t)
         }
         _ => toml::Value::String(value.to_string()),
     })
-}
-
-/// The parsed key material the backend signs and verifies with.
-pub struct Credentials {
-    pub signer: MerchantSigner,
-    pub platform_keys: KeySet,
-    pub apiv3_key: Vec<u8>,
-    pub v2_key: Option<String>,
-}
-
-impl Credentials {
-    /// Checks the config for what every deployment needs and parses the keys.
-    pub fn load(cfg: &Config) -> Result<Credentials, ConfigError> {
-        let missing = |what: &str| ConfigError::Invalid(format!("{what} is not set; put it in the config file or WXPAY_{}", what.to_ascii_uppercase()));
-        if cfg.mchid.is_empty() { return Err(missing("mchid")); }
-        if cfg.appid.is_empty() { return Err(missing("appid")); }
-        if cfg.merchant_serial.is_empty() { return Err(missing("merchant_serial")); }
-        if cfg.notify_url.is_empty() { return Err(missing("notify_url")); }
-        if cfg.apiv3_key.0.len() != 32 {
-            return Err(ConfigError::Invalid(format!(
-                "apiv3_key must be 32 bytes (set in the merchant platform under API security), got {}",
-                cfg.apiv3_key.0.len()
-            )));
-        }
-        if cfg.api_version == ApiVersion::V2 && cfg.v2_key.as_ref().is_none_or(|k| k.0.is_empty()) {
-            return Err(ConfigError::Invalid("api_version is v2 but v2_key is not set".into()));
-        }
-        if cfg.platform_certs.is_empty() {
-            return Err(ConfigError::Invalid(
-                "platform_certs is empty: add the WeChat Pay platform certificate or public key (serial = \"file.pem\") so responses and notifications can be verified".into(),
-            ));
-        }
-        let (key_pem, key_origin) = match (&cfg.merchant_key_pem, &cfg.merchant_key_file) {
-            (Some(pem), _) => (pem.0.clone(), "merchant_key_pem".to_string()),
-            (None, Some(path)) => (
-                std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
-                    what: "the merchant private key",
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?,
-                path.display().to_string(),
-            ),
-            (None, None) => return Err(missing("merchant_key_file")),
-        };
-        let key = MerchantKey::from_pkcs8_pem(&key_pem).map_err(|e| ConfigError::Key {
-            what: "the merchant private key",
-            path: key_origin,
-            reason: e.to_string(),
-        })?;
-        let mut platform_keys = KeySet::new();
-        for (serial, path) in &cfg.platform_certs {
-            let pem = std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
-                what: "a platform certificate",
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            let public = PublicKey::from_pem(&pem).map_err(|e| ConfigError::Key {
-                what: "a platform certificate",
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            platform_keys.insert(serial.clone(), public);
-        }
-        Ok(Credentials {
-            signer: MerchantSigner::new(cfg.mchid.clone(), cfg.merchant_serial.clone(), key),
-            platform_keys,
-            apiv3_key: cfg.apiv3_key.0.as_bytes().to_vec(),
-            v2_key: cfg.v2_key.as_ref().map(|k| k.0.clone()),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -329,8 +323,14 @@ mod tests {
         let cfg = Config::load(Some(&file), env).unwrap();
         assert_eq!(cfg.mchid, "1900000109");
         assert_eq!(cfg.apiv3_key.0, "0123456789abcdef0123456789abcdef");
-        assert_eq!(cfg.h5_redirect_hosts, vec!["shop.example", "m.shop.example"]);
-        assert_eq!(cfg.platform_certs.get("ABC").unwrap(), Path::new("/tmp/a.pem"));
+        assert_eq!(
+            cfg.h5_redirect_hosts,
+            vec!["shop.example", "m.shop.example"]
+        );
+        assert_eq!(
+            cfg.platform_certs.get("ABC").unwrap(),
+            Path::new("/tmp/a.pem")
+        );
         assert_eq!(cfg.query_after_secs, 5);
         assert_eq!(cfg.wechat_base_url, WECHAT_BASE_URL);
         let printed = format!("{cfg:?}");
@@ -343,12 +343,14 @@ mod tests {
     fn bad_values_say_what_to_fix() {
         let env = |k: &str| (k == "WXPAY_HTTP_TIMEOUT_MS").then(|| "soon".to_string());
         let err = Config::load(None, env).unwrap_err().to_string();
-        assert!(err.contains("WXPAY_HTTP_TIMEOUT_MS") && err.contains("whole number"), "{err}");
-        let err = Config::load(None, |k| (k == "WXPAY_API_VERSION").then(|| "v4".into())).unwrap_err().to_string();
+        assert!(
+            err.contains("WXPAY_HTTP_TIMEOUT_MS") && err.contains("whole number"),
+            "{err}"
+        );
+        let err = Config::load(None, |k| (k == "WXPAY_API_VERSION").then(|| "v4".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("v4"), "{err}");
-        let cfg = Config { mchid: "1".into(), appid: "wx1".into(), merchant_serial: "S".into(), notify_url: "https://x/n".into(), apiv3_key: Secret("short".into()), ..Config::default() };
-        let err = Credentials::load(&cfg).err().unwrap().to_string();
-        assert!(err.contains("32 bytes") && err.contains("got 5"), "{err}");
     }
 }
 

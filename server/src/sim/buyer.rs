@@ -1,7 +1,7 @@
 //! What the buyer touches: the phone page behind a scanned `code_url`, the H5 cashier, a
 //! development `WeixinJSBridge`, and JSON endpoints so tests can play the buyer.
 //!
-//! Every successful pay starts the notification to the merchant; nothing here tells the merchant
+//! The development `WeixinJSBridge` lives in [`super::bridge`]. Every successful pay starts the notification to the merchant; nothing here tells the merchant
 //! anything directly (just like WeChat: the page's redirect or `:ok` is not proof of payment).
 
 use super::ledger::{PayAction, Refusal, SimOrder, Target};
@@ -11,26 +11,25 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use wxpay_sign::v2::{self, SignType};
 
 pub(crate) fn routes() -> Router<Arc<SimInner>> {
     Router::new()
         .route("/sim/scan", get(scan_page).post(scan_submit))
         .route("/sim/checkmweb", get(cashier_page).post(cashier_submit))
-        .route("/sim/bridge.js", get(bridge_js))
         .route("/sim/api/pay", post(api_pay))
-        .route("/sim/api/bridge", post(api_bridge))
         .route("/sim/api/login", post(api_login))
 }
 
 /// HTML-escapes text from requests before it goes into a page.
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -49,7 +48,11 @@ button{{display:block;width:100%;padding:12px;margin:12px 0;border:0;border-radi
 
 fn refusal_page(r: Refusal) -> Response {
     let (_, _, msg) = r.codes();
-    page(StatusCode::BAD_REQUEST, msg, &format!("<h1>{}</h1>", escape(msg)))
+    page(
+        StatusCode::BAD_REQUEST,
+        msg,
+        &format!("<h1>{}</h1>", escape(msg)),
+    )
 }
 
 fn yuan(fen: i64) -> String {
@@ -58,8 +61,16 @@ fn yuan(fen: i64) -> String {
 
 /// The pay / cancel (/ fail) buttons posting back to `action_path` with the hidden fields.
 fn order_form(o: &SimOrder, action_path: &str, hidden: &[(&str, &str)]) -> String {
-    let fields: String =
-        hidden.iter().map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v))).collect();
+    let fields: String = hidden
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
     format!(
         r#"<h1>{desc}</h1><div class="muted">商户单号 {no}</div><div class="amount">{amount}</div>
 <form method="post" action="{action_path}">{fields}
@@ -74,8 +85,16 @@ fn order_form(o: &SimOrder, action_path: &str, hidden: &[(&str, &str)]) -> Strin
 
 impl SimInner {
     /// Applies the buyer's action; a pay starts the notification.
-    fn buyer_acts(self: &Arc<Self>, target: &Target, action: PayAction) -> Result<SimOrder, Refusal> {
-        let appid = self.ledger().find(target).map(|o| o.params.appid.clone()).ok_or(Refusal::NotFound)?;
+    pub(super) fn buyer_acts(
+        self: &Arc<Self>,
+        target: &Target,
+        action: PayAction,
+    ) -> Result<SimOrder, Refusal> {
+        let appid = self
+            .ledger()
+            .find(target)
+            .map(|o| o.params.appid.clone())
+            .ok_or(Refusal::NotFound)?;
         let payer = self.ledger().openid_for(&appid, "buyer");
         let order = self.ledger().act(target, action, &payer, now())?;
         if action == PayAction::Pay {
@@ -89,9 +108,20 @@ fn outcome_page(o: &SimOrder, action: PayAction) -> Response {
     let (title, line) = match action {
         PayAction::Pay => ("支付成功", format!("已支付 {}", yuan(o.params.amount))),
         PayAction::Cancel => ("已取消", "你取消了这次支付".to_string()),
-        PayAction::Fail => ("支付失败", "模拟的支付失败（例如银行卡余额不足）".to_string()),
+        PayAction::Fail => (
+            "支付失败",
+            "模拟的支付失败（例如银行卡余额不足）".to_string(),
+        ),
     };
-    page(StatusCode::OK, title, &format!("<h1>{title}</h1><p>{}</p><p class=muted>{}</p>", escape(&line), escape(&o.params.description)))
+    page(
+        StatusCode::OK,
+        title,
+        &format!(
+            "<h1>{title}</h1><p>{}</p><p class=muted>{}</p>",
+            escape(&line),
+            escape(&o.params.description)
+        ),
+    )
 }
 
 #[derive(Deserialize)]
@@ -101,13 +131,24 @@ struct ScanQuery {
 
 async fn scan_page(State(sim): State<Arc<SimInner>>, Query(q): Query<ScanQuery>) -> Response {
     let Some(code_url) = q.code_url else {
-        return page(StatusCode::BAD_REQUEST, "扫码", "<h1>缺少 code_url</h1><p>Open /sim/scan?code_url=weixin://wxpay/bizpayurl?pr=…</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "扫码",
+            "<h1>缺少 code_url</h1><p>Open /sim/scan?code_url=weixin://wxpay/bizpayurl?pr=…</p>",
+        );
     };
-    let found = sim.ledger().find(&Target::CodeUrl(code_url.clone())).cloned();
+    let found = sim
+        .ledger()
+        .find(&Target::CodeUrl(code_url.clone()))
+        .cloned();
     match found {
         None => refusal_page(Refusal::NotFound),
         Some(o) if now() > o.expires_at => refusal_page(Refusal::Expired),
-        Some(o) => page(StatusCode::OK, "付款", &order_form(&o, "/sim/scan", &[("code_url", &code_url)])),
+        Some(o) => page(
+            StatusCode::OK,
+            "付款",
+            &order_form(&o, "/sim/scan", &[("code_url", &code_url)]),
+        ),
     }
 }
 
@@ -131,38 +172,74 @@ struct CashierQuery {
     redirect_url: Option<String>,
 }
 
-async fn cashier_page(State(sim): State<Arc<SimInner>>, headers: HeaderMap, Query(q): Query<CashierQuery>) -> Response {
+async fn cashier_page(
+    State(sim): State<Arc<SimInner>>,
+    headers: HeaderMap,
+    Query(q): Query<CashierQuery>,
+) -> Response {
     // WeChat checks that the buyer came from a page on the merchant's configured H5 domain.
     let referer_host = headers
         .get("referer")
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
         .and_then(|u| u.host_str().map(str::to_string));
-    let allowed = referer_host.as_deref().is_some_and(|h| sim.cfg.h5_domains.iter().any(|d| d.eq_ignore_ascii_case(h)));
+    let allowed = referer_host
+        .as_deref()
+        .is_some_and(|h| sim.cfg.h5_domains.iter().any(|d| d.eq_ignore_ascii_case(h)));
     if !allowed {
         let detail = match &referer_host {
             Some(h) => format!("Referer host {h} is not a configured H5 domain"),
-            None => "no Referer: open the h5_url from a page on the H5 domain (not by typing it)".into(),
+            None => {
+                "no Referer: open the h5_url from a page on the H5 domain (not by typing it)".into()
+            }
         };
         return page(
             StatusCode::FORBIDDEN,
             "商家参数格式有误",
-            &format!("<h1>商家存在未配置的参数，请联系商家解决</h1><p class=muted>{}</p>", escape(&detail)),
+            &format!(
+                "<h1>商家存在未配置的参数，请联系商家解决</h1><p class=muted>{}</p>",
+                escape(&detail)
+            ),
         );
     }
     let (Some(prepay_id), Some(package)) = (q.prepay_id, q.package) else {
-        return page(StatusCode::BAD_REQUEST, "参数错误", "<h1>缺少 prepay_id 或 package</h1>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "参数错误",
+            "<h1>缺少 prepay_id 或 package</h1>",
+        );
     };
-    let found = sim.ledger().find(&Target::PrepayId(prepay_id.clone())).cloned();
-    let Some(o) = found else { return refusal_page(Refusal::NotFound) };
+    let found = sim
+        .ledger()
+        .find(&Target::PrepayId(prepay_id.clone()))
+        .cloned();
+    let Some(o) = found else {
+        return refusal_page(Refusal::NotFound);
+    };
     if o.h5_package.as_deref() != Some(package.as_str()) {
-        return page(StatusCode::BAD_REQUEST, "链接已失效", "<h1>支付链接已失效，请重新发起支付</h1>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "链接已失效",
+            "<h1>支付链接已失效，请重新发起支付</h1>",
+        );
     }
     if now() > o.h5_expires_at {
-        return page(StatusCode::BAD_REQUEST, "链接已过期", "<h1>支付链接已过期（5 分钟），请重新发起支付</h1>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "链接已过期",
+            "<h1>支付链接已过期（5 分钟），请重新发起支付</h1>",
+        );
     }
     let redirect = q.redirect_url.unwrap_or_default();
-    page(StatusCode::OK, "微信支付", &order_form(&o, "/sim/checkmweb", &[("prepay_id", &prepay_id), ("redirect_url", &redirect)]))
+    page(
+        StatusCode::OK,
+        "微信支付",
+        &order_form(
+            &o,
+            "/sim/checkmweb",
+            &[("prepay_id", &prepay_id), ("redirect_url", &redirect)],
+        ),
+    )
 }
 
 #[derive(Deserialize)]
@@ -174,18 +251,15 @@ struct CashierForm {
 
 async fn cashier_submit(State(sim): State<Arc<SimInner>>, Form(f): Form<CashierForm>) -> Response {
     let result = sim.buyer_acts(&Target::PrepayId(f.prepay_id), f.action);
-    let back = f.redirect_url.filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
+    let back = f
+        .redirect_url
+        .filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
     match (result, back) {
         // Like WeChat: back to the merchant whatever happened; the merchant must ask its backend.
         (Ok(_), Some(url)) => Redirect::to(&url).into_response(),
         (Ok(o), None) => outcome_page(&o, f.action),
         (Err(r), _) => refusal_page(r),
     }
-}
-
-async fn bridge_js() -> Response {
-    ([("content-type", "application/javascript; charset=utf-8"), ("cache-control", "no-cache")], include_str!("bridge.js"))
-        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -205,7 +279,13 @@ async fn api_pay(State(sim): State<Arc<SimInner>>, Json(req): Json<ApiPay>) -> R
         (Some(c), None, None) => Target::CodeUrl(c),
         (None, Some(p), None) => Target::PrepayId(p),
         (None, None, Some(n)) => Target::OutTradeNo(n),
-        _ => return api_error(StatusCode::BAD_REQUEST, "PARAM_ERROR", "give exactly one of code_url, prepay_id, out_trade_no"),
+        _ => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                "give exactly one of code_url, prepay_id, out_trade_no",
+            )
+        }
     };
     let action = req.action.unwrap_or(PayAction::Pay);
     match sim.buyer_acts(&target, action) {
@@ -217,74 +297,13 @@ async fn api_pay(State(sim): State<Arc<SimInner>>, Json(req): Json<ApiPay>) -> R
         .into_response(),
         Err(r) => {
             let (code, _, msg) = r.codes();
-            let status = if r == Refusal::NotFound { StatusCode::NOT_FOUND } else { StatusCode::CONFLICT };
+            let status = if r == Refusal::NotFound {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::CONFLICT
+            };
             api_error(status, code, msg)
         }
-    }
-}
-
-/// What `getBrandWCPayRequest` receives, plus the simulated buyer's decision.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BridgeRequest {
-    app_id: String,
-    time_stamp: String,
-    nonce_str: String,
-    package: String,
-    sign_type: String,
-    pay_sign: String,
-    action: Option<PayAction>,
-}
-
-async fn api_bridge(State(sim): State<Arc<SimInner>>, Json(req): Json<BridgeRequest>) -> Response {
-    let fail = |desc: &str| Json(json!({ "err_msg": "get_brand_wcpay_request:fail", "err_desc": desc })).into_response();
-    let Some(prepay_id) = req.package.strip_prefix("prepay_id=") else {
-        return fail("package 格式错误 (must be prepay_id=…)");
-    };
-    let found = sim.ledger().find(&Target::PrepayId(prepay_id.into())).cloned();
-    let Some(order) = found else { return fail("prepay_id 不存在") };
-    if order.params.appid != req.app_id {
-        return fail("appId 与下单时不一致");
-    }
-    if !sim.pay_sign_ok(&req) {
-        return fail("支付验证签名失败");
-    }
-    let action = req.action.unwrap_or(PayAction::Pay);
-    match sim.buyer_acts(&Target::PrepayId(prepay_id.into()), action) {
-        Ok(_) => {
-            let msg = match action {
-                PayAction::Pay => "get_brand_wcpay_request:ok",
-                PayAction::Cancel => "get_brand_wcpay_request:cancel",
-                PayAction::Fail => "get_brand_wcpay_request:fail",
-            };
-            Json(json!({ "err_msg": msg })).into_response()
-        }
-        Err(r) => fail(r.codes().2),
-    }
-}
-
-impl SimInner {
-    /// RSA: the merchant's key signed `appId\ntimeStamp\nnonceStr\npackage\n` (v3).
-    /// MD5 / HMAC-SHA256: the v2 sign over the five fields.
-    fn pay_sign_ok(&self, r: &BridgeRequest) -> bool {
-        if r.sign_type == "RSA" {
-            let message = format!("{}\n{}\n{}\n{}\n", r.app_id, r.time_stamp, r.nonce_str, r.package);
-            let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(&r.pay_sign) else { return false };
-            let keys = &self.cfg.merchant_keys;
-            return keys.serials().any(|s| keys.get(s).is_some_and(|k| k.verify_sha256(message.as_bytes(), &sig)));
-        }
-        let Ok(sign_type) = r.sign_type.parse::<SignType>() else { return false };
-        let fields: BTreeMap<String, String> = [
-            ("appId", &r.app_id),
-            ("timeStamp", &r.time_stamp),
-            ("nonceStr", &r.nonce_str),
-            ("package", &r.package),
-            ("signType", &r.sign_type),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-        v2::sign(&fields, &self.cfg.v2_key, sign_type).eq_ignore_ascii_case(r.pay_sign.trim())
     }
 }
 
@@ -297,8 +316,14 @@ struct Login {
 /// Stand-in for `wx.login()` in a mini-program: a code for jscode2session.
 async fn api_login(State(sim): State<Arc<SimInner>>, Json(req): Json<Login>) -> Response {
     if sim.cfg.app(&req.appid).is_none() {
-        return api_error(StatusCode::BAD_REQUEST, "INVALID_APPID", "appid is not registered with the simulator");
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_APPID",
+            "appid is not registered with the simulator",
+        );
     }
-    let code = sim.ledger().issue_code(&req.appid, req.user.as_deref().unwrap_or("buyer"), now());
+    let code = sim
+        .ledger()
+        .issue_code(&req.appid, req.user.as_deref().unwrap_or("buyer"), now());
     Json(json!({ "code": code })).into_response()
 }

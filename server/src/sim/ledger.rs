@@ -161,7 +161,9 @@ impl Ledger {
                 existing.state = TradeState::Closed;
                 return Err(Refusal::OrderClosed);
             }
-            existing.expires_at = time_expire.unwrap_or(now + life.prepay).max(existing.expires_at);
+            existing.expires_at = time_expire
+                .unwrap_or(now + life.prepay)
+                .max(existing.expires_at);
             if params.trade_type == TradeType::Mweb {
                 // Every request gives a fresh 5-minute h5_url for the same prepay.
                 let package = random_digits(10);
@@ -170,7 +172,11 @@ impl Ledger {
             }
             return Ok(existing.clone());
         }
-        let prepay_id = format!("wx{}{}", v2_time(now), random_alnum(20).to_ascii_lowercase());
+        let prepay_id = format!(
+            "wx{}{}",
+            v2_time(now),
+            random_alnum(20).to_ascii_lowercase()
+        );
         let code_url = (params.trade_type == TradeType::Native)
             .then(|| format!("weixin://wxpay/bizpayurl?pr={}", random_alnum(7)));
         let (h5_package, h5_expires_at) = if params.trade_type == TradeType::Mweb {
@@ -210,8 +216,19 @@ impl Ledger {
     }
 
     /// The buyer's decision. `Ok` carries the order after it; a pay makes it SUCCESS.
-    pub fn act(&mut self, target: &Target, action: PayAction, payer: &str, now: i64) -> Result<SimOrder, Refusal> {
-        let no = self.find(target).ok_or(Refusal::NotFound)?.params.out_trade_no.clone();
+    pub fn act(
+        &mut self,
+        target: &Target,
+        action: PayAction,
+        payer: &str,
+        now: i64,
+    ) -> Result<SimOrder, Refusal> {
+        let no = self
+            .find(target)
+            .ok_or(Refusal::NotFound)?
+            .params
+            .out_trade_no
+            .clone();
         let order = self.orders.get_mut(&no).ok_or(Refusal::NotFound)?;
         match order.state {
             TradeState::Success | TradeState::Refund => return Err(Refusal::OrderPaid),
@@ -228,7 +245,13 @@ impl Ledger {
                 order.state = TradeState::Success;
                 order.transaction_id = Some(format!("4200{}", random_digits(24)));
                 order.success_time = Some(now);
-                order.payer_openid = Some(order.params.openid.clone().unwrap_or_else(|| payer.to_string()));
+                order.payer_openid = Some(
+                    order
+                        .params
+                        .openid
+                        .clone()
+                        .unwrap_or_else(|| payer.to_string()),
+                );
             }
         }
         Ok(order.clone())
@@ -247,22 +270,30 @@ impl Ledger {
 
     /// The openid a simulated WeChat user has under an appid (stable, so a buyer is recognisable).
     pub fn openid_for(&mut self, appid: &str, user: &str) -> String {
-        let digest = ring::digest::digest(&ring::digest::SHA256, format!("{appid}\n{user}").as_bytes());
-        let tail: String = digest.as_ref().iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let digest =
+            ring::digest::digest(&ring::digest::SHA256, format!("{appid}\n{user}").as_bytes());
+        let tail: String = digest
+            .as_ref()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let openid = format!("oSim{}", &tail[..24]);
         self.openids.insert((appid.to_string(), openid.clone()));
         openid
     }
 
     pub fn knows_openid(&self, appid: &str, openid: &str) -> bool {
-        self.openids.contains(&(appid.to_string(), openid.to_string()))
+        self.openids
+            .contains(&(appid.to_string(), openid.to_string()))
     }
 
     /// A single-use code for `user` under `appid`, valid 5 minutes (as WeChat's are).
     pub fn issue_code(&mut self, appid: &str, user: &str, now: i64) -> String {
         let openid = self.openid_for(appid, user);
         let code = random_alnum(32);
-        self.codes.insert(code.clone(), (appid.to_string(), openid, now + 300));
+        self.codes
+            .insert(code.clone(), (appid.to_string(), openid, now + 300));
         code
     }
 
@@ -290,33 +321,69 @@ mod tests {
             notify_url: "https://shop.example/notify".into(),
         }
     }
-    const LIFE: Lifetimes = Lifetimes { prepay: 7200, h5: 300 };
+    const LIFE: Lifetimes = Lifetimes {
+        prepay: 7200,
+        h5: 300,
+    };
 
     #[test]
     fn same_params_reuse_different_params_refused_paid_refused() {
         let mut l = Ledger::default();
-        let a = l.place(params("order_001", 100), SignType::Md5, None, 1000, LIFE).unwrap();
-        let b = l.place(params("order_001", 100), SignType::Md5, None, 1001, LIFE).unwrap();
+        let a = l
+            .place(params("order_001", 100), SignType::Md5, None, 1000, LIFE)
+            .unwrap();
+        let b = l
+            .place(params("order_001", 100), SignType::Md5, None, 1001, LIFE)
+            .unwrap();
         assert_eq!(a.code_url, b.code_url);
-        assert_eq!(l.place(params("order_001", 101), SignType::Md5, None, 1002, LIFE).unwrap_err(), Refusal::Duplicate);
+        assert_eq!(
+            l.place(params("order_001", 101), SignType::Md5, None, 1002, LIFE)
+                .unwrap_err(),
+            Refusal::Duplicate
+        );
         let code = Target::CodeUrl(a.code_url.clone().unwrap());
         let paid = l.act(&code, PayAction::Pay, "oSim", 1003).unwrap();
         assert_eq!(paid.state, TradeState::Success);
         assert_eq!(paid.transaction_id.as_ref().unwrap().len(), 28);
-        assert_eq!(l.act(&code, PayAction::Pay, "oSim", 1004).unwrap_err(), Refusal::OrderPaid);
-        assert_eq!(l.place(params("order_001", 100), SignType::Md5, None, 1005, LIFE).unwrap_err(), Refusal::OrderPaid);
+        assert_eq!(
+            l.act(&code, PayAction::Pay, "oSim", 1004).unwrap_err(),
+            Refusal::OrderPaid
+        );
+        assert_eq!(
+            l.place(params("order_001", 100), SignType::Md5, None, 1005, LIFE)
+                .unwrap_err(),
+            Refusal::OrderPaid
+        );
     }
 
     #[test]
     fn expired_and_codes() {
         let mut l = Ledger::default();
-        l.place(params("order_002", 100), SignType::Md5, Some(2000), 1000, LIFE).unwrap();
+        l.place(
+            params("order_002", 100),
+            SignType::Md5,
+            Some(2000),
+            1000,
+            LIFE,
+        )
+        .unwrap();
         let t = Target::OutTradeNo("order_002".into());
-        assert_eq!(l.act(&t, PayAction::Pay, "oSim", 2001).unwrap_err(), Refusal::Expired);
-        assert_eq!(l.place(params("order_002", 100), SignType::Md5, None, 2002, LIFE).unwrap_err(), Refusal::OrderClosed);
+        assert_eq!(
+            l.act(&t, PayAction::Pay, "oSim", 2001).unwrap_err(),
+            Refusal::Expired
+        );
+        assert_eq!(
+            l.place(params("order_002", 100), SignType::Md5, None, 2002, LIFE)
+                .unwrap_err(),
+            Refusal::OrderClosed
+        );
         assert_eq!(l.find(&t).unwrap().state, TradeState::Closed);
         let code = l.issue_code("wx1", "alice", 1000);
-        assert_eq!(l.redeem_code("wx2", &code, 1001), None, "a code is bound to its appid (and now spent)");
+        assert_eq!(
+            l.redeem_code("wx2", &code, 1001),
+            None,
+            "a code is bound to its appid (and now spent)"
+        );
         let code = l.issue_code("wx1", "alice", 1000);
         let openid = l.redeem_code("wx1", &code, 1001).unwrap();
         assert!(l.knows_openid("wx1", &openid));

@@ -4,8 +4,9 @@
 //! - [`validate`]: field checks on merchant requests (lengths, formats, amounts).
 //! - [`v3`] / [`v2`]: the merchant-facing APIs (signature-checked, answers signed).
 //! - [`oauth`]: `/connect/oauth2/authorize`, `/sns/oauth2/access_token`, `/sns/jscode2session`.
-//! - [`buyer`]: what the buyer touches: `/sim/scan`, `/sim/checkmweb`, `/sim/bridge.js`, and the
-//!   automation endpoints `/sim/api/pay`, `/sim/api/bridge`, `/sim/api/login`.
+//! - [`buyer`]: what the buyer touches: `/sim/scan`, `/sim/checkmweb`, and the automation
+//!   endpoints `/sim/api/pay`, `/sim/api/login`.
+//! - [`bridge`]: `/sim/bridge.js` (a `WeixinJSBridge` for ordinary browsers) and `/sim/api/bridge`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
@@ -15,6 +16,7 @@
 // on failure paths, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod bridge;
 pub mod buyer;
 pub mod ledger;
 pub mod notify;
@@ -101,7 +103,12 @@ pub struct Sim(pub(crate) Arc<SimInner>);
 impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let http = crate::http_client::client(cfg.notify_timeout);
-        Sim(Arc::new(SimInner { cfg, ledger: Mutex::default(), faults: Mutex::default(), http }))
+        Sim(Arc::new(SimInner {
+            cfg,
+            ledger: Mutex::default(),
+            faults: Mutex::default(),
+            http,
+        }))
     }
 
     /// All simulator routes. Merchant API routes go through fault injection.
@@ -110,11 +117,15 @@ impl Sim {
             .merge(v3::routes())
             .merge(v2::routes())
             .merge(oauth::api_routes())
-            .layer(axum::middleware::from_fn_with_state(self.0.clone(), apply_faults));
+            .layer(axum::middleware::from_fn_with_state(
+                self.0.clone(),
+                apply_faults,
+            ));
         Router::new()
             .merge(merchant_api)
             .merge(oauth::browser_routes())
             .merge(buyer::routes())
+            .merge(bridge::routes())
             .with_state(self.0.clone())
     }
 
@@ -125,16 +136,29 @@ impl Sim {
     }
 
     pub fn clear_faults(&self) {
-        self.0.faults.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.0
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Notification delivery attempts for an order so far.
     pub fn deliveries(&self, out_trade_no: &str) -> Vec<Delivery> {
-        self.0.ledger().deliveries.iter().filter(|d| d.out_trade_no == out_trade_no).cloned().collect()
+        self.0
+            .ledger()
+            .deliveries
+            .iter()
+            .filter(|d| d.out_trade_no == out_trade_no)
+            .cloned()
+            .collect()
     }
 
     pub fn order(&self, out_trade_no: &str) -> Option<SimOrder> {
-        self.0.ledger().find(&Target::OutTradeNo(out_trade_no.into())).cloned()
+        self.0
+            .ledger()
+            .find(&Target::OutTradeNo(out_trade_no.into()))
+            .cloned()
     }
 
     /// The openid a simulated user has under `appid` (registers it, like a user following).
@@ -144,7 +168,11 @@ impl Sim {
 }
 
 async fn apply_faults(State(sim): State<Arc<SimInner>>, req: Request, next: Next) -> Response {
-    let fault = sim.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+    let fault = sim
+        .faults
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop_front();
     match fault {
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

@@ -16,8 +16,9 @@ use wxpay_sign::{v2, v3};
 
 /// WeChat's retry delays after a failed delivery, in seconds
 /// (15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h).
-pub const RETRY_SCHEDULE_SECS: [u64; 15] =
-    [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+pub const RETRY_SCHEDULE_SECS: [u64; 15] = [
+    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];
 
 /// Starts delivering the notification for a just-paid order, in the background.
 pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
@@ -40,7 +41,9 @@ pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
                 at: now(),
             });
             // Accepted, or the 15 retries are spent: WeChat gives up (the merchant must query).
-            let Some(delay) = delays.next().filter(|_| !accepted) else { return };
+            let Some(delay) = delays.next().filter(|_| !accepted) else {
+                return;
+            };
             let delay = *delay as f64 / sim.cfg.retry_compression.max(1e-9);
             tokio::time::sleep(Duration::from_secs_f64(delay)).await;
         }
@@ -52,7 +55,12 @@ fn build_body(sim: &SimInner, order: &SimOrder) -> Result<Vec<u8>, wxpay_sign::E
         Api::V3 => {
             let plaintext = super::v3::transaction_json(order).to_string();
             let nonce = random_alnum(12);
-            let ciphertext = v3::encrypt_resource(&sim.cfg.apiv3_key, &nonce, "transaction", plaintext.as_bytes())?;
+            let ciphertext = v3::encrypt_resource(
+                &sim.cfg.apiv3_key,
+                &nonce,
+                "transaction",
+                plaintext.as_bytes(),
+            )?;
             Ok(json!({
                 "id": format!("{}-{}-{}", random_alnum(8), random_alnum(4), random_alnum(12)),
                 "create_time": beijing_rfc3339(now()),
@@ -111,7 +119,13 @@ async fn deliver_once(sim: &SimInner, order: &SimOrder, body: &[u8]) -> (Option<
     let accepted = status.is_success()
         && match order.params.api {
             Api::V3 => true,
-            Api::V2 => v2::parse_xml(&text).ok().and_then(|p| p.get("return_code").cloned()).as_deref() == Some("SUCCESS"),
+            Api::V2 => {
+                v2::parse_xml(&text)
+                    .ok()
+                    .and_then(|p| p.get("return_code").cloned())
+                    .as_deref()
+                    == Some("SUCCESS")
+            }
         };
     (Some(status.as_u16()), accepted)
 }

@@ -53,16 +53,31 @@ async fn authorize(State(sim): State<Arc<SimInner>>, Query(q): Query<Authorize>)
     if !matches!(q.scope.as_deref(), Some("snsapi_base" | "snsapi_userinfo")) {
         return error_page("scope 参数错误 (snsapi_base or snsapi_userinfo)");
     }
-    let Some(redirect) = q.redirect_uri.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+    let Some(redirect) = q
+        .redirect_uri
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+    else {
         return error_page("redirect_uri 参数错误 (must be an absolute URL, URL-encoded)");
     };
     let host = redirect.host_str().unwrap_or("");
-    if !sim.cfg.oauth_domains.iter().any(|d| d.eq_ignore_ascii_case(host)) {
-        return error_page(&format!("redirect_uri域名与后台配置不一致，错误码10003 ({host} is not an authorised domain)"));
+    if !sim
+        .cfg
+        .oauth_domains
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(host))
+    {
+        return error_page(&format!(
+            "redirect_uri域名与后台配置不一致，错误码10003 ({host} is not an authorised domain)"
+        ));
     }
-    let code = sim.ledger().issue_code(&appid, q.sim_user.as_deref().unwrap_or("buyer"), now());
+    let code = sim
+        .ledger()
+        .issue_code(&appid, q.sim_user.as_deref().unwrap_or("buyer"), now());
     let mut back = redirect;
-    back.query_pairs_mut().append_pair("code", &code).append_pair("state", q.state.as_deref().unwrap_or(""));
+    back.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", q.state.as_deref().unwrap_or(""));
     // 302 Found, as WeChat answers.
     (StatusCode::FOUND, [("location", back.to_string())]).into_response()
 }
@@ -82,7 +97,11 @@ fn wx_error(code: i64, msg: &str) -> Response {
 
 impl SimInner {
     fn redeem(&self, q: &CodeExchange, code: Option<&str>) -> Result<String, Response> {
-        let app = q.appid.as_deref().and_then(|a| self.cfg.app(a)).ok_or_else(|| wx_error(40013, "invalid appid"))?;
+        let app = q
+            .appid
+            .as_deref()
+            .and_then(|a| self.cfg.app(a))
+            .ok_or_else(|| wx_error(40013, "invalid appid"))?;
         if q.secret.as_deref() != Some(app.secret.as_str()) {
             return Err(wx_error(40125, "invalid appsecret"));
         }
@@ -90,7 +109,9 @@ impl SimInner {
             return Err(wx_error(40002, "invalid grant_type"));
         }
         let code = code.ok_or_else(|| wx_error(41008, "missing code"))?;
-        self.ledger().redeem_code(&app.appid, code, now()).ok_or_else(|| wx_error(40029, "invalid code"))
+        self.ledger()
+            .redeem_code(&app.appid, code, now())
+            .ok_or_else(|| wx_error(40029, "invalid code"))
     }
 }
 
@@ -108,9 +129,15 @@ async fn access_token(State(sim): State<Arc<SimInner>>, Query(q): Query<CodeExch
     }
 }
 
-async fn jscode2session(State(sim): State<Arc<SimInner>>, Query(q): Query<CodeExchange>) -> Response {
+async fn jscode2session(
+    State(sim): State<Arc<SimInner>>,
+    Query(q): Query<CodeExchange>,
+) -> Response {
     match sim.redeem(&q, q.js_code.as_deref()) {
         Err(r) => r,
-        Ok(openid) => Json(json!({ "openid": openid, "session_key": crate::devkeys::random_alnum(24) })).into_response(),
+        Ok(openid) => {
+            Json(json!({ "openid": openid, "session_key": crate::devkeys::random_alnum(24) }))
+                .into_response()
+        }
     }
 }

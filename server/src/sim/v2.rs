@@ -42,16 +42,26 @@ impl SimInner {
         if p.get("mch_id") != Some(&self.cfg.mchid) {
             return Err(comm_fail("mch_id参数错误 (not the registered merchant)"));
         }
-        if p.get("nonce_str").is_none_or(|n| n.is_empty() || n.len() > 32) {
-            return Err(comm_fail("nonce_str参数错误 (required, at most 32 characters)"));
+        if p.get("nonce_str")
+            .is_none_or(|n| n.is_empty() || n.len() > 32)
+        {
+            return Err(comm_fail(
+                "nonce_str参数错误 (required, at most 32 characters)",
+            ));
         }
-        let sign_type = v2::verify(&p, &self.cfg.v2_key).map_err(|e| comm_fail(&format!("签名错误: {e}")))?;
+        let sign_type =
+            v2::verify(&p, &self.cfg.v2_key).map_err(|e| comm_fail(&format!("签名错误: {e}")))?;
         Ok((p, sign_type))
     }
 
     /// A business answer (return_code SUCCESS), signed with the request's sign type. Like
     /// WeChat, the answer does not say which sign type it used.
-    fn v2_answer(&self, appid: &str, sign_type: SignType, result: Result<Params, (&str, String)>) -> Response {
+    fn v2_answer(
+        &self,
+        appid: &str,
+        sign_type: SignType,
+        result: Result<Params, (&str, String)>,
+    ) -> Response {
         let mut p = Params::new();
         p.insert("return_code".into(), "SUCCESS".into());
         p.insert("return_msg".into(), "OK".into());
@@ -87,14 +97,19 @@ async fn unifiedorder(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response
     };
     let appid = p.get("appid").cloned().unwrap_or_default();
     let result = check_order(&sim, &p).and_then(|(params, time_expire)| {
-        let placed = sim.ledger().place(params, sign_type, time_expire, now(), sim.cfg.lifetimes);
+        let placed = sim
+            .ledger()
+            .place(params, sign_type, time_expire, now(), sim.cfg.lifetimes);
         let order = placed.map_err(refusal)?;
         let mut a = Params::new();
         a.insert("trade_type".into(), order.params.trade_type.as_str().into());
         a.insert("prepay_id".into(), order.prepay_id.clone());
         match order.params.trade_type {
             TradeType::Native => {
-                a.insert("code_url".into(), order.code_url.clone().unwrap_or_default());
+                a.insert(
+                    "code_url".into(),
+                    order.code_url.clone().unwrap_or_default(),
+                );
             }
             TradeType::Mweb => {
                 a.insert("mweb_url".into(), sim.h5_url(&order));
@@ -106,9 +121,17 @@ async fn unifiedorder(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response
     sim.v2_answer(&appid, sign_type, result)
 }
 
-fn check_order(sim: &SimInner, p: &Params) -> Result<(OrderParams, Option<i64>), (&'static str, String)> {
+fn check_order(
+    sim: &SimInner,
+    p: &Params,
+) -> Result<(OrderParams, Option<i64>), (&'static str, String)> {
     let bad = |m: String| ("PARAM_ERROR", m);
-    let get = |k: &str| p.get(k).filter(|v| !v.is_empty()).cloned().ok_or_else(|| bad(format!("{k}参数缺失 ({k} is required)")));
+    let get = |k: &str| {
+        p.get(k)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .ok_or_else(|| bad(format!("{k}参数缺失 ({k} is required)")))
+    };
     let appid = get("appid")?;
     if sim.cfg.app(&appid).is_none() {
         return Err(("APPID_NOT_EXIST", format!("appid {appid} 不存在")));
@@ -125,23 +148,43 @@ fn check_order(sim: &SimInner, p: &Params) -> Result<(OrderParams, Option<i64>),
         "NATIVE" => TradeType::Native,
         "JSAPI" => TradeType::Jsapi,
         "MWEB" => TradeType::Mweb,
-        other => return Err(bad(format!("trade_type {other} is not one of NATIVE, JSAPI, MWEB"))),
+        other => {
+            return Err(bad(format!(
+                "trade_type {other} is not one of NATIVE, JSAPI, MWEB"
+            )))
+        }
     };
     let time_expire = match p.get("time_expire").filter(|v| !v.is_empty()) {
         None => None,
-        Some(t) => Some(parse_v2_time(t).ok_or_else(|| bad(format!("time_expire {t} is not yyyyMMddHHmmss")))?),
+        Some(t) => Some(
+            parse_v2_time(t)
+                .ok_or_else(|| bad(format!("time_expire {t} is not yyyyMMddHHmmss")))?,
+        ),
     };
     let openid = if trade_type == TradeType::Jsapi {
-        let openid = get("openid").map_err(|_| bad("trade_type=JSAPI时（即JSAPI支付），此参数必传 (openid)".into()))?;
+        let openid = get("openid")
+            .map_err(|_| bad("trade_type=JSAPI时（即JSAPI支付），此参数必传 (openid)".into()))?;
         if !sim.ledger().knows_openid(&appid, &openid) {
-            return Err(bad(format!("appid和openid不匹配 ({openid} is not a user of {appid})")));
+            return Err(bad(format!(
+                "appid和openid不匹配 ({openid} is not a user of {appid})"
+            )));
         }
         Some(openid)
     } else {
         None
     };
     let mchid = sim.cfg.mchid.clone();
-    let params = OrderParams { api: Api::V2, appid, mchid, out_trade_no, description, amount, trade_type, openid, notify_url };
+    let params = OrderParams {
+        api: Api::V2,
+        appid,
+        mchid,
+        out_trade_no,
+        description,
+        amount,
+        trade_type,
+        openid,
+        notify_url,
+    };
     Ok((params, time_expire))
 }
 
@@ -153,8 +196,14 @@ pub(super) fn transaction_fields(o: &SimOrder) -> Params {
     a.insert("total_fee".into(), o.params.amount.to_string());
     a.insert("fee_type".into(), "CNY".into());
     if o.state == TradeState::Success {
-        a.insert("transaction_id".into(), o.transaction_id.clone().unwrap_or_default());
-        a.insert("time_end".into(), o.success_time.map(v2_time).unwrap_or_default());
+        a.insert(
+            "transaction_id".into(),
+            o.transaction_id.clone().unwrap_or_default(),
+        );
+        a.insert(
+            "time_end".into(),
+            o.success_time.map(v2_time).unwrap_or_default(),
+        );
         a.insert("openid".into(), o.payer_openid.clone().unwrap_or_default());
         a.insert("bank_type".into(), "OTHERS".into());
         a.insert("cash_fee".into(), o.params.amount.to_string());
@@ -181,7 +230,10 @@ async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
         Some(o) => {
             let mut a = transaction_fields(&o);
             a.insert("trade_state".into(), o.state.as_str().into());
-            a.insert("trade_state_desc".into(), super::v3::trade_state_desc(o.state).into());
+            a.insert(
+                "trade_state_desc".into(),
+                super::v3::trade_state_desc(o.state).into(),
+            );
             Ok(a)
         }
     };
@@ -194,5 +246,9 @@ async fn closeorder(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     let closed = sim.ledger().close(&no);
-    sim.v2_answer(&appid, sign_type, closed.map(|()| Params::new()).map_err(refusal))
+    sim.v2_answer(
+        &appid,
+        sign_type,
+        closed.map(|()| Params::new()).map_err(refusal),
+    )
 }

@@ -26,7 +26,11 @@ pub(crate) fn routes() -> Router<Arc<SimInner>> {
 
 /// WeChat's error shape; 401 SIGN_ERROR answers are unsigned (the caller is not authenticated).
 fn unsigned_error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, axum::Json(json!({ "code": code, "message": message }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "code": code, "message": message })),
+    )
+        .into_response()
 }
 
 impl SimInner {
@@ -34,9 +38,16 @@ impl SimInner {
     pub(super) fn signed(&self, status: StatusCode, body: Option<Value>) -> Response {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let (ts, nonce) = (now(), wxpay_sign::nonce::nonce_str());
-        let signature = match v3::sign_response(&self.cfg.platform_key, ts, &nonce, body.as_bytes()) {
+        let signature = match v3::sign_response(&self.cfg.platform_key, ts, &nonce, body.as_bytes())
+        {
             Ok(s) => s,
-            Err(e) => return unsigned_error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", e.to_string()),
+            Err(e) => {
+                return unsigned_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    e.to_string(),
+                )
+            }
         };
         let mut r = (status, body).into_response();
         let h = r.headers_mut();
@@ -50,38 +61,69 @@ impl SimInner {
         put("wechatpay-nonce", nonce);
         put("wechatpay-signature", signature);
         put("wechatpay-serial", self.cfg.platform_serial.clone());
-        put("request-id", format!("sim-{}", crate::devkeys::random_alnum(16)));
+        put(
+            "request-id",
+            format!("sim-{}", crate::devkeys::random_alnum(16)),
+        );
         r
     }
 
     fn param_error(&self, message: String) -> Response {
-        self.signed(StatusCode::BAD_REQUEST, Some(json!({ "code": "PARAM_ERROR", "message": message })))
+        self.signed(
+            StatusCode::BAD_REQUEST,
+            Some(json!({ "code": "PARAM_ERROR", "message": message })),
+        )
     }
 
     fn refusal(&self, r: Refusal) -> Response {
         let (code, _, message) = r.codes();
-        let status = if r == Refusal::NotFound { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
+        let status = if r == Refusal::NotFound {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_REQUEST
+        };
         self.signed(status, Some(json!({ "code": code, "message": message })))
     }
 
     /// Checks the merchant's `Authorization` over the request exactly as received.
-    fn authenticate(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
-        let sign_error = |why: String| unsigned_error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", format!("签名错误: {why}"));
+    fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Response> {
+        let sign_error = |why: String| {
+            unsigned_error(
+                StatusCode::UNAUTHORIZED,
+                "SIGN_ERROR",
+                format!("签名错误: {why}"),
+            )
+        };
         let header = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| sign_error("no Authorization header".into()))?;
         let parsed = v3::parse_authorization(header).map_err(|e| sign_error(e.to_string()))?;
         if parsed.mchid != self.cfg.mchid {
-            return Err(sign_error(format!("mchid {} is not registered", parsed.mchid)));
+            return Err(sign_error(format!(
+                "mchid {} is not registered",
+                parsed.mchid
+            )));
         }
         let key = self
             .cfg
             .merchant_keys
             .get(&parsed.serial_no)
-            .ok_or_else(|| sign_error(format!("no merchant certificate with serial_no {}", parsed.serial_no)))?;
+            .ok_or_else(|| {
+                sign_error(format!(
+                    "no merchant certificate with serial_no {}",
+                    parsed.serial_no
+                ))
+            })?;
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        v3::verify_request(header, method.as_str(), path, body, key).map_err(|e| sign_error(e.to_string()))?;
+        v3::verify_request(header, method.as_str(), path, body, key)
+            .map_err(|e| sign_error(e.to_string()))?;
         v3::check_timestamp(parsed.timestamp, now()).map_err(|e| sign_error(e.to_string()))?;
         Ok(())
     }
@@ -98,21 +140,38 @@ impl FromRequest<Arc<SimInner>> for Authenticated {
     async fn from_request(req: Request, sim: &Arc<SimInner>) -> Result<Self, Response> {
         let (parts, body) = req.into_parts();
         // The full path even when the simulator is nested under a prefix.
-        let uri = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-        let body = axum::body::to_bytes(body, 1 << 20)
-            .await
-            .map_err(|e| unsigned_error(StatusCode::PAYLOAD_TOO_LARGE, "PARAM_ERROR", format!("请求体过大或不完整: {e}")))?;
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        let body = axum::body::to_bytes(body, 1 << 20).await.map_err(|e| {
+            unsigned_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PARAM_ERROR",
+                format!("请求体过大或不完整: {e}"),
+            )
+        })?;
         sim.authenticate(&parts.method, &uri, &parts.headers, &body)?;
         Ok(Authenticated { uri, body })
     }
 }
 
-async fn prepay(State(sim): State<Arc<SimInner>>, Path(kind): Path<String>, auth: Authenticated) -> Response {
+async fn prepay(
+    State(sim): State<Arc<SimInner>>,
+    Path(kind): Path<String>,
+    auth: Authenticated,
+) -> Response {
     let trade_type = match kind.as_str() {
         "native" => TradeType::Native,
         "jsapi" => TradeType::Jsapi,
         "h5" => TradeType::Mweb,
-        _ => return unsigned_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("no such API: {kind}")),
+        _ => {
+            return unsigned_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("no such API: {kind}"),
+            )
+        }
     };
     let body = auth.body;
     let req: Value = match serde_json::from_slice(&body) {
@@ -122,7 +181,13 @@ async fn prepay(State(sim): State<Arc<SimInner>>, Path(kind): Path<String>, auth
     match check_order(&sim, &req, trade_type) {
         Err(msg) => sim.param_error(msg),
         Ok((params, time_expire)) => {
-            let placed = sim.ledger().place(params, SignType::HmacSha256, time_expire, now(), sim.cfg.lifetimes);
+            let placed = sim.ledger().place(
+                params,
+                SignType::HmacSha256,
+                time_expire,
+                now(),
+                sim.cfg.lifetimes,
+            );
             match placed {
                 Err(r) => sim.refusal(r),
                 Ok(order) => {
@@ -138,15 +203,28 @@ async fn prepay(State(sim): State<Arc<SimInner>>, Path(kind): Path<String>, auth
     }
 }
 
-fn check_order(sim: &SimInner, req: &Value, trade_type: TradeType) -> Result<(OrderParams, Option<i64>), String> {
-    let text = |k: &str| req[k].as_str().map(str::to_string).ok_or_else(|| format!("{k} is required"));
+fn check_order(
+    sim: &SimInner,
+    req: &Value,
+    trade_type: TradeType,
+) -> Result<(OrderParams, Option<i64>), String> {
+    let text = |k: &str| {
+        req[k]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("{k} is required"))
+    };
     let appid = text("appid")?;
     if sim.cfg.app(&appid).is_none() {
-        return Err(format!("appid {appid} 不存在 (not registered with this merchant)"));
+        return Err(format!(
+            "appid {appid} 不存在 (not registered with this merchant)"
+        ));
     }
     let mchid = text("mchid")?;
     if mchid != sim.cfg.mchid {
-        return Err(format!("mchid {mchid} does not match the requesting merchant"));
+        return Err(format!(
+            "mchid {mchid} does not match the requesting merchant"
+        ));
     }
     let description = text("description")?;
     validate::description(&description)?;
@@ -163,7 +241,9 @@ fn check_order(sim: &SimInner, req: &Value, trade_type: TradeType) -> Result<(Or
     let time_expire = match req["time_expire"].as_str() {
         None => None,
         Some(t) => {
-            let t = parse_rfc3339(t).ok_or_else(|| format!("time_expire {t:?} is not RFC 3339 (yyyy-MM-DDTHH:mm:ss+TIMEZONE)"))?;
+            let t = parse_rfc3339(t).ok_or_else(|| {
+                format!("time_expire {t:?} is not RFC 3339 (yyyy-MM-DDTHH:mm:ss+TIMEZONE)")
+            })?;
             if t <= now() {
                 return Err("time_expire is in the past".into());
             }
@@ -172,24 +252,43 @@ fn check_order(sim: &SimInner, req: &Value, trade_type: TradeType) -> Result<(Or
     };
     let openid = match trade_type {
         TradeType::Jsapi => {
-            let openid = req["payer"]["openid"].as_str().filter(|s| !s.is_empty()).ok_or("payer.openid is required for JSAPI")?;
+            let openid = req["payer"]["openid"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .ok_or("payer.openid is required for JSAPI")?;
             if !sim.ledger().knows_openid(&appid, openid) {
                 return Err(format!("openid {openid} 和 appid {appid} 不匹配 (get it through OAuth / jscode2session of this appid)"));
             }
             Some(openid.to_string())
         }
         TradeType::Mweb => {
-            if req["scene_info"]["payer_client_ip"].as_str().is_none_or(str::is_empty) {
+            if req["scene_info"]["payer_client_ip"]
+                .as_str()
+                .is_none_or(str::is_empty)
+            {
                 return Err("scene_info.payer_client_ip is required for H5".into());
             }
-            if req["scene_info"]["h5_info"]["type"].as_str().is_none_or(str::is_empty) {
+            if req["scene_info"]["h5_info"]["type"]
+                .as_str()
+                .is_none_or(str::is_empty)
+            {
                 return Err("scene_info.h5_info.type is required for H5".into());
             }
             None
         }
         TradeType::Native => None,
     };
-    let params = OrderParams { api: Api::V3, appid, mchid, out_trade_no, description, amount, trade_type, openid, notify_url };
+    let params = OrderParams {
+        api: Api::V3,
+        appid,
+        mchid,
+        out_trade_no,
+        description,
+        amount,
+        trade_type,
+        openid,
+        notify_url,
+    };
     Ok((params, time_expire))
 }
 
@@ -239,10 +338,20 @@ pub(super) fn trade_state_desc(s: TradeState) -> &'static str {
     }
 }
 
-async fn query(State(sim): State<Arc<SimInner>>, Path(no): Path<String>, auth: Authenticated) -> Response {
-    let mchid = auth.uri.query().and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "mchid")).map(|(_, v)| v.into_owned());
+async fn query(
+    State(sim): State<Arc<SimInner>>,
+    Path(no): Path<String>,
+    auth: Authenticated,
+) -> Response {
+    let mchid = auth
+        .uri
+        .query()
+        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "mchid"))
+        .map(|(_, v)| v.into_owned());
     if mchid.as_deref() != Some(sim.cfg.mchid.as_str()) {
-        return sim.param_error("query parameter mchid is required and must be the requesting merchant".into());
+        return sim.param_error(
+            "query parameter mchid is required and must be the requesting merchant".into(),
+        );
     }
     let found = sim.ledger().orders.get(&no).cloned();
     match found {
@@ -251,10 +360,16 @@ async fn query(State(sim): State<Arc<SimInner>>, Path(no): Path<String>, auth: A
     }
 }
 
-async fn close(State(sim): State<Arc<SimInner>>, Path(no): Path<String>, auth: Authenticated) -> Response {
+async fn close(
+    State(sim): State<Arc<SimInner>>,
+    Path(no): Path<String>,
+    auth: Authenticated,
+) -> Response {
     let req: Value = serde_json::from_slice(&auth.body).unwrap_or(Value::Null);
     if req["mchid"].as_str() != Some(sim.cfg.mchid.as_str()) {
-        return sim.param_error("mchid is required in the body and must be the requesting merchant".into());
+        return sim.param_error(
+            "mchid is required in the body and must be the requesting merchant".into(),
+        );
     }
     let closed = sim.ledger().close(&no);
     match closed {

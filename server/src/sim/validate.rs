@@ -3,9 +3,13 @@
 
 /// 6–32 characters of `[A-Za-z0-9_\-|*]`.
 pub fn out_trade_no(s: &str) -> Result<(), String> {
-    let ok_chars = s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '|' | '*'));
+    let ok_chars = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '|' | '*'));
     if !(6..=32).contains(&s.len()) || !ok_chars {
-        return Err(format!("out_trade_no {s:?} must be 6-32 characters of letters, digits, _ - | *"));
+        return Err(format!(
+            "out_trade_no {s:?} must be 6-32 characters of letters, digits, _ - | *"
+        ));
     }
     Ok(())
 }
@@ -13,7 +17,10 @@ pub fn out_trade_no(s: &str) -> Result<(), String> {
 /// 1–127 bytes of UTF-8.
 pub fn description(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 127 {
-        return Err(format!("description must be 1-127 bytes of UTF-8, got {} bytes", s.len()));
+        return Err(format!(
+            "description must be 1-127 bytes of UTF-8, got {} bytes",
+            s.len()
+        ));
     }
     Ok(())
 }
@@ -22,14 +29,17 @@ pub fn description(s: &str) -> Result<(), String> {
 pub fn amount(total: Option<i64>) -> Result<i64, String> {
     match total {
         Some(t) if t > 0 => Ok(t),
-        Some(t) => Err(format!("amount.total must be a positive number of fen, got {t}")),
+        Some(t) => Err(format!(
+            "amount.total must be a positive number of fen, got {t}"
+        )),
         None => Err("amount.total is required (an integer number of fen)".into()),
     }
 }
 
 /// An absolute http(s) URL without a query string (WeChat refuses parameters in notify_url).
 pub fn notify_url(s: &str) -> Result<(), String> {
-    let url = url::Url::parse(s).map_err(|e| format!("notify_url {s:?} is not an absolute URL: {e}"))?;
+    let url =
+        url::Url::parse(s).map_err(|e| format!("notify_url {s:?} is not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("notify_url must be http(s), got {}", url.scheme()));
     }

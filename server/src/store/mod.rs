@@ -79,7 +79,10 @@ pub struct Transition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransitionOutcome {
     /// This call changed the state (exactly one concurrent caller sees this).
-    Applied { from: TradeState, order: Order },
+    Applied {
+        from: TradeState,
+        order: Order,
+    },
     /// The order was already in a state the move is not allowed from (a duplicate, or late news).
     Unchanged(Order),
     NotFound,

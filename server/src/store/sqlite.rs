@@ -132,7 +132,8 @@ fn run<T: Send + 'static>(
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if version > MIGRATIONS.len() {
         return Err(StoreError::Database(format!(
             "the database has schema version {version}, newer than this program knows ({}); use a newer wxpay-server",
@@ -176,7 +177,9 @@ fn parse_state(s: &str) -> rusqlite::Result<TradeState> {
 
 fn load_order(conn: &Connection, order_id: &str) -> Result<Option<Order>, StoreError> {
     // Cached: this is the statement behind every poll of GET /api/orders/{id}.
-    let mut stmt = conn.prepare_cached(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?1"
+    ))?;
     Ok(stmt.query_row([order_id], order_from_row).optional()?)
 }
 
@@ -204,7 +207,10 @@ fn prepay_from_row(r: &Row) -> rusqlite::Result<Prepay> {
 /// The heart of exactly-once: the UPDATE only matches while the order is still in a state the
 /// move is allowed from, inside an IMMEDIATE transaction (the write lock is taken before the read,
 /// so two processes sharing the file cannot both see the old state).
-fn apply_transition(conn: &mut Connection, t: &Transition) -> Result<TransitionOutcome, StoreError> {
+fn apply_transition(
+    conn: &mut Connection,
+    t: &Transition,
+) -> Result<TransitionOutcome, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let Some(before) = load_order(&tx, &t.order_id)? else {
         return Ok(TransitionOutcome::NotFound);
@@ -213,7 +219,10 @@ fn apply_transition(conn: &mut Connection, t: &Transition) -> Result<TransitionO
     if sources.is_empty() {
         return Ok(TransitionOutcome::Unchanged(before));
     }
-    let placeholders = (0..sources.len()).map(|i| format!("?{}", i + 7)).collect::<Vec<_>>().join(", ");
+    let placeholders = (0..sources.len())
+        .map(|i| format!("?{}", i + 7))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
         "UPDATE orders SET state = ?2, updated_at = ?3, \
          paid_at = COALESCE(?4, paid_at), transaction_id = COALESCE(?5, transaction_id), \
@@ -221,8 +230,14 @@ fn apply_transition(conn: &mut Connection, t: &Transition) -> Result<TransitionO
          WHERE order_id = ?1 AND state IN ({placeholders})"
     );
     let to = t.to.as_str();
-    let mut values: Vec<&dyn rusqlite::ToSql> =
-        vec![&t.order_id, &to, &t.at, &t.paid_at, &t.transaction_id, &t.payer_openid];
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &t.order_id,
+        &to,
+        &t.at,
+        &t.paid_at,
+        &t.transaction_id,
+        &t.payer_openid,
+    ];
     let names: Vec<&'static str> = sources.iter().map(|s| s.as_str()).collect();
     for n in &names {
         values.push(n);
@@ -238,7 +253,10 @@ fn apply_transition(conn: &mut Connection, t: &Transition) -> Result<TransitionO
     let after = load_order(&tx, &t.order_id)?
         .ok_or_else(|| StoreError::Database("order vanished inside its own transaction".into()))?;
     tx.commit()?;
-    Ok(TransitionOutcome::Applied { from: before.state, order: after })
+    Ok(TransitionOutcome::Applied {
+        from: before.state,
+        order: after,
+    })
 }
 
 impl Store for SqliteStore {
@@ -295,13 +313,18 @@ impl Store for SqliteStore {
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>> {
         self.read(move |conn| {
             let sql = format!("SELECT {PREPAY_COLUMNS} FROM prepays WHERE out_trade_no = ?1");
-            Ok(conn.query_row(&sql, [out_trade_no], prepay_from_row).optional()?)
+            Ok(conn
+                .query_row(&sql, [out_trade_no], prepay_from_row)
+                .optional()?)
         })
     }
 
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
         self.write(move |conn| {
-            conn.execute("UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1", params![order_id, at])?;
+            conn.execute(
+                "UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1",
+                params![order_id, at],
+            )?;
             Ok(())
         })
     }

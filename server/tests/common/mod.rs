@@ -35,8 +35,15 @@ pub fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wxpay-test-keys");
-        let make = |name: &str| load_or_generate(&dir, name, &format!("wxpay {name} TEST KEY")).expect("openssl test keys");
-        Keys { merchant: make("merchant"), platform: make("platform"), stranger: make("stranger") }
+        let make = |name: &str| {
+            load_or_generate(&dir, name, &format!("wxpay {name} TEST KEY"))
+                .expect("openssl test keys")
+        };
+        Keys {
+            merchant: make("merchant"),
+            platform: make("platform"),
+            stranger: make("stranger"),
+        }
     })
 }
 
@@ -53,7 +60,15 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { api_version: ApiVersion::V3, http_timeout_ms: 3000, query_after_secs: 3600, retry_compression: 1000.0, notify_url: None, data_dir: None, native_ttl_secs: 7200 }
+        Opts {
+            api_version: ApiVersion::V3,
+            http_timeout_ms: 3000,
+            query_after_secs: 3600,
+            retry_compression: 1000.0,
+            notify_url: None,
+            data_dir: None,
+            native_ttl_secs: 7200,
+        }
     }
 }
 
@@ -85,7 +100,10 @@ pub async fn bind() -> (TcpListener, String) {
 pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
     let k = keys();
     let mut merchant_keys = KeySet::new();
-    merchant_keys.insert(k.merchant.serial.clone(), PublicKey::from_pem(&k.merchant.cert_pem).unwrap());
+    merchant_keys.insert(
+        k.merchant.serial.clone(),
+        PublicKey::from_pem(&k.merchant.cert_pem).unwrap(),
+    );
     SimConfig {
         mchid: MCHID.into(),
         merchant_keys,
@@ -94,15 +112,24 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
         platform_key: MerchantKey::from_pkcs8_pem(&k.platform.key_pem).unwrap(),
         platform_serial: k.platform.serial.clone(),
         apps: vec![
-            SimApp { appid: APPID.into(), secret: SECRET.into() },
-            SimApp { appid: MP_APPID.into(), secret: SECRET.into() },
+            SimApp {
+                appid: APPID.into(),
+                secret: SECRET.into(),
+            },
+            SimApp {
+                appid: MP_APPID.into(),
+                secret: SECRET.into(),
+            },
         ],
         public_base_url: sim_url.into(),
         h5_domains: vec!["shop.example".into(), "127.0.0.1".into()],
         oauth_domains: vec!["shop.example".into()],
         retry_compression: compression,
         notify_timeout: Duration::from_secs(2),
-        lifetimes: Lifetimes { prepay: 7200, h5: 300 },
+        lifetimes: Lifetimes {
+            prepay: 7200,
+            h5: 300,
+        },
     }
 }
 
@@ -120,7 +147,10 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
         apiv3_key: Secret(APIV3_KEY.into()),
         v2_key: Some(Secret(V2_KEY.into())),
         platform_certs: BTreeMap::from([(k.platform.serial.clone(), k.platform.cert_path.clone())]),
-        notify_url: o.notify_url.clone().unwrap_or_else(|| format!("{api}/api/wxpay/notify")),
+        notify_url: o
+            .notify_url
+            .clone()
+            .unwrap_or_else(|| format!("{api}/api/wxpay/notify")),
         wechat_base_url: sim_url.into(),
         oauth_base_url: sim_url.into(),
         sns_base_url: sim_url.into(),
@@ -134,14 +164,22 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
 }
 
 /// Starts a backend on `data_dir` (a fresh temp dir if None) on a new port.
-pub async fn start_backend(sim_url: &str, o: &Opts, data_dir: &std::path::Path) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
+pub async fn start_backend(
+    sim_url: &str,
+    o: &Opts,
+    data_dir: &std::path::Path,
+) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let (listener, api) = bind().await;
     let cfg = backend_config(&api, sim_url, data_dir, o);
     serve_backend(listener, api, cfg).await
 }
 
 /// Serves a backend built from `cfg` on `listener` (whose URL is `api`).
-pub async fn serve_backend(listener: TcpListener, api: String, cfg: wxpay_server::Config) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
+pub async fn serve_backend(
+    listener: TcpListener,
+    api: String,
+    cfg: wxpay_server::Config,
+) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let store = SqliteStore::open(&cfg.database_path()).unwrap();
     let backend = Backend::new(cfg, Arc::new(store)).unwrap();
     let app = wxpay_server::router(backend.clone());
@@ -173,41 +211,72 @@ pub async fn start(o: Opts) -> Env {
         }
     };
     let (backend, api, server) = start_backend(&sim_url, &o, &data_dir).await;
-    Env { api, sim_url, sim, backend, http: wxpay_server::http_client::client(Duration::from_secs(40)), data_dir, _tmp: tmp, server, sim_server }
+    Env {
+        api,
+        sim_url,
+        sim,
+        backend,
+        http: wxpay_server::http_client::client(Duration::from_secs(40)),
+        data_dir,
+        _tmp: tmp,
+        server,
+        sim_server,
+    }
 }
 
 impl Env {
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", self.api) };
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.api)
+        };
         let r = self.http.post(url).json(&body).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(format!("{}{path}", self.api)).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn create_order(&self, amount: i64) -> Value {
-        let (status, order) = self.post("/api/orders", json!({ "description": "Jasmine tea 250g", "amount": amount })).await;
+        let (status, order) = self
+            .post(
+                "/api/orders",
+                json!({ "description": "Jasmine tea 250g", "amount": amount }),
+            )
+            .await;
         assert_eq!(status, 201, "{order}");
         order
     }
 
     /// Long-polls until the order leaves `from` (or `secs` pass); returns the order.
     pub async fn wait_change(&self, order_id: &str, secs: u64) -> Value {
-        self.get(&format!("/api/orders/{order_id}?wait={secs}")).await.1
+        self.get(&format!("/api/orders/{order_id}?wait={secs}"))
+            .await
+            .1
     }
 
     /// Plays the buyer via the simulator's automation endpoint.
     pub async fn sim_pay(&self, body: Value) -> (u16, Value) {
-        self.post(&format!("{}/sim/api/pay", self.sim_url), body).await
+        self.post(&format!("{}/sim/api/pay", self.sim_url), body)
+            .await
     }
 
     pub async fn events(&self, order_id: &str) -> Vec<wxpay_server::store::OrderEvent> {
-        self.backend.store.events(order_id.to_string()).await.unwrap()
+        self.backend
+            .store
+            .events(order_id.to_string())
+            .await
+            .unwrap()
     }
 }
 

@@ -26,7 +26,11 @@ pub enum WechatError {
     #[error("WeChat Pay's answer ({what}) failed verification: {reason}; check platform_certs and the APIv3 key")]
     Unverified { what: &'static str, reason: String },
     #[error("WeChat Pay refused ({what}): {code}: {message}")]
-    Refused { what: &'static str, code: String, message: String },
+    Refused {
+        what: &'static str,
+        code: String,
+        message: String,
+    },
     #[error("WeChat Pay's answer ({what}) is not understood: {reason}")]
     BadResponse { what: &'static str, reason: String },
     #[error("signing the request failed: {0}")]
@@ -38,7 +42,9 @@ impl From<WechatError> for ApiError {
         tracing::warn!("wechat: {e}");
         let (status, code) = match &e {
             WechatError::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "wechat_timeout"),
-            WechatError::Unavailable { .. } | WechatError::Transport { .. } => (StatusCode::BAD_GATEWAY, "wechat_unavailable"),
+            WechatError::Unavailable { .. } | WechatError::Transport { .. } => {
+                (StatusCode::BAD_GATEWAY, "wechat_unavailable")
+            }
             WechatError::Unverified { .. } => (StatusCode::BAD_GATEWAY, "wechat_unverified"),
             WechatError::Refused { .. } => (StatusCode::BAD_GATEWAY, "wechat_refused"),
             WechatError::BadResponse { .. } => (StatusCode::BAD_GATEWAY, "wechat_bad_response"),
@@ -95,7 +101,11 @@ pub struct Wechat {
 
 impl Wechat {
     pub fn new(cfg: Arc<Config>, creds: Arc<Credentials>) -> Self {
-        Wechat { http: crate::http_client::client(cfg.http_timeout()), cfg, creds }
+        Wechat {
+            http: crate::http_client::client(cfg.http_timeout()),
+            cfg,
+            creds,
+        }
     }
 
     /// The appid WeChat should see for this mode (mini-programs have their own).
@@ -114,7 +124,11 @@ impl Wechat {
     }
 
     /// Out-trade-no query with the API the prepay was made with.
-    pub async fn query(&self, out_trade_no: &str, api_version: &str) -> Result<QueryAnswer, WechatError> {
+    pub async fn query(
+        &self,
+        out_trade_no: &str,
+        api_version: &str,
+    ) -> Result<QueryAnswer, WechatError> {
         if api_version == "v2" {
             self.v2_query(out_trade_no).await
         } else {
@@ -122,9 +136,21 @@ impl Wechat {
         }
     }
 
+    /// Closes an out_trade_no at WeChat so it can no longer be paid.
+    pub async fn close(&self, out_trade_no: &str, api_version: &str) -> Result<(), WechatError> {
+        if api_version == "v2" {
+            self.v2_close(out_trade_no).await
+        } else {
+            self.v3_close(out_trade_no).await
+        }
+    }
+
     fn classify(&self, what: &'static str, e: reqwest::Error) -> WechatError {
         if e.is_timeout() {
-            WechatError::Timeout { what, timeout_ms: self.cfg.http_timeout_ms }
+            WechatError::Timeout {
+                what,
+                timeout_ms: self.cfg.http_timeout_ms,
+            }
         } else {
             // The source chain says why (refused, DNS, TLS), which the top-level message hides.
             let mut reason = e.to_string();

@@ -46,20 +46,38 @@ impl Wechat {
     }
 
     async fn openid_call(&self, what: &'static str, url: String) -> Result<String, WechatError> {
-        let response = self.http.get(url).send().await.map_err(|e| self.classify(what, e))?;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| self.classify(what, e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
         if status.is_server_error() {
-            return Err(WechatError::Unavailable { what, status: status.as_u16() });
+            return Err(WechatError::Unavailable {
+                what,
+                status: status.as_u16(),
+            });
         }
-        let json: Value = serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse { what, reason: e.to_string() })?;
+        let json: Value = serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse {
+            what,
+            reason: e.to_string(),
+        })?;
         if let Some(code) = json["errcode"].as_i64().filter(|c| *c != 0) {
-            return Err(WechatError::Refused { what, code: code.to_string(), message: json["errmsg"].as_str().unwrap_or("").into() });
+            return Err(WechatError::Refused {
+                what,
+                code: code.to_string(),
+                message: json["errmsg"].as_str().unwrap_or("").into(),
+            });
         }
         json["openid"]
             .as_str()
             .filter(|s| !s.is_empty())
             .map(String::from)
-            .ok_or_else(|| WechatError::BadResponse { what, reason: "no openid in the answer".into() })
+            .ok_or_else(|| WechatError::BadResponse {
+                what,
+                reason: "no openid in the answer".into(),
+            })
     }
 }

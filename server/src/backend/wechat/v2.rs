@@ -10,15 +10,21 @@ type Params = BTreeMap<String, String>;
 
 impl Wechat {
     pub(super) fn v2_key(&self) -> Result<&str, WechatError> {
-        self.creds.v2_key.as_deref().ok_or_else(|| WechatError::Refused {
-            what: "v2",
-            code: "NO_V2_KEY".into(),
-            message: "v2_key is not configured".into(),
-        })
+        self.creds
+            .v2_key
+            .as_deref()
+            .ok_or_else(|| WechatError::Refused {
+                what: "v2",
+                code: "NO_V2_KEY".into(),
+                message: "v2_key is not configured".into(),
+            })
     }
 
     pub fn v2_sign_type(&self) -> SignType {
-        self.cfg.v2_sign_type.parse().unwrap_or(SignType::HmacSha256)
+        self.cfg
+            .v2_sign_type
+            .parse()
+            .unwrap_or(SignType::HmacSha256)
     }
 
     pub(super) async fn v2_prepay(&self, req: &PrepayRequest) -> Result<PrepayAnswer, WechatError> {
@@ -45,10 +51,13 @@ impl Wechat {
         }
         let a = self.v2_call("prepay", "/pay/unifiedorder", p).await?;
         let get = |k: &str| {
-            a.get(k).filter(|s| !s.is_empty()).cloned().ok_or_else(|| WechatError::BadResponse {
-                what: "prepay",
-                reason: format!("no {k} in the answer"),
-            })
+            a.get(k)
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .ok_or_else(|| WechatError::BadResponse {
+                    what: "prepay",
+                    reason: format!("no {k} in the answer"),
+                })
         };
         Ok(match req.mode {
             PayMode::Native => PrepayAnswer::CodeUrl(get("code_url")?),
@@ -65,14 +74,22 @@ impl Wechat {
         let a = self.v2_call("query", "/pay/orderquery", p).await?;
         let get = |k: &str| a.get(k).filter(|s| !s.is_empty()).cloned();
         let trade_state = get("trade_state")
-            .ok_or_else(|| WechatError::BadResponse { what: "query", reason: "no trade_state".into() })?
+            .ok_or_else(|| WechatError::BadResponse {
+                what: "query",
+                reason: "no trade_state".into(),
+            })?
             .parse()
-            .map_err(|reason| WechatError::BadResponse { what: "query", reason })?;
+            .map_err(|reason| WechatError::BadResponse {
+                what: "query",
+                reason,
+            })?;
         Ok(QueryAnswer {
             out_trade_no: get("out_trade_no").unwrap_or_default(),
             trade_state,
             transaction_id: get("transaction_id"),
-            success_time: get("time_end").and_then(|t| parse_v2_time(&t)).map(utc_rfc3339),
+            success_time: get("time_end")
+                .and_then(|t| parse_v2_time(&t))
+                .map(utc_rfc3339),
             amount: get("total_fee").and_then(|t| t.parse().ok()),
             payer_openid: get("openid"),
             appid: get("appid").unwrap_or_default(),
@@ -80,7 +97,22 @@ impl Wechat {
         })
     }
 
-    async fn v2_call(&self, what: &'static str, path: &str, mut p: Params) -> Result<Params, WechatError> {
+    pub(super) async fn v2_close(&self, out_trade_no: &str) -> Result<(), WechatError> {
+        let mut p = Params::new();
+        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("mch_id".into(), self.cfg.mchid.clone());
+        p.insert("out_trade_no".into(), out_trade_no.into());
+        self.v2_call("close", "/pay/closeorder", p)
+            .await
+            .map(|_| ())
+    }
+
+    async fn v2_call(
+        &self,
+        what: &'static str,
+        path: &str,
+        mut p: Params,
+    ) -> Result<Params, WechatError> {
         let key = self.v2_key()?;
         let sign_type = self.v2_sign_type();
         p.insert("nonce_str".into(), wxpay_sign::nonce::nonce_str());
@@ -99,13 +131,22 @@ impl Wechat {
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
         if status.is_server_error() {
-            return Err(WechatError::Unavailable { what, status: status.as_u16() });
+            return Err(WechatError::Unavailable {
+                what,
+                status: status.as_u16(),
+            });
         }
-        let a = v2::parse_xml(&bytes).map_err(|e| WechatError::BadResponse { what, reason: e.to_string() })?;
+        let a = v2::parse_xml(&bytes).map_err(|e| WechatError::BadResponse {
+            what,
+            reason: e.to_string(),
+        })?;
         if a.get("return_code").map(String::as_str) != Some("SUCCESS") {
             return Err(WechatError::Refused {
                 what,
-                code: a.get("return_code").cloned().unwrap_or_else(|| format!("HTTP_{}", status.as_u16())),
+                code: a
+                    .get("return_code")
+                    .cloned()
+                    .unwrap_or_else(|| format!("HTTP_{}", status.as_u16())),
                 message: a.get("return_msg").cloned().unwrap_or_default(),
             });
         }
@@ -130,13 +171,24 @@ pub fn verify_v2(p: &Params, key: &str, ordered_with: SignType) -> Result<(), St
     if p.get("sign_type").is_some_and(|t| !t.is_empty()) {
         return v2::verify(p, key).map(|_| ()).map_err(|e| e.to_string());
     }
-    let received = p.get("sign").ok_or("the message has no sign")?.trim().to_ascii_uppercase();
+    let received = p
+        .get("sign")
+        .ok_or("the message has no sign")?
+        .trim()
+        .to_ascii_uppercase();
     let expected = v2::sign(p, key, ordered_with);
     // Constant time over the (public-length) hex strings.
     let differ = expected.len() != received.len()
-        || expected.bytes().zip(received.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0;
+        || expected
+            .bytes()
+            .zip(received.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            != 0;
     if differ {
-        Err(format!("the {} sign does not match; check v2_key and v2_sign_type", ordered_with.as_str()))
+        Err(format!(
+            "the {} sign does not match; check v2_key and v2_sign_type",
+            ordered_with.as_str()
+        ))
     } else {
         Ok(())
     }

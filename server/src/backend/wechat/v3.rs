@@ -27,20 +27,26 @@ impl Wechat {
                 "/v3/pay/transactions/jsapi"
             }
             PayMode::H5 => {
-                body["scene_info"] = json!({ "payer_client_ip": req.client_ip, "h5_info": { "type": "Wap" } });
+                body["scene_info"] =
+                    json!({ "payer_client_ip": req.client_ip, "h5_info": { "type": "Wap" } });
                 "/v3/pay/transactions/h5"
             }
         };
-        let answer = self.v3_call("prepay", Method::POST, path, Some(&body)).await?;
+        let answer = self
+            .v3_call("prepay", Method::POST, path, Some(&body))
+            .await?;
         let field = match req.mode {
             PayMode::Native => "code_url",
             PayMode::Jsapi | PayMode::Miniprogram => "prepay_id",
             PayMode::H5 => "h5_url",
         };
-        let value = answer[field].as_str().filter(|s| !s.is_empty()).ok_or_else(|| WechatError::BadResponse {
-            what: "prepay",
-            reason: format!("no {field} in the answer"),
-        })?;
+        let value = answer[field]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| WechatError::BadResponse {
+                what: "prepay",
+                reason: format!("no {field} in the answer"),
+            })?;
         Ok(match req.mode {
             PayMode::Native => PrepayAnswer::CodeUrl(value.into()),
             PayMode::Jsapi | PayMode::Miniprogram => PrepayAnswer::PrepayId(value.into()),
@@ -57,9 +63,15 @@ impl Wechat {
         let a = self.v3_call("query", Method::GET, &path, None).await?;
         let text = |k: &str| a[k].as_str().filter(|s| !s.is_empty()).map(String::from);
         let trade_state = text("trade_state")
-            .ok_or_else(|| WechatError::BadResponse { what: "query", reason: "no trade_state".into() })?
+            .ok_or_else(|| WechatError::BadResponse {
+                what: "query",
+                reason: "no trade_state".into(),
+            })?
             .parse()
-            .map_err(|reason| WechatError::BadResponse { what: "query", reason })?;
+            .map_err(|reason| WechatError::BadResponse {
+                what: "query",
+                reason,
+            })?;
         Ok(QueryAnswer {
             out_trade_no: text("out_trade_no").unwrap_or_default(),
             trade_state,
@@ -72,10 +84,38 @@ impl Wechat {
         })
     }
 
+    pub(super) async fn v3_close(&self, out_trade_no: &str) -> Result<(), WechatError> {
+        let path = format!(
+            "/v3/pay/transactions/out-trade-no/{}/close",
+            url::form_urlencoded::byte_serialize(out_trade_no.as_bytes()).collect::<String>()
+        );
+        self.v3_call(
+            "close",
+            Method::POST,
+            &path,
+            Some(&json!({ "mchid": self.cfg.mchid })),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Signs, sends, verifies. Returns the JSON of a 2xx answer (`null` for 204).
-    async fn v3_call(&self, what: &'static str, method: Method, path: &str, body: Option<&Value>) -> Result<Value, WechatError> {
+    async fn v3_call(
+        &self,
+        what: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, WechatError> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = v3::sign_request(&self.creds.signer, method.as_str(), path, &body, unix_now(), &wxpay_sign::nonce::nonce_str())?;
+        let auth = v3::sign_request(
+            &self.creds.signer,
+            method.as_str(),
+            path,
+            &body,
+            unix_now(),
+            &wxpay_sign::nonce::nonce_str(),
+        )?;
         let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
         let mut request = self
             .http
@@ -83,14 +123,19 @@ impl Wechat {
             .header("Authorization", auth.header)
             .header("Accept", "application/json");
         if !body.is_empty() {
-            request = request.header("Content-Type", "application/json").body(body);
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body);
         }
         let response = request.send().await.map_err(|e| self.classify(what, e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
         if status.is_server_error() {
-            return Err(WechatError::Unavailable { what, status: status.as_u16() });
+            return Err(WechatError::Unavailable {
+                what,
+                status: status.as_u16(),
+            });
         }
         let signed = headers.contains_key("Wechatpay-Signature");
         // WeChat signs every answer to a correctly signed request; an error answer to a request it
@@ -101,20 +146,36 @@ impl Wechat {
         let json: Value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse { what, reason: e.to_string() })?
+            serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse {
+                what,
+                reason: e.to_string(),
+            })?
         };
         if !status.is_success() {
             return Err(WechatError::Refused {
                 what,
                 code: json["code"].as_str().unwrap_or("HTTP_ERROR").to_string(),
-                message: json["message"].as_str().map(String::from).unwrap_or_else(|| format!("HTTP {status}")),
+                message: json["message"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| format!("HTTP {status}")),
             });
         }
         Ok(json)
     }
 
-    fn verify_answer(&self, what: &'static str, headers: &HeaderMap, body: &[u8]) -> Result<(), WechatError> {
-        let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    fn verify_answer(
+        &self,
+        what: &'static str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), WechatError> {
+        let h = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
         let wh = v3::WechatpayHeaders {
             timestamp: h("Wechatpay-Timestamp"),
             nonce: h("Wechatpay-Nonce"),
@@ -123,6 +184,9 @@ impl Wechat {
         };
         v3::verify(&wh, body, unix_now(), &self.creds.platform_keys)
             .map(|_| ())
-            .map_err(|e| WechatError::Unverified { what, reason: e.to_string() })
+            .map_err(|e| WechatError::Unverified {
+                what,
+                reason: e.to_string(),
+            })
     }
 }

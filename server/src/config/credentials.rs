@@ -1,0 +1,111 @@
+//! The key material the backend signs and verifies with, parsed from the configuration: the
+//! merchant private key, the platform certificates / public keys, the APIv3 and v2 keys. Every
+//! failure says which setting or file to fix.
+
+use super::{ApiVersion, Config, ConfigError};
+use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
+
+/// The parsed key material the backend signs and verifies with.
+pub struct Credentials {
+    pub signer: MerchantSigner,
+    pub platform_keys: KeySet,
+    pub apiv3_key: Vec<u8>,
+    pub v2_key: Option<String>,
+}
+
+impl Credentials {
+    /// Checks the config for what every deployment needs and parses the keys.
+    pub fn load(cfg: &Config) -> Result<Credentials, ConfigError> {
+        let missing = |what: &str| {
+            ConfigError::Invalid(format!(
+                "{what} is not set; put it in the config file or WXPAY_{}",
+                what.to_ascii_uppercase()
+            ))
+        };
+        if cfg.mchid.is_empty() {
+            return Err(missing("mchid"));
+        }
+        if cfg.appid.is_empty() {
+            return Err(missing("appid"));
+        }
+        if cfg.merchant_serial.is_empty() {
+            return Err(missing("merchant_serial"));
+        }
+        if cfg.notify_url.is_empty() {
+            return Err(missing("notify_url"));
+        }
+        if cfg.apiv3_key.0.len() != 32 {
+            return Err(ConfigError::Invalid(format!(
+                "apiv3_key must be 32 bytes (set in the merchant platform under API security), got {}",
+                cfg.apiv3_key.0.len()
+            )));
+        }
+        if cfg.api_version == ApiVersion::V2 && cfg.v2_key.as_ref().is_none_or(|k| k.0.is_empty()) {
+            return Err(ConfigError::Invalid(
+                "api_version is v2 but v2_key is not set".into(),
+            ));
+        }
+        if cfg.platform_certs.is_empty() {
+            return Err(ConfigError::Invalid(
+                "platform_certs is empty: add the WeChat Pay platform certificate or public key (serial = \"file.pem\") so responses and notifications can be verified".into(),
+            ));
+        }
+        let (key_pem, key_origin) = match (&cfg.merchant_key_pem, &cfg.merchant_key_file) {
+            (Some(pem), _) => (pem.0.clone(), "merchant_key_pem".to_string()),
+            (None, Some(path)) => (
+                std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
+                    what: "the merchant private key",
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?,
+                path.display().to_string(),
+            ),
+            (None, None) => return Err(missing("merchant_key_file")),
+        };
+        let key = MerchantKey::from_pkcs8_pem(&key_pem).map_err(|e| ConfigError::Key {
+            what: "the merchant private key",
+            path: key_origin,
+            reason: e.to_string(),
+        })?;
+        let mut platform_keys = KeySet::new();
+        for (serial, path) in &cfg.platform_certs {
+            let pem = std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
+                what: "a platform certificate",
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let public = PublicKey::from_pem(&pem).map_err(|e| ConfigError::Key {
+                what: "a platform certificate",
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            platform_keys.insert(serial.clone(), public);
+        }
+        Ok(Credentials {
+            signer: MerchantSigner::new(cfg.mchid.clone(), cfg.merchant_serial.clone(), key),
+            platform_keys,
+            apiv3_key: cfg.apiv3_key.0.as_bytes().to_vec(),
+            v2_key: cfg.v2_key.as_ref().map(|k| k.0.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    #[test]
+    fn a_short_apiv3_key_is_explained() {
+        let cfg = Config {
+            mchid: "1".into(),
+            appid: "wx1".into(),
+            merchant_serial: "S".into(),
+            notify_url: "https://x/n".into(),
+            apiv3_key: Secret("short".into()),
+            ..Config::default()
+        };
+        let err = Credentials::load(&cfg).err().unwrap().to_string();
+        assert!(err.contains("32 bytes") && err.contains("got 5"), "{err}");
+    }
+}

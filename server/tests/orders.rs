@@ -1,0 +1,186 @@
+//! The order life around the flows: attempts (mode switches, expiry, closing the others once
+//! paid), long-polling, and bad input answered with what to fix.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_mode_gets_a_new_out_trade_no_and_bad_input_is_explained() {
+    let e = start(Opts::default()).await;
+    let order = e.create_order(300).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, native) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
+    assert_eq!(native["out_trade_no"], order["out_trade_no"]);
+    let (status, h5) = e
+        .post(&format!("/api/orders/{id}/pay"), json!({ "mode": "h5" }))
+        .await;
+    assert_eq!(status, 200, "{h5}");
+    assert_eq!(
+        h5["out_trade_no"],
+        format!("{}_2", order["out_trade_no"].as_str().unwrap())
+    );
+    assert!(!h5["h5_url"].as_str().unwrap().contains("redirect_url"));
+    // Paying the H5 attempt pays the order.
+    let no = h5["out_trade_no"].as_str().unwrap();
+    assert_eq!(e.sim_pay(json!({ "out_trade_no": no })).await.0, 200);
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+
+    let bad = [
+        (
+            json!({ "description": "", "amount": 1 }),
+            "invalid_description",
+        ),
+        (
+            json!({ "description": "x".repeat(128), "amount": 1 }),
+            "invalid_description",
+        ),
+        (
+            json!({ "description": "tea", "amount": 0 }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "description": "tea", "amount": "1" }),
+            "invalid_json",
+        ),
+    ];
+    for (body, code) in bad {
+        let (status, err) = e.post("/api/orders", body).await;
+        assert!(
+            (400..500).contains(&status) && err["error"] == code,
+            "{status} {err}"
+        );
+        assert!(!err["message"].as_str().unwrap().is_empty());
+    }
+    let (status, err) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "alipay" }),
+        )
+        .await;
+    assert_eq!((status, err["error"].as_str()), (400, Some("invalid_mode")));
+    let (status, err) = e.get("/api/orders/ord_nope").await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (404, Some("order_not_found"))
+    );
+    let (status, err) = e.get(&format!("/api/orders/{id}?wait=31")).await;
+    assert_eq!((status, err["error"].as_str()), (400, Some("invalid_wait")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_poll_answers_when_the_state_changes_not_at_the_timeout() {
+    let e = start(Opts::default()).await;
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, pay) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
+    // Nothing happens: the wait runs to its end and reports the unchanged state.
+    let t = std::time::Instant::now();
+    assert_eq!(e.wait_change(&id, 1).await["state"], "NOTPAY");
+    assert!(t.elapsed() >= std::time::Duration::from_millis(900));
+    // A payment 300 ms into a 25 s wait ends the wait right away.
+    let started = std::time::Instant::now();
+    let waiting = {
+        let (http, api, id) = (e.http.clone(), e.api.clone(), id.clone());
+        tokio::spawn(async move {
+            http.get(format!("{api}/api/orders/{id}?wait=25"))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
+    let got = waiting.await.unwrap();
+    assert_eq!(got["state"], "SUCCESS");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_qr_is_replaced_and_other_attempts_close_once_paid() {
+    let e = start(Opts {
+        native_ttl_secs: 2,
+        ..Opts::default()
+    })
+    .await;
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, first) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (status, second) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["code_url"], first["code_url"]);
+    assert_ne!(second["out_trade_no"], first["out_trade_no"]);
+    assert!(second["expires_at"].as_str() > first["expires_at"].as_str());
+    // The old QR no longer pays (WeChat closed it at time_expire); the new one does.
+    let (status, err) = e.sim_pay(json!({ "code_url": first["code_url"] })).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("ORDER_EXPIRED")),
+        "{err}"
+    );
+    assert_eq!(
+        e.sim_pay(json!({ "code_url": second["code_url"] })).await.0,
+        200
+    );
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+
+    // Once one attempt is paid, the order's other attempts are closed at WeChat, so the buyer
+    // cannot pay twice.
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, native) = e
+        .post(
+            &format!("/api/orders/{id}/pay"),
+            json!({ "mode": "native" }),
+        )
+        .await;
+    let (_, h5) = e
+        .post(&format!("/api/orders/{id}/pay"), json!({ "mode": "h5" }))
+        .await;
+    e.sim_pay(json!({ "out_trade_no": native["out_trade_no"] }))
+        .await;
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+    let h5_no = h5["out_trade_no"].as_str().unwrap();
+    assert!(
+        eventually(10, || e
+            .sim
+            .order(h5_no)
+            .is_some_and(|o| o.state.as_str() == "CLOSED"))
+        .await
+    );
+    let (status, err) = e.sim_pay(json!({ "out_trade_no": h5_no })).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("ORDERCLOSED")),
+        "{err}"
+    );
+}
