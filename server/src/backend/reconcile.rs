@@ -65,16 +65,26 @@ impl Backend {
             .mark_queried(order.order_id.clone(), now)
             .await
             .map_err(|e| e.to_string())?;
+        // One attempt failing to answer (WeChat never got it, a timeout) must not hide the
+        // others: the paid one may be next.
+        let mut failures = Vec::new();
         for p in late {
-            let answer = self
-                .wechat
-                .query(&p.out_trade_no, &p.api_version)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.apply_query_answer(order, p, &answer).await?;
+            let answer = match self.wechat.query(&p.out_trade_no, &p.api_version).await {
+                Ok(a) => a,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", p.out_trade_no));
+                    continue;
+                }
+            };
+            if let Err(e) = self.apply_query_answer(order, p, &answer).await {
+                failures.push(format!("{}: {e}", p.out_trade_no));
+            }
             if answer.trade_state == TradeState::Success {
                 break;
             }
+        }
+        if !failures.is_empty() {
+            return Err(failures.join("; "));
         }
         Ok(())
     }
