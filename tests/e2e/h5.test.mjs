@@ -52,6 +52,11 @@ test('phone browser: cashier with an encoded redirect_url, pays, returns, ends p
 test('back without paying: checking, then "I have paid" / "Pay again"; a later payment is found', async () => {
   const page = await toCashier();
   const prepayId = new URL(page.url()).searchParams.get('prepay_id');
+  // Until the buyer taps "I have paid", the backend has not heard from WeChat (every check
+  // answers NOTPAY), as when the notification is late.
+  await page.route('**/api/orders/*', (route) =>
+    route.request().method() === 'GET' ? route.fulfill({ json: { order_id: 'x', state: 'NOTPAY' } }) : route.continue(),
+  );
   await page.click('button.cancel');
   await page.waitForURL(/[?&]wxpay_order=/, { timeout: 10_000 });
   await waitForState(page, 'checking');
@@ -62,10 +67,15 @@ test('back without paying: checking, then "I have paid" / "Pay again"; a later p
   assert.match(text, /重新支付/);
   await shot(page, 'h5-4-unconfirmed-phone');
 
-  // The buyer pays in WeChat after all, then taps "I have paid".
+  // The buyer pays in WeChat after all; the backend learns it; the buyer taps "I have paid".
   await simPay(demo.url, { prepay_id: prepayId });
+  await page.waitForTimeout(3_000);
+  assert.ok(!(await events(page)).some((e) => e.type === 'wxpay-paid'), 'not known yet');
+  await page.unroute('**/api/orders/*');
+  const clicked = Date.now();
   await clickAction(page, 'i-have-paid');
   await waitForEvent(page, (e) => e.type === 'wxpay-paid', 10_000);
+  assert.ok(Date.now() - clicked < 3_000, '"I have paid" checks at once');
   await page.context().close();
 });
 
