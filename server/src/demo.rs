@@ -147,6 +147,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         v2_key: secrets.v2_key.clone(),
         platform_key: MerchantKey::from_pkcs8_pem(&platform.key_pem).map_err(|e| e.to_string())?,
         platform_serial: platform.serial.clone(),
+        platform_cert_pem: platform.cert_pem.clone(),
         apps: vec![
             SimApp {
                 appid: DEMO_APPID.into(),

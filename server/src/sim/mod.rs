@@ -54,6 +54,8 @@ pub struct SimConfig {
     /// The platform private key and its serial: signs answers and notifications.
     pub platform_key: MerchantKey,
     pub platform_serial: String,
+    /// The platform certificate (PEM) that `/v3/certificates` hands out, encrypted.
+    pub platform_cert_pem: String,
     pub apps: Vec<SimApp>,
     /// How browsers reach the simulator, e.g. `http://127.0.0.1:8080` (for h5_url).
     pub public_base_url: String,

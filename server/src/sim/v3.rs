@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<Arc<SimInner>> {
         .route("/v3/pay/transactions/{kind}", post(prepay))
         .route("/v3/pay/transactions/out-trade-no/{no}", get(query))
         .route("/v3/pay/transactions/out-trade-no/{no}/close", post(close))
+        .route("/v3/certificates", get(certificates))
 }
 
 /// WeChat's error shape; 401 SIGN_ERROR answers are unsigned (the caller is not authenticated).
@@ -376,4 +377,38 @@ async fn close(
         Ok(()) => sim.signed(StatusCode::NO_CONTENT, None),
         Err(r) => sim.refusal(r),
     }
+}
+
+/// `GET /v3/certificates`: the platform certificate, AES-256-GCM encrypted with the APIv3 key, as
+/// SDKs download it at start-up to verify answers and notifications.
+async fn certificates(State(sim): State<Arc<SimInner>>, _auth: Authenticated) -> Response {
+    let nonce = crate::devkeys::random_alnum(12);
+    let ciphertext = match v3::encrypt_resource(
+        &sim.cfg.apiv3_key,
+        &nonce,
+        "certificate",
+        sim.cfg.platform_cert_pem.as_bytes(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return unsigned_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR",
+                e.to_string(),
+            )
+        }
+    };
+    let t = now();
+    let body = json!({ "data": [{
+        "serial_no": sim.cfg.platform_serial,
+        "effective_time": beijing_rfc3339(t - 86_400),
+        "expire_time": beijing_rfc3339(t + 5 * 365 * 86_400),
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": ciphertext,
+        },
+    }]});
+    sim.signed(StatusCode::OK, Some(body))
 }

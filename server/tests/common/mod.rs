@@ -111,6 +111,7 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
         v2_key: V2_KEY.into(),
         platform_key: MerchantKey::from_pkcs8_pem(&k.platform.key_pem).unwrap(),
         platform_serial: k.platform.serial.clone(),
+        platform_cert_pem: k.platform.cert_pem.clone(),
         apps: vec![
             SimApp {
                 appid: APPID.into(),
