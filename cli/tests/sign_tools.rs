@@ -113,6 +113,13 @@ fn verify_v2_accepts_signed_xml_and_explains_a_mismatch() {
     let err = fails(&["verify-v2", "--key", V2_KEY, "--xml-file", &bad]);
     assert!(err.contains("does not match") && err.contains("body=TEST"), "{err}");
     assert!(!err.contains(V2_KEY), "key leaked: {err}");
+    // An HMAC-SHA256 answer without sign_type: needs --sign-type HMAC-SHA256.
+    let hmac = write("hmac.xml", good.replace("9A0A8659F005D6984697E2CA0A9CF3B7", "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6").as_bytes());
+    assert!(fails(&["verify-v2", "--key", V2_KEY, "--xml-file", &hmac]).contains("(MD5)"));
+    assert_eq!(
+        ok_json(&["verify-v2", "--key", V2_KEY, "--xml-file", &hmac, "--sign-type", "HMAC-SHA256"]),
+        json!({"valid": true, "sign_type": "HMAC-SHA256"})
+    );
     let xxe = write("xxe.xml", b"<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><a>&e;</a></xml>");
     assert!(fails(&["verify-v2", "--key", V2_KEY, "--xml-file", &xxe]).contains("XXE"));
     assert!(fails(&["verify-v2", "--key", V2_KEY, "--xml-file", "/nonexistent.xml"]).contains("cannot read --xml-file"));
