@@ -184,3 +184,37 @@ async fn an_expired_qr_is_replaced_and_other_attempts_close_once_paid() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_pages_are_allowed_only_from_configured_origins() {
+    let (_sim, sim_url, _s) = start_sim(1000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (listener, api) = bind().await;
+    let mut cfg = backend_config(&api, &sim_url, dir.path(), &Opts::default());
+    cfg.cors_origins = vec!["https://shop.example".into()];
+    let (_b, api, _server) = serve_backend(listener, api, cfg).await;
+    let http = wxpay_server::http_client::client(std::time::Duration::from_secs(10));
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, format!("{api}/api/orders"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let ok = preflight("https://shop.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    // Notifications are not for browsers.
+    let r = http
+        .request(reqwest::Method::OPTIONS, format!("{api}/api/wxpay/notify"))
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

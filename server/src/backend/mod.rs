@@ -63,11 +63,37 @@ impl Backend {
 
 /// The backend's routes (all under `/api`), ready to be merged into an app or served alone.
 pub fn router(backend: Arc<Backend>) -> Router {
-    Router::new()
+    // The page-facing routes may be called cross-origin (configured origins only); WeChat's
+    // notifications are server to server and get no CORS headers.
+    let page_api = Router::new()
         .route("/api/orders", post(orders::create_order))
         .route("/api/orders/{order_id}", get(orders::get_order))
-        .route("/api/orders/{order_id}/pay", post(pay::pay))
+        .route("/api/orders/{order_id}/pay", post(pay::pay));
+    let page_api = match cors_layer(&backend.cfg.cors_origins) {
+        Some(cors) => page_api.layer(cors),
+        None => page_api,
+    };
+    Router::new()
+        .merge(page_api)
         .route("/api/wxpay/notify", post(notify::notify_v3))
         .route("/api/wxpay/notify/v2", post(notify::notify_v2))
         .with_state(backend)
+}
+
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| o.trim_end_matches('/').parse().ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER]),
+    )
 }

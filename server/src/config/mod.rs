@@ -117,6 +117,9 @@ pub struct Config {
     pub sns_base_url: String,
     /// Hosts an H5 `return_url` or OAuth `redirect_uri` may point to.
     pub h5_redirect_hosts: Vec<String>,
+    /// Origins (e.g. `https://shop.example.com`) whose pages may call `/api/orders…` from the
+    /// browser when the API lives on another origin (CORS). Empty: same origin only.
+    pub cors_origins: Vec<String>,
     /// Timeout of each call to WeChat, milliseconds.
     pub http_timeout_ms: u64,
     /// Ask WeChat about an unpaid order once its prepay is this old without a notification.
@@ -153,6 +156,7 @@ impl Default for Config {
             oauth_base_url: OAUTH_BASE_URL.into(),
             sns_base_url: SNS_BASE_URL.into(),
             h5_redirect_hosts: Vec::new(),
+            cors_origins: Vec::new(),
             http_timeout_ms: 10_000,
             query_after_secs: 60,
             query_interval_secs: 30,
@@ -186,6 +190,7 @@ const FIELDS: &[&str] = &[
     "oauth_base_url",
     "sns_base_url",
     "h5_redirect_hosts",
+    "cors_origins",
     "http_timeout_ms",
     "query_after_secs",
     "query_interval_secs",
@@ -279,7 +284,7 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("expected a whole number, got {value:?}"))?,
         ),
-        "h5_redirect_hosts" => toml::Value::Array(
+        "h5_redirect_hosts" | "cors_origins" => toml::Value::Array(
             value
                 .split(',')
                 .map(str::trim)
