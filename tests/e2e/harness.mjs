@@ -24,8 +24,9 @@ export const UA = {
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 860 };
 
-/** The `wxpay` binary, built if needed (cargo prints where it is). */
+/** The `wxpay` binary: $WXPAY_BIN if set, else built by cargo (which prints where it is). */
 function wxpayBinary() {
+  if (process.env.WXPAY_BIN) return process.env.WXPAY_BIN;
   const out = execFileSync('cargo', ['build', '--quiet', '-p', 'wxpay-cli', '--bin', 'wxpay', '--message-format=json'], {
     cwd: root,
     encoding: 'utf8',

@@ -75,7 +75,7 @@ test('an expired QR code is refreshed with a fresh one', async () => {
   const first = await waitForState(page, 'scanning');
   await shot(page, 'native-expiring-qr');
   // Within the countdown, the timer shows seconds.
-  const later = await waitForEvent(page, (e) => e.type === 'wxpay-state' && e.state === 'scanning' && e.expiresAt > first.expiresAt, 10_000);
+  const later = await waitForEvent(page, (e) => e.type === 'wxpay-state' && e.state === 'scanning' && e.expiresAt > first.expiresAt, 25_000);
   assert.equal(payCalls, 2, 'a second payment was asked for');
   assert.equal(await decodeQr(page), later.codeUrl);
   await shot(page, 'native-refreshed-qr');
