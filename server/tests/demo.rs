@@ -1,6 +1,9 @@
 //! `wxpay demo`'s assembly: one port with backend, simulator, shop and package; keys made on
 //! first run and reused after.
 
+mod common;
+
+use common::{get_json, post_json};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wxpay_server::config::ApiVersion;
@@ -49,16 +52,7 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
 
     let post = |path: &str, body: Value| {
         let (http, u) = (http.clone(), format!("{url}{path}"));
-        async move {
-            http.post(u)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { post_json(&http, &u, &body).await.1 }
     };
     let order = post(
         "/api/orders",
@@ -88,14 +82,7 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     assert_eq!(r.status(), 200);
     let native = post(&format!("/api/orders/{id}/pay"), json!({"mode": "native"})).await;
     post("/sim/api/pay", json!({"code_url": native["code_url"]})).await;
-    let got: Value = http
-        .get(format!("{url}/api/orders/{id}?wait=10"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, got) = get_json(&http, &format!("{url}/api/orders/{id}?wait=10")).await;
     assert_eq!(got["state"], "SUCCESS");
     server.abort();
 
@@ -107,13 +94,6 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     );
     let url2 = again.url.clone();
     let _server = tokio::spawn(again.serve());
-    let got: Value = http
-        .get(format!("{url2}/api/orders/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, got) = get_json(&http, &format!("{url2}/api/orders/{id}")).await;
     assert_eq!(got["state"], "SUCCESS");
 }

@@ -32,12 +32,7 @@ async fn native(v: ApiVersion) {
     let e = env(v).await;
     let order = e.create_order(1999).await;
     let id = order["order_id"].as_str().unwrap();
-    let (status, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (status, pay) = e.pay(id, json!({ "mode": "native" })).await;
     assert_eq!(status, 200, "{pay}");
     let code_url = pay["code_url"].as_str().unwrap();
     assert!(
@@ -47,12 +42,7 @@ async fn native(v: ApiVersion) {
     assert_eq!(pay["mode"], "native");
     assert!(pay["expires_at"].as_str().unwrap().ends_with('Z'));
     // A still-valid code_url is reused, not ordered twice.
-    let (_, again) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (_, again) = e.pay(id, json!({ "mode": "native" })).await;
     assert_eq!(again["code_url"], pay["code_url"]);
     // The phone page behind the QR shows the order.
     let page = e
@@ -78,12 +68,7 @@ async fn native(v: ApiVersion) {
     );
     assert_paid(&e, &order, &format!("notify-{}", v.as_str())).await;
     // Paid orders cannot be paid again.
-    let (status, err) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (status, err) = e.pay(id, json!({ "mode": "native" })).await;
     assert_eq!((status, err["error"].as_str()), (409, Some("already_paid")));
 }
 
@@ -98,10 +83,7 @@ async fn jsapi(v: ApiVersion) {
     let id = order["order_id"].as_str().unwrap();
     let return_url = format!("https://shop.example/checkout?order={id}");
     let (status, need) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "jsapi", "return_url": return_url }),
-        )
+        .pay(id, json!({ "mode": "jsapi", "return_url": return_url }))
         .await;
     assert_eq!(
         (status, need["error"].as_str()),
@@ -125,10 +107,7 @@ async fn jsapi(v: ApiVersion) {
     assert_eq!(q["state"], id);
     assert_eq!(q["order"], id, "the page's own query survives");
     let (status, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "jsapi", "code": q["code"] }),
-        )
+        .pay(id, json!({ "mode": "jsapi", "code": q["code"] }))
         .await;
     assert_eq!(status, 200, "{pay}");
     let params = &pay["jsapi"];
@@ -147,10 +126,7 @@ async fn jsapi(v: ApiVersion) {
     );
     // The code is single-use, like WeChat's.
     let (status, err) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "jsapi", "code": q["code"] }),
-        )
+        .pay(id, json!({ "mode": "jsapi", "code": q["code"] }))
         .await;
     assert_eq!(
         (status, err["error"].as_str()),
@@ -176,8 +152,8 @@ async fn h5(v: ApiVersion) {
     let order = e.create_order(100).await;
     let id = order["order_id"].as_str().unwrap();
     let (status, err) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
+        .pay(
+            id,
             json!({ "mode": "h5", "return_url": "https://evil.example/x" }),
         )
         .await;
@@ -192,10 +168,7 @@ async fn h5(v: ApiVersion) {
         .contains("h5_redirect_hosts"));
     let return_url = "https://shop.example/pay/return?order=1&h5=back";
     let (status, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "h5", "return_url": return_url }),
-        )
+        .pay(id, json!({ "mode": "h5", "return_url": return_url }))
         .await;
     assert_eq!(status, 200, "{pay}");
     let h5_url = pay["h5_url"].as_str().unwrap();
@@ -243,12 +216,7 @@ async fn miniprogram(v: ApiVersion) {
     let e = env(v).await;
     let order = e.create_order(4200).await;
     let id = order["order_id"].as_str().unwrap();
-    let (status, err) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "miniprogram" }),
-        )
-        .await;
+    let (status, err) = e.pay(id, json!({ "mode": "miniprogram" })).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (409, Some("openid_required"))
@@ -260,10 +228,7 @@ async fn miniprogram(v: ApiVersion) {
         )
         .await;
     let (status, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "miniprogram", "code": login["code"] }),
-        )
+        .pay(id, json!({ "mode": "miniprogram", "code": login["code"] }))
         .await;
     assert_eq!(status, 200, "{pay}");
     assert_eq!(pay["jsapi"]["appId"], MP_APPID);

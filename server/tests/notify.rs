@@ -15,12 +15,7 @@ use wxpay_sign::{v2, v3};
 async fn ordered(e: &Env, amount: i64) -> (String, String) {
     let order = e.create_order(amount).await;
     let id = order["order_id"].as_str().unwrap().to_string();
-    let (status, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (status, pay) = e.pay(&id, json!({ "mode": "native" })).await;
     assert_eq!(status, 200, "{pay}");
     (id, pay["out_trade_no"].as_str().unwrap().to_string())
 }
@@ -219,15 +214,7 @@ async fn hundred_concurrent_duplicates_make_one_transition() {
         (events[0].from.as_str(), events[0].to.as_str()),
         ("NOTPAY", "SUCCESS")
     );
-    let verdicts: Vec<String> = e
-        .backend
-        .store
-        .notifications(no)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|n| n.verdict)
-        .collect();
+    let verdicts = e.verdicts(&no).await;
     assert_eq!(verdicts.len(), 100);
     assert_eq!(verdicts.iter().filter(|v| *v == "applied").count(), 1);
     assert_eq!(verdicts.iter().filter(|v| *v == "duplicate").count(), 99);
@@ -331,14 +318,6 @@ async fn a_second_payment_of_a_paid_order_is_acknowledged_and_flagged_for_refund
         "the first payment stays the record"
     );
     assert_eq!(e.events(&id).await.len(), 1);
-    let verdicts: Vec<String> = e
-        .backend
-        .store
-        .notifications(no)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|n| n.verdict)
-        .collect();
+    let verdicts = e.verdicts(&no).await;
     assert_eq!(verdicts, vec!["applied", "extra payment: refund needed"]);
 }

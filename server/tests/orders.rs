@@ -11,16 +11,9 @@ async fn switching_mode_gets_a_new_out_trade_no_and_bad_input_is_explained() {
     let e = start(Opts::default()).await;
     let order = e.create_order(300).await;
     let id = order["order_id"].as_str().unwrap();
-    let (_, native) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (_, native) = e.pay(id, json!({ "mode": "native" })).await;
     assert_eq!(native["out_trade_no"], order["out_trade_no"]);
-    let (status, h5) = e
-        .post(&format!("/api/orders/{id}/pay"), json!({ "mode": "h5" }))
-        .await;
+    let (status, h5) = e.pay(id, json!({ "mode": "h5" })).await;
     assert_eq!(status, 200, "{h5}");
     assert_eq!(
         h5["out_trade_no"],
@@ -58,12 +51,7 @@ async fn switching_mode_gets_a_new_out_trade_no_and_bad_input_is_explained() {
         );
         assert!(!err["message"].as_str().unwrap().is_empty());
     }
-    let (status, err) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "alipay" }),
-        )
-        .await;
+    let (status, err) = e.pay(id, json!({ "mode": "alipay" })).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_mode")));
     let (status, err) = e.get("/api/orders/ord_nope").await;
     assert_eq!(
@@ -79,12 +67,7 @@ async fn long_poll_answers_when_the_state_changes_not_at_the_timeout() {
     let e = start(Opts::default()).await;
     let order = e.create_order(100).await;
     let id = order["order_id"].as_str().unwrap().to_string();
-    let (_, pay) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (_, pay) = e.pay(&id, json!({ "mode": "native" })).await;
     // Nothing happens: the wait runs to its end and reports the unchanged state.
     let t = std::time::Instant::now();
     assert_eq!(e.wait_change(&id, 1).await["state"], "NOTPAY");
@@ -123,19 +106,9 @@ async fn an_expired_qr_is_replaced_and_other_attempts_close_once_paid() {
     .await;
     let order = e.create_order(100).await;
     let id = order["order_id"].as_str().unwrap();
-    let (_, first) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (_, first) = e.pay(id, json!({ "mode": "native" })).await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
-    let (status, second) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
+    let (status, second) = e.pay(id, json!({ "mode": "native" })).await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["code_url"], first["code_url"]);
     assert_ne!(second["out_trade_no"], first["out_trade_no"]);
@@ -157,15 +130,8 @@ async fn an_expired_qr_is_replaced_and_other_attempts_close_once_paid() {
     // cannot pay twice.
     let order = e.create_order(100).await;
     let id = order["order_id"].as_str().unwrap();
-    let (_, native) = e
-        .post(
-            &format!("/api/orders/{id}/pay"),
-            json!({ "mode": "native" }),
-        )
-        .await;
-    let (_, h5) = e
-        .post(&format!("/api/orders/{id}/pay"), json!({ "mode": "h5" }))
-        .await;
+    let (_, native) = e.pay(id, json!({ "mode": "native" })).await;
+    let (_, h5) = e.pay(id, json!({ "mode": "h5" })).await;
     e.sim_pay(json!({ "out_trade_no": native["out_trade_no"] }))
         .await;
     assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");

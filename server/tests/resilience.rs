@@ -82,27 +82,26 @@ async fn answers_are_verified_and_requests_must_be_signed_by_the_merchant() {
     );
     let (_b, api, _server) = serve_backend(listener, api, cfg).await;
     let http = wxpay_server::http_client::client(Duration::from_secs(10));
-    let order: serde_json::Value = http
-        .post(format!("{api}/api/orders"))
-        .json(&json!({"description": "tea", "amount": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = http
-        .post(format!(
-            "{api}/api/orders/{}/pay",
-            order["order_id"].as_str().unwrap()
-        ))
-        .json(&json!({"mode": "native"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
-    let err: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(err["error"], "wechat_unverified", "{err}");
+    let order_and_pay = |api: String| {
+        let http = http.clone();
+        async move {
+            let tea = json!({"description": "tea", "amount": 1});
+            let (_, order) = post_json(&http, &format!("{api}/api/orders"), &tea).await;
+            let id = order["order_id"].as_str().unwrap().to_string();
+            post_json(
+                &http,
+                &format!("{api}/api/orders/{id}/pay"),
+                &json!({"mode": "native"}),
+            )
+            .await
+        }
+    };
+    let (status, err) = order_and_pay(api).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (502, Some("wechat_unverified")),
+        "{err}"
+    );
 
     // A merchant signing with a key WeChat does not have gets WeChat's SIGN_ERROR (401).
     let (listener, api2) = bind().await;
@@ -110,25 +109,8 @@ async fn answers_are_verified_and_requests_must_be_signed_by_the_merchant() {
     let mut cfg = backend_config(&api2, &sim_url, dir2.path(), &Opts::default());
     cfg.merchant_key_file = Some(keys().stranger.key_path.clone());
     let (_b2, api2, _server2) = serve_backend(listener, api2, cfg).await;
-    let order: serde_json::Value = http
-        .post(format!("{api2}/api/orders"))
-        .json(&json!({"description": "tea", "amount": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = http
-        .post(format!(
-            "{api2}/api/orders/{}/pay",
-            order["order_id"].as_str().unwrap()
-        ))
-        .json(&json!({"mode": "native"}))
-        .send()
-        .await
-        .unwrap();
-    let err: serde_json::Value = r.json().await.unwrap();
+    let (status, err) = order_and_pay(api2).await;
+    assert_eq!(status, 502);
     assert_eq!(
         (err["error"].as_str(), err["wechat_code"].as_str()),
         (Some("wechat_refused"), Some("SIGN_ERROR")),
@@ -205,9 +187,7 @@ async fn a_lost_notification_is_recovered_by_querying_wechat() {
         .await;
         let order = e.create_order(900).await;
         let id = order["order_id"].as_str().unwrap();
-        let (_, pay) = e
-            .post(&format!("/api/orders/{id}/pay"), json!({"mode": "native"}))
-            .await;
+        let (_, pay) = e.pay(id, json!({"mode": "native"})).await;
         e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
         let got = e.wait_change(id, 10).await;
         assert_eq!(got["state"], "SUCCESS", "{v:?}: {got}");
@@ -225,28 +205,11 @@ async fn a_restart_keeps_every_order() {
     let http = wxpay_server::http_client::client(Duration::from_secs(20));
     let post = |url: String, body: serde_json::Value| {
         let http = http.clone();
-        async move {
-            http.post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
+        async move { post_json(&http, &url, &body).await.1 }
     };
     let get = |url: String| {
         let http = http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
+        async move { get_json(&http, &url).await.1 }
     };
 
     let (backend, api, server) = start_backend(&sim_url, &Opts::default(), dir.path()).await;

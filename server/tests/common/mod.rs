@@ -225,27 +225,49 @@ pub async fn start(o: Opts) -> Env {
     }
 }
 
+/// POSTs JSON, returns (status, JSON body or null).
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
+    let r = http.post(url).json(body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn get_json(http: &reqwest::Client, url: &str) -> (u16, Value) {
+    let r = http.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 impl Env {
+    /// POST to a backend path, or to a full URL (the simulator).
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let url = if path.starts_with("http") {
             path.to_string()
         } else {
             format!("{}{path}", self.api)
         };
-        let r = self.http.post(url).json(&body).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        post_json(&self.http, &url, &body).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.api))
-            .send()
+        get_json(&self.http, &format!("{}{path}", self.api)).await
+    }
+
+    /// `POST /api/orders/{id}/pay` with `body`.
+    pub async fn pay(&self, order_id: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/api/orders/{order_id}/pay"), body)
+            .await
+    }
+
+    /// The audit verdicts of the notifications kept for an out_trade_no, oldest first.
+    pub async fn verdicts(&self, out_trade_no: &str) -> Vec<String> {
+        let kept = self
+            .backend
+            .store
+            .notifications(out_trade_no.to_string())
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        kept.into_iter().map(|n| n.verdict).collect()
     }
 
     pub async fn create_order(&self, amount: i64) -> Value {

@@ -92,6 +92,18 @@ pub struct QueryAnswer {
     pub mchid: String,
 }
 
+/// The `trade_state` of a query answer, or what is wrong with it.
+fn trade_state_of(value: Option<String>) -> Result<TradeState, WechatError> {
+    let bad = |reason: String| WechatError::BadResponse {
+        what: "query",
+        reason,
+    };
+    value
+        .ok_or_else(|| bad("no trade_state".into()))?
+        .parse()
+        .map_err(bad)
+}
+
 /// A configured client for one merchant.
 pub struct Wechat {
     http: reqwest::Client,

@@ -73,16 +73,7 @@ impl Wechat {
         p.insert("out_trade_no".into(), out_trade_no.into());
         let a = self.v2_call("query", "/pay/orderquery", p).await?;
         let get = |k: &str| a.get(k).filter(|s| !s.is_empty()).cloned();
-        let trade_state = get("trade_state")
-            .ok_or_else(|| WechatError::BadResponse {
-                what: "query",
-                reason: "no trade_state".into(),
-            })?
-            .parse()
-            .map_err(|reason| WechatError::BadResponse {
-                what: "query",
-                reason,
-            })?;
+        let trade_state = super::trade_state_of(get("trade_state"))?;
         Ok(QueryAnswer {
             out_trade_no: get("out_trade_no").unwrap_or_default(),
             trade_state,

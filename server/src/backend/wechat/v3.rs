@@ -62,16 +62,7 @@ impl Wechat {
         );
         let a = self.v3_call("query", Method::GET, &path, None).await?;
         let text = |k: &str| a[k].as_str().filter(|s| !s.is_empty()).map(String::from);
-        let trade_state = text("trade_state")
-            .ok_or_else(|| WechatError::BadResponse {
-                what: "query",
-                reason: "no trade_state".into(),
-            })?
-            .parse()
-            .map_err(|reason| WechatError::BadResponse {
-                what: "query",
-                reason,
-            })?;
+        let trade_state = super::trade_state_of(text("trade_state"))?;
         Ok(QueryAnswer {
             out_trade_no: text("out_trade_no").unwrap_or_default(),
             trade_state,
