@@ -157,6 +157,32 @@ impl Wechat {
         }
     }
 
+    /// Sends a request and reads the whole answer; 5xx and transport failures become errors.
+    async fn exchange(
+        &self,
+        what: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<
+        (
+            reqwest::StatusCode,
+            reqwest::header::HeaderMap,
+            axum::body::Bytes,
+        ),
+        WechatError,
+    > {
+        let response = request.send().await.map_err(|e| self.classify(what, e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
+        if status.is_server_error() {
+            return Err(WechatError::Unavailable {
+                what,
+                status: status.as_u16(),
+            });
+        }
+        Ok((status, headers, bytes))
+    }
+
     fn classify(&self, what: &'static str, e: reqwest::Error) -> WechatError {
         if e.is_timeout() {
             WechatError::Timeout {

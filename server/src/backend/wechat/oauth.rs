@@ -46,20 +46,7 @@ impl Wechat {
     }
 
     async fn openid_call(&self, what: &'static str, url: String) -> Result<String, WechatError> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| self.classify(what, e))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
-        if status.is_server_error() {
-            return Err(WechatError::Unavailable {
-                what,
-                status: status.as_u16(),
-            });
-        }
+        let (_, _, bytes) = self.exchange(what, self.http.get(url)).await?;
         let json: Value = serde_json::from_slice(&bytes).map_err(|e| WechatError::BadResponse {
             what,
             reason: e.to_string(),

@@ -111,22 +111,12 @@ impl Wechat {
         let sign = v2::sign(&p, key, sign_type);
         p.insert("sign".into(), sign);
         let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
-        let response = self
+        let request = self
             .http
             .post(url)
             .header("Content-Type", "text/xml; charset=utf-8")
-            .body(v2::to_xml(&p))
-            .send()
-            .await
-            .map_err(|e| self.classify(what, e))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
-        if status.is_server_error() {
-            return Err(WechatError::Unavailable {
-                what,
-                status: status.as_u16(),
-            });
-        }
+            .body(v2::to_xml(&p));
+        let (status, _, bytes) = self.exchange(what, request).await?;
         let a = v2::parse_xml(&bytes).map_err(|e| WechatError::BadResponse {
             what,
             reason: e.to_string(),

@@ -118,16 +118,7 @@ impl Wechat {
                 .header("Content-Type", "application/json")
                 .body(body);
         }
-        let response = request.send().await.map_err(|e| self.classify(what, e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| self.classify(what, e))?;
-        if status.is_server_error() {
-            return Err(WechatError::Unavailable {
-                what,
-                status: status.as_u16(),
-            });
-        }
+        let (status, headers, bytes) = self.exchange(what, request).await?;
         let signed = headers.contains_key("Wechatpay-Signature");
         // WeChat signs every answer to a correctly signed request; an error answer to a request it
         // could not authenticate (401) carries no signature, and is only ever treated as a refusal.
