@@ -198,6 +198,15 @@ fn v3_pay_params_match_openssl() {
     let signer = MerchantSigner::new("1900009191", "S", merchant().merchant_key());
     assert_eq!(v3::pay_params(&signer, "wx8888888888888888", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap(), p);
     assert!(v3::pay_params(&key, "wx", "p", 1, &"x".repeat(33)).is_err());
+    // The simulator's check of what the page hands to getBrandWCPayRequest.
+    assert_eq!(v3::verify_pay_params(&p, &merchant().public_key()), Ok(()));
+    assert_eq!(v3::verify_pay_params(&p, &platform().public_key()), Err(Error::BadSignature { what: "paySign" }));
+    let mut other_app = p.clone();
+    other_app.app_id = "wxminiprogram".into();
+    assert_eq!(v3::verify_pay_params(&other_app, &merchant().public_key()), Err(Error::BadSignature { what: "paySign" }));
+    let mut v2_typed = p.clone();
+    v2_typed.sign_type = "MD5".into();
+    assert!(matches!(v3::verify_pay_params(&v2_typed, &merchant().public_key()), Err(Error::Unsupported { .. })));
 
     let app = v3::app_pay_params(&key, "wxapp", "1900009191", "WX1217752501201407033233368018", 1414561699, "nonce").unwrap();
     let app_message = "wxapp\n1414561699\nnonce\nWX1217752501201407033233368018\n";

@@ -10,7 +10,9 @@ pub mod sign;
 pub mod xml;
 
 pub use refund::{decrypt_refund_req_info, encrypt_refund_req_info};
-pub use sign::{pay_params, sign, string_to_sign, verify, verify_with_fallback, SignType};
+pub use sign::{
+    pay_params, sign, string_to_sign, verify, verify_pay_params, verify_with_fallback, SignType,
+};
 pub use xml::{check_result, parse_xml, reply_fail, reply_success, to_xml, MAX_XML_BYTES};
 
 /// The parameter map v2 works on. A `BTreeMap` because its byte-wise key order is exactly the

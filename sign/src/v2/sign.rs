@@ -124,7 +124,13 @@ pub fn pay_params(
         sign_type: sign_type.as_str().to_string(),
         pay_sign: String::new(),
     };
-    let fields: Params = [
+    p.pay_sign = sign(&pay_fields(&p), key, sign_type);
+    p
+}
+
+/// The five signed fields of pay parameters, as a v2 parameter map (`paySign` excluded).
+fn pay_fields(p: &PayParams) -> Params {
+    [
         ("appId", &p.app_id),
         ("timeStamp", &p.time_stamp),
         ("nonceStr", &p.nonce_str),
@@ -133,9 +139,16 @@ pub fn pay_params(
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.clone()))
-    .collect();
-    p.pay_sign = sign(&fields, key, sign_type);
-    p
+    .collect()
+}
+
+/// WeChat's side of [`pay_params`] (for simulators): check `paySign` with the API key, in
+/// constant time, using the parameters' own `signType`.
+pub fn verify_pay_params(params: &PayParams, key: &str) -> Result<SignType, Error> {
+    let mut fields = pay_fields(params);
+    fields.insert("sign".into(), params.pay_sign.clone());
+    let sign_type: SignType = params.sign_type.parse()?;
+    verify_with_fallback(&fields, key, sign_type)
 }
 
 #[cfg(test)]
@@ -216,6 +229,20 @@ mod tests {
         p.insert("sign".into(), "X".into());
         p.insert("sign_type".into(), "SHA1".into());
         assert_eq!(verify(&p, KEY), Err(Error::UnknownSignType("SHA1".into())));
+    }
+
+    #[test]
+    fn pay_params_verify_and_tampering_is_caught() {
+        for t in [SignType::Md5, SignType::HmacSha256] {
+            let mut pp = pay_params("wx1", "prepay", 1414561699, "n", KEY, t);
+            assert_eq!(verify_pay_params(&pp, KEY), Ok(t));
+            assert!(verify_pay_params(&pp, "wrong").is_err());
+            pp.package = "prepay_id=other".into();
+            assert!(matches!(verify_pay_params(&pp, KEY), Err(Error::V2SignMismatch { .. })));
+        }
+        let mut rsa = pay_params("wx1", "prepay", 1, "n", KEY, SignType::Md5);
+        rsa.sign_type = "RSA".into();
+        assert_eq!(verify_pay_params(&rsa, KEY), Err(Error::UnknownSignType("RSA".into())));
     }
 
     #[test]

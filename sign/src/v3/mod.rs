@@ -27,7 +27,7 @@ pub use notification::{
     PaymentNotification,
 };
 pub use oaep::{oaep_decrypt, oaep_encrypt};
-pub use pay_params::{app_pay_params, pay_params};
+pub use pay_params::{app_pay_params, pay_params, verify_pay_params};
 pub use resource::{decrypt_resource, encrypt_resource};
 pub use verify::{
     check_timestamp, response_message, sign_response, verify, Verified, WechatpayHeaders,

@@ -2,8 +2,8 @@
 //! with the merchant key, `signType` = `RSA`. Same for JSAPI and mini-program; APP differs only
 //! in field names and `package`.
 
-use crate::encoding::b64_encode;
-use crate::keys::MerchantKey;
+use crate::encoding::{b64_decode, b64_encode};
+use crate::keys::{MerchantKey, PublicKey};
 use crate::{AppPayParams, Error, PayParams};
 
 fn check_nonce(nonce: &str) -> Result<(), Error> {
@@ -28,7 +28,7 @@ pub fn pay_params(
     check_nonce(nonce)?;
     let package = format!("prepay_id={prepay_id}");
     let time_stamp = timestamp.to_string();
-    let message = format!("{appid}\n{time_stamp}\n{nonce}\n{package}\n");
+    let message = pay_message(appid, &time_stamp, nonce, &package);
     Ok(PayParams {
         app_id: appid.to_string(),
         time_stamp,
@@ -37,6 +37,30 @@ pub fn pay_params(
         sign_type: "RSA".to_string(),
         pay_sign: b64_encode(&key.as_ref().sign_sha256(message.as_bytes())?),
     })
+}
+
+/// `appId\ntimeStamp\nnonceStr\npackage\n`, the message `paySign` signs.
+fn pay_message(appid: &str, time_stamp: &str, nonce: &str, package: &str) -> String {
+    format!("{appid}\n{time_stamp}\n{nonce}\n{package}\n")
+}
+
+/// WeChat's side of [`pay_params`] (for simulators): `signType` must be `RSA` and `paySign` must
+/// verify with the merchant's public key.
+pub fn verify_pay_params(params: &PayParams, key: &PublicKey) -> Result<(), Error> {
+    if params.sign_type != "RSA" {
+        return Err(Error::Unsupported {
+            what: "signType",
+            name: params.sign_type.clone(),
+            expected: "RSA (API v3)",
+        });
+    }
+    let sig = b64_decode("paySign", &params.pay_sign)?;
+    let message = pay_message(&params.app_id, &params.time_stamp, &params.nonce_str, &params.package);
+    if key.verify_sha256(message.as_bytes(), &sig) {
+        Ok(())
+    } else {
+        Err(Error::BadSignature { what: "paySign" })
+    }
 }
 
 /// APP pay parameters (`PayReq`): signs `appid\ntimestamp\nnoncestr\nprepayid\n`.
