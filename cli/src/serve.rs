@@ -96,31 +96,30 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     h5_ttl_secs: h5_ttl,
                 };
                 let d = demo::prepare(opts).await?;
-                println!("wxpay demo: {}/", d.url);
-                println!(
-                    "  merchant backend  {}/api   (API {})",
-                    d.url,
-                    api_version.as_str()
+                let www_line = www.map_or("not served (no ./www; pass --www)".into(), |p| {
+                    p.display().to_string()
+                });
+                let pkg_line = pkg.map_or(
+                    "not served (no ./pkg; build it or pass --pkg)".into(),
+                    |p| p.display().to_string(),
                 );
-                println!(
-                    "  WeChat Pay sim    {}/sim/scan, /sim/checkmweb, /sim/bridge.js",
-                    d.url
-                );
-                println!(
-                    "  shop (www/)       {}",
-                    www.map_or("not served (no ./www; pass --www)".into(), |p| p
-                        .display()
-                        .to_string())
-                );
-                println!(
-                    "  package (/pkg/)   {}",
-                    pkg.map_or(
-                        "not served (no ./pkg; build it or pass --pkg)".into(),
-                        |p| p.display().to_string()
-                    )
-                );
-                println!("  data              {}", data_dir.display());
-                std::io::stdout().flush()?;
+                // The first line is what scripts wait for. One write, errors ignored: a caller
+                // that stops reading stdout must not bring the demo down (println! would panic).
+                let url = &d.url;
+                let banner = [
+                    format!("wxpay demo: {url}/"),
+                    format!(
+                        "  merchant backend  {url}/api   (API {})",
+                        api_version.as_str()
+                    ),
+                    format!("  WeChat Pay sim    {url}/sim/scan, /sim/checkmweb, /sim/bridge.js"),
+                    format!("  shop (www/)       {www_line}"),
+                    format!("  package (/pkg/)   {pkg_line}"),
+                    format!("  data              {}\n", data_dir.display()),
+                ]
+                .join("\n");
+                let mut out = std::io::stdout();
+                let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
                 d.serve().await?;
                 Ok(())
             }

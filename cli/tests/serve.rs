@@ -1,0 +1,90 @@
+//! `wxpay serve` / `wxpay demo`: bad configuration ends with one line saying what to fix, and the
+//! demo starts and prints its URL first.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn wxpay(args: &[&str], envs: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wxpay"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    )
+}
+
+#[test]
+fn serve_explains_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, err) = wxpay(&["serve", "--config", "/nonexistent/wxpay.toml"], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("cannot read config file /nonexistent/wxpay.toml"),
+        "{err}"
+    );
+
+    let file = dir.path().join("wxpay.toml");
+    std::fs::write(&file, "mchid = \"1900000109\"\nappid = \"wxd678efh567hg6787\"\nmerchant_serial = \"ABC\"\nnotify_url = \"https://shop.example/api/wxpay/notify\"\n").unwrap();
+    let cfg = file.to_str().unwrap();
+    let (ok, err) = wxpay(
+        &["serve", "--config", cfg],
+        &[("WXPAY_APIV3_KEY", "too-short")],
+    );
+    assert!(!ok);
+    assert!(err.contains("apiv3_key must be 32 bytes"), "{err}");
+    assert!(
+        !err.contains("too-short"),
+        "secrets are never printed: {err}"
+    );
+
+    let key = "0123456789abcdef0123456789abcdef";
+    let (ok, err) = wxpay(&["serve", "--config", cfg], &[("WXPAY_APIV3_KEY", key)]);
+    assert!(!ok);
+    assert!(err.contains("platform_certs is empty"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("wxpay:")).count(),
+        1,
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_prints_its_url_first_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxpay"))
+        .args(["demo", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("wxpay demo: ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // A plain HTTP/1.1 request over std (no client dependency needed for one GET).
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "GET /sim/bridge.js HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("WeixinJSBridge"));
+    assert!(dir.path().join("keys/platform_cert.pem").exists());
+}
