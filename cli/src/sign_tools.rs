@@ -193,9 +193,7 @@ fn verify_v2(a: VerifyV2) -> CliResult {
     let params = v2::parse_xml(&read_file("--xml-file", &a.xml_file)?)?;
     match v2::verify_with_fallback(&params, &a.key, fallback) {
         Ok(t) => print_json(&json!({ "valid": true, "sign_type": t.as_str() })),
-        Err(e) => {
-            Err(format!("{e}; string_to_sign was {:?}", v2::string_to_sign(&params)).into())
-        }
+        Err(e) => Err(format!("{e}; string_to_sign was {:?}", v2::string_to_sign(&params)).into()),
     }
 }
 
@@ -229,7 +227,10 @@ fn verify_v3(a: VerifyV3) -> CliResult {
     // The key is filed under its certificate serial when it has one, so a mismatching --serial
     // is reported as the unknown serial it would be in production.
     let key_serial = key.certificate_serial().map(str::to_string);
-    let header_serial = a.serial.or_else(|| key_serial.clone()).unwrap_or_else(|| "cli".into());
+    let header_serial = a
+        .serial
+        .or_else(|| key_serial.clone())
+        .unwrap_or_else(|| "cli".into());
     let mut keys = KeySet::new();
     keys.insert(key_serial.unwrap_or_else(|| header_serial.clone()), key);
     let body = read_file("--body-file", &a.body_file)?;
@@ -243,14 +244,23 @@ fn verify_v3(a: VerifyV3) -> CliResult {
         Ok(_) => print_json(&json!({ "valid": true })),
         Err(e @ wxpay_sign::Error::BadSignature { .. }) => {
             let message = v3::response_message(&a.timestamp, &a.nonce, &body);
-            Err(format!("{e}; the signed message was {:?}", String::from_utf8_lossy(&message)).into())
+            Err(format!(
+                "{e}; the signed message was {:?}",
+                String::from_utf8_lossy(&message)
+            )
+            .into())
         }
         Err(e) => Err(e.into()),
     }
 }
 
 fn decrypt(a: Decrypt) -> CliResult {
-    let plain = v3::decrypt_resource(a.apiv3_key.as_bytes(), &a.nonce, &a.associated_data, &a.ciphertext)?;
+    let plain = v3::decrypt_resource(
+        a.apiv3_key.as_bytes(),
+        &a.nonce,
+        &a.associated_data,
+        &a.ciphertext,
+    )?;
     write_stdout(&plain)
 }
 
@@ -258,7 +268,13 @@ fn pay_params(a: PayParamsArgs) -> CliResult {
     let timestamp = a.timestamp.unwrap_or_else(now);
     let nonce = a.nonce.unwrap_or_else(nonce::nonce_str);
     let params = match (&a.private_key, &a.key) {
-        (Some(path), _) => v3::pay_params(&load_private_key(path)?, &a.appid, &a.prepay_id, timestamp, &nonce)?,
+        (Some(path), _) => v3::pay_params(
+            &load_private_key(path)?,
+            &a.appid,
+            &a.prepay_id,
+            timestamp,
+            &nonce,
+        )?,
         (None, Some(key)) => {
             let sign_type: SignType = a.sign_type.as_deref().unwrap_or("MD5").parse()?;
             if nonce.is_empty() || nonce.len() > 32 {

@@ -48,22 +48,43 @@ fn rsa_benches(c: &mut Criterion) {
     let public = key.public_key();
     let msg = b"1700000000\nnonce\n{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}\n";
     let sig = key.sign_sha256(msg).unwrap();
-    c.bench_function("RSA-2048 sign (raw, ring)", |b| b.iter(|| key.sign_sha256(black_box(msg)).unwrap()));
+    c.bench_function("RSA-2048 sign (raw, ring)", |b| {
+        b.iter(|| key.sign_sha256(black_box(msg)).unwrap())
+    });
     c.bench_function("RSA-2048 verify (raw, ring)", |b| {
         b.iter(|| assert!(public.verify_sha256(black_box(msg), black_box(&sig))))
     });
 
-    let signer = MerchantSigner::new("1900009191", "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB", self::key());
+    let signer = MerchantSigner::new(
+        "1900009191",
+        "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB",
+        self::key(),
+    );
     let body = r#"{"appid":"wxd678efh567hg6787","mchid":"1900009191","description":"Cup","out_trade_no":"ORDER-1","notify_url":"https://shop.example/notify","amount":{"total":100,"currency":"CNY"}}"#;
     c.bench_function("v3 sign_request (Authorization header)", |b| {
-        b.iter(|| v3::sign_request(&signer, "POST", "/v3/pay/transactions/native", black_box(body), 1_700_000_000, "593BEC0C930BF1AFEB40B4A08C8FB242").unwrap())
+        b.iter(|| {
+            v3::sign_request(
+                &signer,
+                "POST",
+                "/v3/pay/transactions/native",
+                black_box(body),
+                1_700_000_000,
+                "593BEC0C930BF1AFEB40B4A08C8FB242",
+            )
+            .unwrap()
+        })
     });
 
     let mut keys = KeySet::new();
     keys.insert("PUB_KEY_ID_01", public.clone());
     let resp = br#"{"code_url":"weixin://wxpay/bizpayurl?pr=p4lpSuKzz"}"#;
     let resp_sig = v3::sign_response(&key, 1_700_000_000, "n", resp).unwrap();
-    let headers = WechatpayHeaders { timestamp: "1700000000", nonce: "n", signature: &resp_sig, serial: "PUB_KEY_ID_01" };
+    let headers = WechatpayHeaders {
+        timestamp: "1700000000",
+        nonce: "n",
+        signature: &resp_sig,
+        serial: "PUB_KEY_ID_01",
+    };
     c.bench_function("v3 verify (response headers)", |b| {
         b.iter(|| v3::verify(black_box(&headers), black_box(resp), 1_700_000_000, &keys).unwrap())
     });
@@ -72,7 +93,9 @@ fn rsa_benches(c: &mut Criterion) {
 fn payment_body(apiv3_key: &[u8]) -> (Vec<u8>, String) {
     let plain = br#"{"mchid":"1900009191","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018","transaction_id":"4200000000202401010000000001","trade_type":"JSAPI","trade_state":"SUCCESS","trade_state_desc":"ok","bank_type":"CMC","attach":"","success_time":"2024-01-01T10:00:00+08:00","payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},"amount":{"total":100,"payer_total":100,"currency":"CNY","payer_currency":"CNY"}}"#;
     let ct = v3::encrypt_resource(apiv3_key, "rnd123456789", "transaction", plain).unwrap();
-    let body = format!(r#"{{"id":"EV-1","create_time":"2024-01-01T10:00:00+08:00","resource_type":"encrypt-resource","event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{{"original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":"{ct}","associated_data":"transaction","nonce":"rnd123456789"}}}}"#);
+    let body = format!(
+        r#"{{"id":"EV-1","create_time":"2024-01-01T10:00:00+08:00","resource_type":"encrypt-resource","event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{{"original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":"{ct}","associated_data":"transaction","nonce":"rnd123456789"}}}}"#
+    );
     (body.into_bytes(), ct)
 }
 
@@ -81,7 +104,9 @@ fn notification_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("aes-256-gcm");
     group.throughput(Throughput::Bytes(ct.len() as u64 * 3 / 4));
     group.bench_function("decrypt_resource (payment, ~430 B)", |b| {
-        b.iter(|| v3::decrypt_resource(APIV3_KEY, "rnd123456789", "transaction", black_box(&ct)).unwrap())
+        b.iter(|| {
+            v3::decrypt_resource(APIV3_KEY, "rnd123456789", "transaction", black_box(&ct)).unwrap()
+        })
     });
     group.finish();
 
@@ -89,10 +114,27 @@ fn notification_benches(c: &mut Criterion) {
     let sig = v3::sign_response(&key, 1_700_000_000, "n", &body).unwrap();
     let mut keys = KeySet::new();
     keys.insert("PUB_KEY_ID_01", key.public_key());
-    let headers = WechatpayHeaders { timestamp: "1700000000", nonce: "n", signature: &sig, serial: "PUB_KEY_ID_01" };
-    c.bench_function("v3 open_payment_notification (verify + decrypt + parse)", |b| {
-        b.iter(|| v3::open_payment_notification(&headers, black_box(&body), 1_700_000_000, &keys, APIV3_KEY).unwrap())
-    });
+    let headers = WechatpayHeaders {
+        timestamp: "1700000000",
+        nonce: "n",
+        signature: &sig,
+        serial: "PUB_KEY_ID_01",
+    };
+    c.bench_function(
+        "v3 open_payment_notification (verify + decrypt + parse)",
+        |b| {
+            b.iter(|| {
+                v3::open_payment_notification(
+                    &headers,
+                    black_box(&body),
+                    1_700_000_000,
+                    &keys,
+                    APIV3_KEY,
+                )
+                .unwrap()
+            })
+        },
+    );
 }
 
 fn oaep_benches(c: &mut Criterion) {
@@ -101,10 +143,20 @@ fn oaep_benches(c: &mut Criterion) {
     let ct = v3::oaep_encrypt(&public, "13800138000".as_bytes()).unwrap();
     let mut group = c.benchmark_group("rsa-oaep");
     group.sample_size(20);
-    group.bench_function("oaep_encrypt (crypto-bigint)", |b| b.iter(|| v3::oaep_encrypt(&public, black_box(b"13800138000")).unwrap()));
-    group.bench_function("oaep_decrypt (crypto-bigint, blinded, no CRT)", |b| b.iter(|| v3::oaep_decrypt(&key, black_box(&ct)).unwrap()));
+    group.bench_function("oaep_encrypt (crypto-bigint)", |b| {
+        b.iter(|| v3::oaep_encrypt(&public, black_box(b"13800138000")).unwrap())
+    });
+    group.bench_function("oaep_decrypt (crypto-bigint, blinded, no CRT)", |b| {
+        b.iter(|| v3::oaep_decrypt(&key, black_box(&ct)).unwrap())
+    });
     group.finish();
 }
 
-criterion_group!(benches, v2_benches, rsa_benches, notification_benches, oaep_benches);
+criterion_group!(
+    benches,
+    v2_benches,
+    rsa_benches,
+    notification_benches,
+    oaep_benches
+);
 criterion_main!(benches);

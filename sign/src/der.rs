@@ -18,7 +18,8 @@ pub(crate) mod tag {
 }
 
 /// DER encoding of the rsaEncryption OID 1.2.840.113549.1.1.1 (contents only).
-pub(crate) const RSA_ENCRYPTION_OID: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+pub(crate) const RSA_ENCRYPTION_OID: &[u8] =
+    &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
 
 /// A cursor over DER bytes.
 pub(crate) struct Reader<'a> {
@@ -53,7 +54,9 @@ impl<'a> Reader<'a> {
             }
             let (len_bytes, after) = rest.split_at(n);
             rest = after;
-            let len = len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            let len = len_bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             if len < 0x80 || len_bytes[0] == 0 {
                 return Err("non-minimal DER length");
             }
@@ -156,7 +159,10 @@ mod tests {
         assert!(r.finish().is_ok());
         let mut long = vec![0x04, 0x81, 0x80];
         long.extend([7u8; 0x80]);
-        assert_eq!(Reader::new(&long).read(tag::OCTET_STRING).unwrap().len(), 0x80);
+        assert_eq!(
+            Reader::new(&long).read(tag::OCTET_STRING).unwrap().len(),
+            0x80
+        );
     }
 
     #[test]
@@ -164,15 +170,25 @@ mod tests {
         assert!(Reader::new(&[0x04, 0x05, 0x00]).read_any().is_err());
         assert!(Reader::new(&[0x04, 0x81, 0x01, 0x00]).read_any().is_err());
         assert!(Reader::new(&[0x30, 0x80, 0x00, 0x00]).read_any().is_err());
-        assert!(Reader::new(&[0x04, 0x85, 1, 1, 1, 1, 1]).read_any().is_err());
+        assert!(Reader::new(&[0x04, 0x85, 1, 1, 1, 1, 1])
+            .read_any()
+            .is_err());
         assert!(Reader::new(&[]).read_any().is_err());
     }
 
     #[test]
     fn unsigned_integer_strips_sign_byte_and_rejects_negative() {
-        assert_eq!(Reader::new(&[0x02, 0x02, 0x00, 0x80]).read_unsigned().unwrap(), &[0x80]);
+        assert_eq!(
+            Reader::new(&[0x02, 0x02, 0x00, 0x80])
+                .read_unsigned()
+                .unwrap(),
+            &[0x80]
+        );
         assert!(Reader::new(&[0x02, 0x01, 0x80]).read_unsigned().is_err());
-        assert_eq!(Reader::new(&[0x02, 0x01, 0x00]).read_unsigned().unwrap(), &[0x00]);
+        assert_eq!(
+            Reader::new(&[0x02, 0x01, 0x00]).read_unsigned().unwrap(),
+            &[0x00]
+        );
     }
 
     #[test]

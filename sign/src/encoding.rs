@@ -29,5 +29,8 @@ pub(crate) fn b64_encode(bytes: &[u8]) -> String {
 /// Decode standard base64, naming `what` in the error. Surrounding whitespace is tolerated
 /// because values are often pasted from logs.
 pub(crate) fn b64_decode(what: &'static str, text: &str) -> Result<Vec<u8>, Error> {
-    STANDARD.decode(text.trim()).map_err(|e| Error::Base64 { what, reason: e.to_string() })
+    STANDARD.decode(text.trim()).map_err(|e| Error::Base64 {
+        what,
+        reason: e.to_string(),
+    })
 }

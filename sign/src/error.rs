@@ -40,7 +40,12 @@ pub enum Error {
         "Wechatpay-Timestamp {timestamp} is {skew} s away from now ({now}); at most {max} s is \
          accepted, so this may be a replay or the server clock is wrong"
     )]
-    TimestampSkew { timestamp: i64, now: i64, skew: i64, max: i64 },
+    TimestampSkew {
+        timestamp: i64,
+        now: i64,
+        skew: i64,
+        max: i64,
+    },
 
     /// The RSA signature does not match the message.
     #[error("{what} signature does not verify: the body was changed or the wrong key was used")]
@@ -71,20 +76,32 @@ pub enum Error {
     Base64 { what: &'static str, reason: String },
 
     /// Authenticated decryption failed: wrong key, wrong nonce/associated data, or tampering.
-    #[error("could not decrypt {what}: wrong key, wrong nonce/associated_data, or the data was altered")]
+    #[error(
+        "could not decrypt {what}: wrong key, wrong nonce/associated_data, or the data was altered"
+    )]
     Decrypt { what: &'static str },
 
     /// An algorithm name this crate does not implement.
     #[error("unsupported {what} {name:?}; expected {expected}")]
-    Unsupported { what: &'static str, name: String, expected: &'static str },
+    Unsupported {
+        what: &'static str,
+        name: String,
+        expected: &'static str,
+    },
 
     /// An input longer than the operation can take (e.g. one RSA-OAEP block).
     #[error("{what} is {got} bytes; at most {max} fit")]
-    TooLong { what: &'static str, got: usize, max: usize },
+    TooLong {
+        what: &'static str,
+        got: usize,
+        max: usize,
+    },
 
     // ---- v2 -----------------------------------------------------------------------------
     /// A v2 `sign` that does not match the parameters and key.
-    #[error("v2 sign does not match ({sign_type}): check the API key and that no field was altered")]
+    #[error(
+        "v2 sign does not match ({sign_type}): check the API key and that no field was altered"
+    )]
     V2SignMismatch { sign_type: &'static str },
 
     /// A `sign_type` other than MD5 / HMAC-SHA256.

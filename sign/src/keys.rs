@@ -50,7 +50,10 @@ impl MerchantKey {
             what: "merchant private key",
             reason: format!("{e} (expected an RSA key of 2048 to 4096 bits in PKCS#8)"),
         })?;
-        Ok(MerchantKey { pair, pkcs8: der.to_vec() })
+        Ok(MerchantKey {
+            pair,
+            pkcs8: der.to_vec(),
+        })
     }
 
     /// The matching public key (what WeChat, or a simulator, verifies with).
@@ -67,7 +70,12 @@ impl MerchantKey {
         let mut sig = vec![0u8; self.pair.public().modulus_len()];
         // The RNG is only used by ring for blinding; the signature itself is deterministic.
         self.pair
-            .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig)
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut sig,
+            )
             .map_err(|_| Error::InvalidKey {
                 what: "merchant private key",
                 reason: "RSA signing failed (operating system RNG unavailable?)".into(),
@@ -88,7 +96,11 @@ impl AsRef<MerchantKey> for MerchantKey {
 
 impl fmt::Debug for MerchantKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MerchantKey(RSA-{}, private)", self.pair.public().modulus_len() * 8)
+        write!(
+            f,
+            "MerchantKey(RSA-{}, private)",
+            self.pair.public().modulus_len() * 8
+        )
     }
 }
 
@@ -108,7 +120,10 @@ impl PublicKey {
     pub fn from_pem(pem_text: &str) -> Result<Self, Error> {
         const WHAT: &str = "public key or certificate";
         let block = pem::decode_first(WHAT, pem_text)?;
-        let bad = |reason: &str| Error::InvalidKey { what: WHAT, reason: reason.to_string() };
+        let bad = |reason: &str| Error::InvalidKey {
+            what: WHAT,
+            reason: reason.to_string(),
+        };
         match block.label.as_str() {
             "CERTIFICATE" => {
                 let parts = der::certificate_parts(&block.der).map_err(bad)?;
@@ -117,7 +132,9 @@ impl PublicKey {
                 key.serial = Some(hex_upper(parts.serial));
                 Ok(key)
             }
-            "PUBLIC KEY" => Self::from_rsa_der(der::spki_to_rsa_public_key(&block.der).map_err(bad)?),
+            "PUBLIC KEY" => {
+                Self::from_rsa_der(der::spki_to_rsa_public_key(&block.der).map_err(bad)?)
+            }
             "RSA PUBLIC KEY" => Self::from_rsa_der(&block.der),
             "PRIVATE KEY" | "RSA PRIVATE KEY" => Err(bad(
                 "this is a private key; pass the platform certificate or WeChat Pay public key",
@@ -139,7 +156,11 @@ impl PublicKey {
                 reason: format!("RSA modulus is {modulus_bits} bits; 2048 to 8192 are accepted"),
             });
         }
-        Ok(PublicKey { rsa_der: rsa_der.to_vec(), serial: None, modulus_bits })
+        Ok(PublicKey {
+            rsa_der: rsa_der.to_vec(),
+            serial: None,
+            modulus_bits,
+        })
     }
 
     /// For a certificate: its serial number as uppercase hex, the form WeChat sends in
@@ -170,13 +191,20 @@ impl PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey(RSA-{}, serial {:?})", self.modulus_bits, self.serial)
+        write!(
+            f,
+            "PublicKey(RSA-{}, serial {:?})",
+            self.modulus_bits, self.serial
+        )
     }
 }
 
 /// Split PKCS#1 `RSAPublicKey` DER into (n, e).
 fn rsa_components(rsa_der: &[u8]) -> Result<(&[u8], &[u8]), Error> {
-    let bad = |reason: &str| Error::InvalidKey { what: "RSA public key", reason: reason.into() };
+    let bad = |reason: &str| Error::InvalidKey {
+        what: "RSA public key",
+        reason: reason.into(),
+    };
     let mut outer = Reader::new(rsa_der);
     let mut seq = Reader::new(outer.read(tag::SEQUENCE).map_err(bad)?);
     outer.finish().map_err(bad)?;
@@ -241,7 +269,11 @@ pub struct MerchantSigner {
 impl MerchantSigner {
     /// Bundle the three.
     pub fn new(mchid: impl Into<String>, serial_no: impl Into<String>, key: MerchantKey) -> Self {
-        MerchantSigner { mchid: mchid.into(), serial_no: serial_no.into(), key }
+        MerchantSigner {
+            mchid: mchid.into(),
+            serial_no: serial_no.into(),
+            key,
+        }
     }
 
     /// The private key.

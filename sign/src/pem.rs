@@ -16,7 +16,10 @@ pub(crate) struct Block {
 pub(crate) fn decode_first(what: &'static str, text: &str) -> Result<Block, Error> {
     let fail = |reason: String| Error::Pem { what, reason };
     let begin = text.find("-----BEGIN ").ok_or_else(|| {
-        fail("no \"-----BEGIN ...-----\" line; pass the whole PEM file, header lines included".into())
+        fail(
+            "no \"-----BEGIN ...-----\" line; pass the whole PEM file, header lines included"
+                .into(),
+        )
     })?;
     let after_begin = &text[begin + "-----BEGIN ".len()..];
     let label_end = after_begin
@@ -25,9 +28,11 @@ pub(crate) fn decode_first(what: &'static str, text: &str) -> Result<Block, Erro
     let label = after_begin[..label_end].trim().to_string();
     let body_and_rest = &after_begin[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
-    let end = body_and_rest
-        .find(&end_marker)
-        .ok_or_else(|| fail(format!("no matching \"{end_marker}\" line; is the file truncated?")))?;
+    let end = body_and_rest.find(&end_marker).ok_or_else(|| {
+        fail(format!(
+            "no matching \"{end_marker}\" line; is the file truncated?"
+        ))
+    })?;
     let body = &body_and_rest[..end];
     if body.contains(':') {
         return Err(fail(
@@ -50,7 +55,11 @@ mod tests {
 
     #[test]
     fn decodes_label_and_body() {
-        let b = decode_first("test", "junk\n-----BEGIN THING-----\nAAEC\nAw==\n-----END THING-----\n").unwrap();
+        let b = decode_first(
+            "test",
+            "junk\n-----BEGIN THING-----\nAAEC\nAw==\n-----END THING-----\n",
+        )
+        .unwrap();
         assert_eq!(b.label, "THING");
         assert_eq!(b.der, vec![0, 1, 2, 3]);
     }
@@ -58,13 +67,19 @@ mod tests {
     #[test]
     fn rejects_missing_header_truncation_and_bad_base64() {
         assert!(matches!(decode_first("k", "AAEC"), Err(Error::Pem { .. })));
-        assert!(matches!(decode_first("k", "-----BEGIN X-----\nAAEC\n"), Err(Error::Pem { .. })));
+        assert!(matches!(
+            decode_first("k", "-----BEGIN X-----\nAAEC\n"),
+            Err(Error::Pem { .. })
+        ));
         assert!(matches!(
             decode_first("k", "-----BEGIN X-----\n!!!!\n-----END X-----"),
             Err(Error::Base64 { .. })
         ));
         assert!(matches!(
-            decode_first("k", "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----"),
+            decode_first(
+                "k",
+                "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----"
+            ),
             Err(Error::Pem { .. })
         ));
     }

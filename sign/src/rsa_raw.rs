@@ -17,7 +17,10 @@ use crate::der::{tag, Reader};
 use crate::Error;
 
 fn bad_key(reason: &str) -> Error {
-    Error::InvalidKey { what: "RSA key for OAEP", reason: reason.into() }
+    Error::InvalidKey {
+        what: "RSA key for OAEP",
+        reason: reason.into(),
+    }
 }
 
 /// Precision for a modulus of `len` bytes: whole 64-bit limbs.
@@ -49,12 +52,19 @@ impl Modulus {
         let odd: Odd<BoxedUint> =
             Option::from(n.to_odd()).ok_or_else(|| bad_key("RSA modulus must be odd"))?;
         // The modulus is public, so the faster variable-time setup leaks nothing.
-        Ok(Modulus { n, params: BoxedMontyParams::new_vartime(odd), bits, len: n_bytes.len() })
+        Ok(Modulus {
+            n,
+            params: BoxedMontyParams::new_vartime(odd),
+            bits,
+            len: n_bytes.len(),
+        })
     }
 
     /// Parse `input` (exactly `len` bytes) as an integer below n.
     fn element(&self, input: &[u8]) -> Result<BoxedMontyForm, Error> {
-        let fail = Error::Decrypt { what: "RSA-OAEP ciphertext" };
+        let fail = Error::Decrypt {
+            what: "RSA-OAEP ciphertext",
+        };
         if input.len() != self.len {
             return Err(fail);
         }
@@ -123,11 +133,14 @@ fn blinding_factor(modulus: &Modulus) -> Result<(BoxedUint, BoxedUint), Error> {
     // rather than assume.
     for _ in 0..8 {
         let mut bytes = vec![0u8; modulus.len];
-        rng.fill(&mut bytes).map_err(|_| bad_key("operating system RNG failed"))?;
+        rng.fill(&mut bytes)
+            .map_err(|_| bad_key("operating system RNG failed"))?;
         let r = to_uint(&bytes, modulus.bits)?.rem(&n_nonzero);
         if let Some(inv) = Option::<BoxedUint>::from(r.inv_odd_mod(&odd)) {
             return Ok((r, inv));
         }
     }
-    Err(bad_key("could not find a blinding factor; is the modulus valid?"))
+    Err(bad_key(
+        "could not find a blinding factor; is the modulus valid?",
+    ))
 }

@@ -10,7 +10,10 @@ use wxpay_sign::Error;
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 
 fn params(pairs: &[(&str, &str)]) -> Params {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn notification() -> Params {
@@ -40,9 +43,23 @@ fn signs_agree_with_openssl_digests() {
     let sign_temp = format!("{}&key={KEY}", v2::string_to_sign(&p));
     let file = temp_file("v2", sign_temp.as_bytes());
     let md5 = String::from_utf8(openssl(&["dgst", "-md5", "-r", path_str(&file)])).unwrap();
-    assert_eq!(v2::sign(&p, KEY, SignType::Md5), md5[..32].to_ascii_uppercase());
-    let hmac = String::from_utf8(openssl(&["dgst", "-sha256", "-hmac", KEY, "-r", path_str(&file)])).unwrap();
-    assert_eq!(v2::sign(&p, KEY, SignType::HmacSha256), hmac[..64].to_ascii_uppercase());
+    assert_eq!(
+        v2::sign(&p, KEY, SignType::Md5),
+        md5[..32].to_ascii_uppercase()
+    );
+    let hmac = String::from_utf8(openssl(&[
+        "dgst",
+        "-sha256",
+        "-hmac",
+        KEY,
+        "-r",
+        path_str(&file),
+    ]))
+    .unwrap();
+    assert_eq!(
+        v2::sign(&p, KEY, SignType::HmacSha256),
+        hmac[..64].to_ascii_uppercase()
+    );
     // Empty coupon_fee is not in stringA; the UTF-8 attach is, raw.
     assert!(!sign_temp.contains("coupon_fee") && sign_temp.contains("attach=支付测试&"));
 }
@@ -64,10 +81,16 @@ fn notification_round_trip_and_tamper_detection() {
         let tampered = xml.replace("<total_fee><![CDATA[1]]>", "<total_fee><![CDATA[100]]>");
         assert_ne!(tampered, xml);
         let parsed = v2::parse_xml(tampered.as_bytes()).unwrap();
-        assert!(matches!(v2::verify(&parsed, KEY), Err(Error::V2SignMismatch { .. })));
+        assert!(matches!(
+            v2::verify(&parsed, KEY),
+            Err(Error::V2SignMismatch { .. })
+        ));
         // Smuggling a second total_fee is refused before any sign check.
         let doubled = xml.replace("</xml>", "<total_fee>100</total_fee></xml>");
-        assert_eq!(v2::parse_xml(doubled.as_bytes()), Err(Error::XmlDuplicate("total_fee".into())));
+        assert_eq!(
+            v2::parse_xml(doubled.as_bytes()),
+            Err(Error::XmlDuplicate("total_fee".into()))
+        );
     }
 }
 
@@ -76,14 +99,34 @@ fn hostile_xml_is_refused() {
     let billion_laughs = br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><xml><a>&lol2;</a></xml>"#;
     assert_eq!(v2::parse_xml(billion_laughs), Err(Error::XmlDoctype));
     let oversized = format!("<xml>{}</xml>", "<a>1</a>".repeat(v2::MAX_XML_BYTES / 8));
-    assert!(matches!(v2::parse_xml(oversized.as_bytes()), Err(Error::XmlTooLarge { .. })));
+    assert!(matches!(
+        v2::parse_xml(oversized.as_bytes()),
+        Err(Error::XmlTooLarge { .. })
+    ));
 }
 
 #[test]
 fn jsapi_pay_params_for_both_sign_types() {
-    let md5 = v2::pay_params("wx2421b1c4370ec43b", "wx20141027", 1414561699, "e61463f8efa94090b1f366cccfbbb444", KEY, SignType::Md5);
-    let hmac = v2::pay_params("wx2421b1c4370ec43b", "wx20141027", 1414561699, "e61463f8efa94090b1f366cccfbbb444", KEY, SignType::HmacSha256);
-    assert_eq!((md5.sign_type.as_str(), hmac.sign_type.as_str()), ("MD5", "HMAC-SHA256"));
+    let md5 = v2::pay_params(
+        "wx2421b1c4370ec43b",
+        "wx20141027",
+        1414561699,
+        "e61463f8efa94090b1f366cccfbbb444",
+        KEY,
+        SignType::Md5,
+    );
+    let hmac = v2::pay_params(
+        "wx2421b1c4370ec43b",
+        "wx20141027",
+        1414561699,
+        "e61463f8efa94090b1f366cccfbbb444",
+        KEY,
+        SignType::HmacSha256,
+    );
+    assert_eq!(
+        (md5.sign_type.as_str(), hmac.sign_type.as_str()),
+        ("MD5", "HMAC-SHA256")
+    );
     assert_eq!((md5.pay_sign.len(), hmac.pay_sign.len()), (32, 64));
     // The page's five fields verify with the ordinary v2 verify.
     let mut p = params(&[
@@ -104,10 +147,21 @@ fn refund_req_info_agrees_with_openssl_aes_256_ecb() {
     let plain = "<root><out_refund_no><![CDATA[131811191610442717309]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status><refund_fee><![CDATA[3960]]></refund_fee></root>";
     // key = lowercase hex MD5 of the API key, used as 32 ASCII bytes.
     let md5_file = temp_file("apikey", KEY.as_bytes());
-    let md5_hex = String::from_utf8(openssl(&["dgst", "-md5", "-r", path_str(&md5_file)])).unwrap()[..32].to_string();
+    let md5_hex = String::from_utf8(openssl(&["dgst", "-md5", "-r", path_str(&md5_file)])).unwrap()
+        [..32]
+        .to_string();
     let aes_key_hex: String = md5_hex.bytes().map(|b| format!("{b:02x}")).collect();
     let plain_file = temp_file("refund.xml", plain.as_bytes());
-    let enc = openssl(&["enc", "-aes-256-ecb", "-K", &aes_key_hex, "-base64", "-A", "-in", path_str(&plain_file)]);
+    let enc = openssl(&[
+        "enc",
+        "-aes-256-ecb",
+        "-K",
+        &aes_key_hex,
+        "-base64",
+        "-A",
+        "-in",
+        path_str(&plain_file),
+    ]);
     let enc = String::from_utf8(enc).unwrap();
     assert_eq!(v2::decrypt_refund_req_info(KEY, enc.trim()).unwrap(), plain);
     assert_eq!(v2::encrypt_refund_req_info(KEY, plain), enc.trim());

@@ -15,17 +15,40 @@ fn b64(bytes: &[u8]) -> String {
 /// openssl's SHA256withRSA signature of `message` with `key_pem`, base64.
 fn openssl_sign(key_pem: &std::path::Path, message: &[u8]) -> String {
     let msg = temp_file("msg", message);
-    b64(&openssl(&["dgst", "-sha256", "-sign", path_str(key_pem), path_str(&msg)]))
+    b64(&openssl(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        path_str(key_pem),
+        path_str(&msg),
+    ]))
 }
 
 #[test]
 fn request_signature_matches_openssl_byte_for_byte() {
-    let signer = MerchantSigner::new("1900009191", "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB", merchant().merchant_key());
+    let signer = MerchantSigner::new(
+        "1900009191",
+        "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB",
+        merchant().merchant_key(),
+    );
     let body = r#"{"appid":"wxd678efh567hg6787","mchid":"1900009191","description":"Image形象店-深圳腾大-QQ公仔","out_trade_no":"1217752501201407033233368018","notify_url":"https://www.weixin.qq.com/wxpay/pay.php","amount":{"total":100,"currency":"CNY"}}"#;
-    let auth = v3::sign_request(&signer, "POST", "/v3/pay/transactions/native", body, 1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242").unwrap();
-    let expected_message = format!("POST\n/v3/pay/transactions/native\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n{body}\n");
+    let auth = v3::sign_request(
+        &signer,
+        "POST",
+        "/v3/pay/transactions/native",
+        body,
+        1554208460,
+        "593BEC0C930BF1AFEB40B4A08C8FB242",
+    )
+    .unwrap();
+    let expected_message = format!(
+        "POST\n/v3/pay/transactions/native\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n{body}\n"
+    );
     assert_eq!(auth.message, expected_message);
-    assert_eq!(auth.signature, openssl_sign(&merchant().private_pem, expected_message.as_bytes()));
+    assert_eq!(
+        auth.signature,
+        openssl_sign(&merchant().private_pem, expected_message.as_bytes())
+    );
     assert_eq!(
         auth.header,
         format!(
@@ -36,14 +59,28 @@ fn request_signature_matches_openssl_byte_for_byte() {
     // GET: empty body, query string kept verbatim.
     let get = v3::sign_request(&signer, "GET", "/v3/certificates?a=1&b=%20", "", 1, "n").unwrap();
     assert_eq!(get.message, "GET\n/v3/certificates?a=1&b=%20\n1\nn\n\n");
-    assert_eq!(get.signature, openssl_sign(&merchant().private_pem, get.message.as_bytes()));
+    assert_eq!(
+        get.signature,
+        openssl_sign(&merchant().private_pem, get.message.as_bytes())
+    );
 }
 
 #[test]
 fn request_signing_rejects_bad_inputs_with_hints() {
     let signer = MerchantSigner::new("1900009191", "SERIAL", merchant().merchant_key());
-    let full_url = v3::sign_request(&signer, "POST", "https://api.mch.weixin.qq.com/v3/x", "", 1, "n").unwrap_err();
-    assert!(full_url.to_string().contains("path and query only"), "{full_url}");
+    let full_url = v3::sign_request(
+        &signer,
+        "POST",
+        "https://api.mch.weixin.qq.com/v3/x",
+        "",
+        1,
+        "n",
+    )
+    .unwrap_err();
+    assert!(
+        full_url.to_string().contains("path and query only"),
+        "{full_url}"
+    );
     assert!(v3::sign_request(&signer, "post", "/v3/x", "", 1, "n").is_err());
     assert!(v3::sign_request(&signer, "POST", "/v3/x", "", 1, "a\"b").is_err());
     let bad_mchid = MerchantSigner::new("19\"00", "S", merchant().merchant_key());
@@ -54,13 +91,65 @@ fn request_signing_rejects_bad_inputs_with_hints() {
 fn simulator_side_parses_and_verifies_the_authorization_header() {
     let signer = MerchantSigner::new("1900009191", "SERIAL1", merchant().merchant_key());
     let body = r#"{"a":1}"#;
-    let auth = v3::sign_request(&signer, "POST", "/v3/pay/transactions/jsapi", body, 1700000000, "abc").unwrap();
-    let parsed = v3::verify_request(&auth.header, "POST", "/v3/pay/transactions/jsapi", body.as_bytes(), &merchant().public_key()).unwrap();
-    assert_eq!((parsed.mchid.as_str(), parsed.serial_no.as_str(), parsed.timestamp, parsed.nonce_str.as_str()), ("1900009191", "SERIAL1", 1700000000, "abc"));
-    let bad = Err(Error::BadSignature { what: "Authorization" });
-    assert_eq!(v3::verify_request(&auth.header, "POST", "/v3/pay/transactions/native", body.as_bytes(), &merchant().public_key()), bad);
-    assert_eq!(v3::verify_request(&auth.header, "POST", "/v3/pay/transactions/jsapi", b"{\"a\":2}", &merchant().public_key()), bad);
-    assert_eq!(v3::verify_request(&auth.header, "POST", "/v3/pay/transactions/jsapi", body.as_bytes(), &platform().public_key()), bad);
+    let auth = v3::sign_request(
+        &signer,
+        "POST",
+        "/v3/pay/transactions/jsapi",
+        body,
+        1700000000,
+        "abc",
+    )
+    .unwrap();
+    let parsed = v3::verify_request(
+        &auth.header,
+        "POST",
+        "/v3/pay/transactions/jsapi",
+        body.as_bytes(),
+        &merchant().public_key(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            parsed.mchid.as_str(),
+            parsed.serial_no.as_str(),
+            parsed.timestamp,
+            parsed.nonce_str.as_str()
+        ),
+        ("1900009191", "SERIAL1", 1700000000, "abc")
+    );
+    let bad = Err(Error::BadSignature {
+        what: "Authorization",
+    });
+    assert_eq!(
+        v3::verify_request(
+            &auth.header,
+            "POST",
+            "/v3/pay/transactions/native",
+            body.as_bytes(),
+            &merchant().public_key()
+        ),
+        bad
+    );
+    assert_eq!(
+        v3::verify_request(
+            &auth.header,
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            b"{\"a\":2}",
+            &merchant().public_key()
+        ),
+        bad
+    );
+    assert_eq!(
+        v3::verify_request(
+            &auth.header,
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            body.as_bytes(),
+            &platform().public_key()
+        ),
+        bad
+    );
 
     for broken in [
         "Bearer x",
@@ -71,7 +160,13 @@ fn simulator_side_parses_and_verifies_the_authorization_header() {
         r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="soon",serial_no="x""#,
         r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="1",serial_no="x",extra="y""#,
     ] {
-        assert!(matches!(v3::parse_authorization(broken), Err(Error::InvalidHeader { .. })), "{broken}");
+        assert!(
+            matches!(
+                v3::parse_authorization(broken),
+                Err(Error::InvalidHeader { .. })
+            ),
+            "{broken}"
+        );
     }
     // Field order is free.
     let reordered = r#"WECHATPAY2-SHA256-RSA2048 serial_no="x",timestamp="7",signature="s",nonce_str="n",mchid="1""#;
@@ -81,7 +176,10 @@ fn simulator_side_parses_and_verifies_the_authorization_header() {
 fn platform_keys() -> KeySet {
     let mut keys = KeySet::new();
     keys.insert(CERT_SERIAL, platform().certificate());
-    keys.insert("PUB_KEY_ID_0114232134912410000000000000", merchant().public_key());
+    keys.insert(
+        "PUB_KEY_ID_0114232134912410000000000000",
+        merchant().public_key(),
+    );
     keys
 }
 
@@ -92,16 +190,39 @@ fn verifies_openssl_signed_responses_by_serial() {
     let keys = platform_keys();
     // Certificate serial → platform key.
     let sig = openssl_sign(&platform().private_pem, &message);
-    let h = WechatpayHeaders { timestamp: "1700000000", nonce: "nonce123", signature: &sig, serial: CERT_SERIAL };
-    assert_eq!(v3::verify(&h, body, 1700000100, &keys).unwrap().serial, CERT_SERIAL);
+    let h = WechatpayHeaders {
+        timestamp: "1700000000",
+        nonce: "nonce123",
+        signature: &sig,
+        serial: CERT_SERIAL,
+    };
+    assert_eq!(
+        v3::verify(&h, body, 1700000100, &keys).unwrap().serial,
+        CERT_SERIAL
+    );
     // PUB_KEY_ID serial → the other key; the platform signature must not verify under it.
     let sig2 = openssl_sign(&merchant().private_pem, &message);
-    let h2 = WechatpayHeaders { signature: &sig2, serial: "PUB_KEY_ID_0114232134912410000000000000", ..h };
+    let h2 = WechatpayHeaders {
+        signature: &sig2,
+        serial: "PUB_KEY_ID_0114232134912410000000000000",
+        ..h
+    };
     assert!(v3::verify(&h2, body, 1700000000, &keys).is_ok());
-    let crossed = WechatpayHeaders { signature: &sig, ..h2 };
-    assert_eq!(v3::verify(&crossed, body, 1700000000, &keys), Err(Error::BadSignature { what: "Wechatpay-Signature" }));
+    let crossed = WechatpayHeaders {
+        signature: &sig,
+        ..h2
+    };
+    assert_eq!(
+        v3::verify(&crossed, body, 1700000000, &keys),
+        Err(Error::BadSignature {
+            what: "Wechatpay-Signature"
+        })
+    );
     // sign_response is what openssl does.
-    assert_eq!(v3::sign_response(&platform().merchant_key(), 1700000000, "nonce123", body).unwrap(), sig);
+    assert_eq!(
+        v3::sign_response(&platform().merchant_key(), 1700000000, "nonce123", body).unwrap(),
+        sig
+    );
 }
 
 #[test]
@@ -110,25 +231,96 @@ fn every_verification_rejection_is_distinct() {
     let body = b"{\"x\":1}";
     let key = platform().merchant_key();
     let sig = v3::sign_response(&key, 1000, "n", body).unwrap();
-    let ok = WechatpayHeaders { timestamp: "1000", nonce: "n", signature: &sig, serial: CERT_SERIAL };
+    let ok = WechatpayHeaders {
+        timestamp: "1000",
+        nonce: "n",
+        signature: &sig,
+        serial: CERT_SERIAL,
+    };
     assert!(v3::verify(&ok, body, 1000, &keys).is_ok());
     // Exactly 300 s either way is accepted, 301 is not.
     assert!(v3::verify(&ok, body, 1300, &keys).is_ok());
     assert!(v3::verify(&ok, body, 700, &keys).is_ok());
-    assert!(matches!(v3::verify(&ok, body, 1301, &keys), Err(Error::TimestampSkew { skew: 301, .. })));
-    assert!(matches!(v3::verify(&ok, body, 699, &keys), Err(Error::TimestampSkew { skew: 301, .. })));
-    assert!(matches!(v3::verify(&ok, body, i64::MIN, &keys), Err(Error::TimestampSkew { .. })));
-    let unknown = WechatpayHeaders { serial: "DEADBEEF", ..ok };
-    assert_eq!(v3::verify(&unknown, body, 1000, &keys), Err(Error::UnknownSerial { serial: "DEADBEEF".into() }));
-    assert_eq!(v3::verify(&ok, b"{\"x\":2}", 1000, &keys), Err(Error::BadSignature { what: "Wechatpay-Signature" }));
-    assert_eq!(v3::verify(&ok, b"{\"x\":1} ", 1000, &keys), Err(Error::BadSignature { what: "Wechatpay-Signature" }));
+    assert!(matches!(
+        v3::verify(&ok, body, 1301, &keys),
+        Err(Error::TimestampSkew { skew: 301, .. })
+    ));
+    assert!(matches!(
+        v3::verify(&ok, body, 699, &keys),
+        Err(Error::TimestampSkew { skew: 301, .. })
+    ));
+    assert!(matches!(
+        v3::verify(&ok, body, i64::MIN, &keys),
+        Err(Error::TimestampSkew { .. })
+    ));
+    let unknown = WechatpayHeaders {
+        serial: "DEADBEEF",
+        ..ok
+    };
+    assert_eq!(
+        v3::verify(&unknown, body, 1000, &keys),
+        Err(Error::UnknownSerial {
+            serial: "DEADBEEF".into()
+        })
+    );
+    assert_eq!(
+        v3::verify(&ok, b"{\"x\":2}", 1000, &keys),
+        Err(Error::BadSignature {
+            what: "Wechatpay-Signature"
+        })
+    );
+    assert_eq!(
+        v3::verify(&ok, b"{\"x\":1} ", 1000, &keys),
+        Err(Error::BadSignature {
+            what: "Wechatpay-Signature"
+        })
+    );
     let probe = format!("WECHATPAY/SIGNTEST/{sig}");
-    assert_eq!(v3::verify(&WechatpayHeaders { signature: &probe, ..ok }, body, 1000, &keys), Err(Error::SignTestProbe));
-    assert!(matches!(v3::verify(&WechatpayHeaders { signature: "***", ..ok }, body, 1000, &keys), Err(Error::Base64 { .. })));
-    assert!(matches!(v3::verify(&WechatpayHeaders { timestamp: "10a", ..ok }, body, 1000, &keys), Err(Error::InvalidHeader { .. })));
-    assert!(matches!(v3::verify(&WechatpayHeaders { nonce: "", ..ok }, body, 1000, &keys), Err(Error::InvalidHeader { .. })));
+    assert_eq!(
+        v3::verify(
+            &WechatpayHeaders {
+                signature: &probe,
+                ..ok
+            },
+            body,
+            1000,
+            &keys
+        ),
+        Err(Error::SignTestProbe)
+    );
+    assert!(matches!(
+        v3::verify(
+            &WechatpayHeaders {
+                signature: "***",
+                ..ok
+            },
+            body,
+            1000,
+            &keys
+        ),
+        Err(Error::Base64 { .. })
+    ));
+    assert!(matches!(
+        v3::verify(
+            &WechatpayHeaders {
+                timestamp: "10a",
+                ..ok
+            },
+            body,
+            1000,
+            &keys
+        ),
+        Err(Error::InvalidHeader { .. })
+    ));
+    assert!(matches!(
+        v3::verify(&WechatpayHeaders { nonce: "", ..ok }, body, 1000, &keys),
+        Err(Error::InvalidHeader { .. })
+    ));
     // A different nonce changes the message.
-    assert!(matches!(v3::verify(&WechatpayHeaders { nonce: "m", ..ok }, body, 1000, &keys), Err(Error::BadSignature { .. })));
+    assert!(matches!(
+        v3::verify(&WechatpayHeaders { nonce: "m", ..ok }, body, 1000, &keys),
+        Err(Error::BadSignature { .. })
+    ));
 }
 
 #[test]
@@ -144,22 +336,45 @@ fn key_loading_accepts_every_public_form_and_explains_mistakes() {
     assert!(cert.verify_sha256(b"m", &sig) && spki.verify_sha256(b"m", &sig));
     assert!(!merchant().public_key().verify_sha256(b"m", &sig));
     // PKCS#1 public key form.
-    let rsa_pub = temp_file("rsapub.pem", &openssl(&["rsa", "-in", path_str(&platform().private_pem), "-RSAPublicKey_out"]));
+    let rsa_pub = temp_file(
+        "rsapub.pem",
+        &openssl(&[
+            "rsa",
+            "-in",
+            path_str(&platform().private_pem),
+            "-RSAPublicKey_out",
+        ]),
+    );
     assert_eq!(PublicKey::from_pem(&read(&rsa_pub)).unwrap(), spki);
 
     let pkcs1 = MerchantKey::from_pkcs8_pem(&read(&merchant().pkcs1_pem)).unwrap_err();
     assert_eq!(pkcs1, Error::Pkcs1PrivateKey);
     assert!(pkcs1.to_string().contains("openssl pkcs8 -topk8 -nocrypt"));
-    assert!(matches!(MerchantKey::from_pkcs8_pem(&read(&merchant().public_pem)), Err(Error::Pem { .. })));
-    assert!(matches!(PublicKey::from_pem(&read(&merchant().private_pem)), Err(Error::InvalidKey { .. })));
+    assert!(matches!(
+        MerchantKey::from_pkcs8_pem(&read(&merchant().public_pem)),
+        Err(Error::Pem { .. })
+    ));
+    assert!(matches!(
+        PublicKey::from_pem(&read(&merchant().private_pem)),
+        Err(Error::InvalidKey { .. })
+    ));
 
     // Malformed PEM: truncated, corrupted base64, missing armour, wrong content.
     let pem = read(&merchant().private_pem);
-    assert!(matches!(MerchantKey::from_pkcs8_pem(&pem[..pem.len() / 2]), Err(Error::Pem { .. })));
+    assert!(matches!(
+        MerchantKey::from_pkcs8_pem(&pem[..pem.len() / 2]),
+        Err(Error::Pem { .. })
+    ));
     let corrupted = pem.replacen("MII", "M*I", 1);
-    assert!(matches!(MerchantKey::from_pkcs8_pem(&corrupted), Err(Error::Base64 { .. })));
+    assert!(matches!(
+        MerchantKey::from_pkcs8_pem(&corrupted),
+        Err(Error::Base64 { .. })
+    ));
     let body_only: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    assert!(matches!(MerchantKey::from_pkcs8_pem(&body_only), Err(Error::Pem { .. })));
+    assert!(matches!(
+        MerchantKey::from_pkcs8_pem(&body_only),
+        Err(Error::Pem { .. })
+    ));
     let lines: Vec<&str> = pem.lines().collect();
     let missing_line = [&lines[..3], &lines[4..]].concat().join("\n");
     assert!(MerchantKey::from_pkcs8_pem(&missing_line).is_err());
@@ -169,13 +384,39 @@ fn key_loading_accepts_every_public_form_and_explains_mistakes() {
     assert!(PublicKey::from_pem(&short_cert).is_err());
 
     // Too-small keys are refused at load time.
-    let small = temp_file("small.pem", &openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]));
-    assert!(matches!(MerchantKey::from_pkcs8_pem(&read(&small)), Err(Error::InvalidKey { .. })));
+    let small = temp_file(
+        "small.pem",
+        &openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+        ]),
+    );
+    assert!(matches!(
+        MerchantKey::from_pkcs8_pem(&read(&small)),
+        Err(Error::InvalidKey { .. })
+    ));
     let small_pub = openssl(&["pkey", "-in", path_str(&small), "-pubout"]);
-    assert!(matches!(PublicKey::from_pem(std::str::from_utf8(&small_pub).unwrap()), Err(Error::InvalidKey { .. })));
+    assert!(matches!(
+        PublicKey::from_pem(std::str::from_utf8(&small_pub).unwrap()),
+        Err(Error::InvalidKey { .. })
+    ));
     // Non-RSA keys get a clear error.
-    let ec = openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
-    let ec_pub = openssl(&["pkey", "-in", path_str(&temp_file("ec.pem", &ec)), "-pubout"]);
+    let ec = openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+    ]);
+    let ec_pub = openssl(&[
+        "pkey",
+        "-in",
+        path_str(&temp_file("ec.pem", &ec)),
+        "-pubout",
+    ]);
     let err = PublicKey::from_pem(std::str::from_utf8(&ec_pub).unwrap()).unwrap_err();
     assert!(err.to_string().contains("not an RSA key"), "{err}");
 }
@@ -184,32 +425,86 @@ fn key_loading_accepts_every_public_form_and_explains_mistakes() {
 fn keys_never_show_in_debug_output() {
     let key = merchant().merchant_key();
     let debug = format!("{:?}", MerchantSigner::new("1", "S", key));
-    assert!(debug.contains("RSA-2048") && !debug.contains("MII"), "{debug}");
+    assert!(
+        debug.contains("RSA-2048") && !debug.contains("MII"),
+        "{debug}"
+    );
 }
 
 #[test]
 fn v3_pay_params_match_openssl() {
     let key = merchant().merchant_key();
-    let p = v3::pay_params(&key, "wx8888888888888888", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap();
+    let p = v3::pay_params(
+        &key,
+        "wx8888888888888888",
+        "wx201410272009395522657a690389285100",
+        1414561699,
+        "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    )
+    .unwrap();
     let message = "wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n";
-    assert_eq!(p.pay_sign, openssl_sign(&merchant().private_pem, message.as_bytes()));
-    assert_eq!((p.sign_type.as_str(), p.time_stamp.as_str(), p.package.as_str()), ("RSA", "1414561699", "prepay_id=wx201410272009395522657a690389285100"));
+    assert_eq!(
+        p.pay_sign,
+        openssl_sign(&merchant().private_pem, message.as_bytes())
+    );
+    assert_eq!(
+        (
+            p.sign_type.as_str(),
+            p.time_stamp.as_str(),
+            p.package.as_str()
+        ),
+        (
+            "RSA",
+            "1414561699",
+            "prepay_id=wx201410272009395522657a690389285100"
+        )
+    );
     // A MerchantSigner works the same as the bare key.
     let signer = MerchantSigner::new("1900009191", "S", merchant().merchant_key());
-    assert_eq!(v3::pay_params(&signer, "wx8888888888888888", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap(), p);
+    assert_eq!(
+        v3::pay_params(
+            &signer,
+            "wx8888888888888888",
+            "wx201410272009395522657a690389285100",
+            1414561699,
+            "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"
+        )
+        .unwrap(),
+        p
+    );
     assert!(v3::pay_params(&key, "wx", "p", 1, &"x".repeat(33)).is_err());
     // The simulator's check of what the page hands to getBrandWCPayRequest.
     assert_eq!(v3::verify_pay_params(&p, &merchant().public_key()), Ok(()));
-    assert_eq!(v3::verify_pay_params(&p, &platform().public_key()), Err(Error::BadSignature { what: "paySign" }));
+    assert_eq!(
+        v3::verify_pay_params(&p, &platform().public_key()),
+        Err(Error::BadSignature { what: "paySign" })
+    );
     let mut other_app = p.clone();
     other_app.app_id = "wxminiprogram".into();
-    assert_eq!(v3::verify_pay_params(&other_app, &merchant().public_key()), Err(Error::BadSignature { what: "paySign" }));
+    assert_eq!(
+        v3::verify_pay_params(&other_app, &merchant().public_key()),
+        Err(Error::BadSignature { what: "paySign" })
+    );
     let mut v2_typed = p.clone();
     v2_typed.sign_type = "MD5".into();
-    assert!(matches!(v3::verify_pay_params(&v2_typed, &merchant().public_key()), Err(Error::Unsupported { .. })));
+    assert!(matches!(
+        v3::verify_pay_params(&v2_typed, &merchant().public_key()),
+        Err(Error::Unsupported { .. })
+    ));
 
-    let app = v3::app_pay_params(&key, "wxapp", "1900009191", "WX1217752501201407033233368018", 1414561699, "nonce").unwrap();
+    let app = v3::app_pay_params(
+        &key,
+        "wxapp",
+        "1900009191",
+        "WX1217752501201407033233368018",
+        1414561699,
+        "nonce",
+    )
+    .unwrap();
     let app_message = "wxapp\n1414561699\nnonce\nWX1217752501201407033233368018\n";
-    assert_eq!(app.sign, openssl_sign(&merchant().private_pem, app_message.as_bytes()));
+    assert_eq!(
+        app.sign,
+        openssl_sign(&merchant().private_pem, app_message.as_bytes())
+    );
     assert_eq!(app.package, "Sign=WXPay");
 }

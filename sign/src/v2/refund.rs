@@ -35,7 +35,12 @@ pub fn decrypt_refund_req_info(api_key: &str, req_info_b64: &str) -> Result<Stri
     }
     // PKCS#7: the last byte says how many padding bytes (1..=16) there are, all equal to it.
     let pad = usize::from(data[data.len() - 1]);
-    if pad == 0 || pad > BLOCK || data[data.len() - pad..].iter().any(|&b| usize::from(b) != pad) {
+    if pad == 0
+        || pad > BLOCK
+        || data[data.len() - pad..]
+            .iter()
+            .any(|&b| usize::from(b) != pad)
+    {
         return Err(Error::Decrypt { what: WHAT });
     }
     data.truncate(data.len() - pad);
@@ -71,10 +76,24 @@ mod tests {
 
     #[test]
     fn wrong_key_bad_length_and_bad_base64_are_errors() {
-        let enc = encrypt_refund_req_info(KEY, "<root><refund_status>SUCCESS</refund_status></root>");
+        let enc =
+            encrypt_refund_req_info(KEY, "<root><refund_status>SUCCESS</refund_status></root>");
         assert!(decrypt_refund_req_info("another key", &enc).is_err());
-        assert_eq!(decrypt_refund_req_info(KEY, "AAAA"), Err(Error::Decrypt { what: "refund req_info" }));
-        assert_eq!(decrypt_refund_req_info(KEY, ""), Err(Error::Decrypt { what: "refund req_info" }));
-        assert!(matches!(decrypt_refund_req_info(KEY, "%%%"), Err(Error::Base64 { .. })));
+        assert_eq!(
+            decrypt_refund_req_info(KEY, "AAAA"),
+            Err(Error::Decrypt {
+                what: "refund req_info"
+            })
+        );
+        assert_eq!(
+            decrypt_refund_req_info(KEY, ""),
+            Err(Error::Decrypt {
+                what: "refund req_info"
+            })
+        );
+        assert!(matches!(
+            decrypt_refund_req_info(KEY, "%%%"),
+            Err(Error::Base64 { .. })
+        ));
     }
 }

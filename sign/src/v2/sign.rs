@@ -54,7 +54,10 @@ impl fmt::Display for SignType {
 /// Values are used raw (not URL-encoded), as WeChat specifies.
 pub fn string_to_sign(params: &Params) -> String {
     let mut out = String::new();
-    for (k, v) in params.iter().filter(|(k, v)| !v.is_empty() && k.as_str() != "sign") {
+    for (k, v) in params
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && k.as_str() != "sign")
+    {
         if !out.is_empty() {
             out.push('&');
         }
@@ -90,8 +93,14 @@ pub fn verify(params: &Params, key: &str) -> Result<SignType, Error> {
 /// Like [`verify`], but a message without `sign_type` is checked with `fallback`. WeChat's
 /// responses and payment notifications for orders placed with HMAC-SHA256 often carry no
 /// `sign_type`, yet are signed HMAC-SHA256: pass the sign type the order was placed with.
-pub fn verify_with_fallback(params: &Params, key: &str, fallback: SignType) -> Result<SignType, Error> {
-    let received = params.get("sign").ok_or_else(|| Error::MissingField("sign".into()))?;
+pub fn verify_with_fallback(
+    params: &Params,
+    key: &str,
+    fallback: SignType,
+) -> Result<SignType, Error> {
+    let received = params
+        .get("sign")
+        .ok_or_else(|| Error::MissingField("sign".into()))?;
     let sign_type = match params.get("sign_type") {
         Some(t) if !t.is_empty() => t.parse()?,
         _ => fallback,
@@ -102,7 +111,9 @@ pub fn verify_with_fallback(params: &Params, key: &str, fallback: SignType) -> R
     if bool::from(expected.as_bytes().ct_eq(received.as_bytes())) {
         Ok(sign_type)
     } else {
-        Err(Error::V2SignMismatch { sign_type: sign_type.as_str() })
+        Err(Error::V2SignMismatch {
+            sign_type: sign_type.as_str(),
+        })
     }
 }
 
@@ -177,7 +188,10 @@ mod tests {
             string_to_sign(&p),
             "appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA"
         );
-        assert_eq!(sign(&p, KEY, SignType::Md5), "9A0A8659F005D6984697E2CA0A9CF3B7");
+        assert_eq!(
+            sign(&p, KEY, SignType::Md5),
+            "9A0A8659F005D6984697E2CA0A9CF3B7"
+        );
         assert_eq!(
             sign(&p, KEY, SignType::HmacSha256),
             "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
@@ -189,7 +203,10 @@ mod tests {
         let mut p = official_example();
         p.insert("attach".into(), String::new());
         p.insert("sign".into(), "WHATEVER".into());
-        assert_eq!(sign(&p, KEY, SignType::Md5), "9A0A8659F005D6984697E2CA0A9CF3B7");
+        assert_eq!(
+            sign(&p, KEY, SignType::Md5),
+            "9A0A8659F005D6984697E2CA0A9CF3B7"
+        );
     }
 
     #[test]
@@ -203,7 +220,10 @@ mod tests {
         assert_eq!(verify(&p, KEY), Ok(SignType::HmacSha256));
         // The same sign under MD5 must fail.
         p.insert("sign_type".into(), "MD5".into());
-        assert!(matches!(verify(&p, KEY), Err(Error::V2SignMismatch { sign_type: "MD5" })));
+        assert!(matches!(
+            verify(&p, KEY),
+            Err(Error::V2SignMismatch { sign_type: "MD5" })
+        ));
     }
 
     #[test]
@@ -211,7 +231,10 @@ mod tests {
         let mut p = official_example();
         p.insert("sign".into(), sign(&p, KEY, SignType::HmacSha256));
         assert!(verify(&p, KEY).is_err());
-        assert_eq!(verify_with_fallback(&p, KEY, SignType::HmacSha256), Ok(SignType::HmacSha256));
+        assert_eq!(
+            verify_with_fallback(&p, KEY, SignType::HmacSha256),
+            Ok(SignType::HmacSha256)
+        );
         p.insert("sign_type".into(), "MD5".into());
         assert!(verify_with_fallback(&p, KEY, SignType::HmacSha256).is_err());
     }
@@ -238,23 +261,47 @@ mod tests {
             assert_eq!(verify_pay_params(&pp, KEY), Ok(t));
             assert!(verify_pay_params(&pp, "wrong").is_err());
             pp.package = "prepay_id=other".into();
-            assert!(matches!(verify_pay_params(&pp, KEY), Err(Error::V2SignMismatch { .. })));
+            assert!(matches!(
+                verify_pay_params(&pp, KEY),
+                Err(Error::V2SignMismatch { .. })
+            ));
         }
         let mut rsa = pay_params("wx1", "prepay", 1, "n", KEY, SignType::Md5);
         rsa.sign_type = "RSA".into();
-        assert_eq!(verify_pay_params(&rsa, KEY), Err(Error::UnknownSignType("RSA".into())));
+        assert_eq!(
+            verify_pay_params(&rsa, KEY),
+            Err(Error::UnknownSignType("RSA".into()))
+        );
     }
 
     #[test]
     fn pay_params_sign_the_five_camel_case_fields() {
-        let pp = pay_params("wx1", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS", KEY, SignType::Md5);
+        let pp = pay_params(
+            "wx1",
+            "wx201410272009395522657a690389285100",
+            1414561699,
+            "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+            KEY,
+            SignType::Md5,
+        );
         assert_eq!(pp.package, "prepay_id=wx201410272009395522657a690389285100");
-        let mut expected_input = String::from("appId=wx1&nonceStr=5K8264ILTKCH16CQ2502SI8ZNMTM67VS");
+        let mut expected_input =
+            String::from("appId=wx1&nonceStr=5K8264ILTKCH16CQ2502SI8ZNMTM67VS");
         expected_input.push_str("&package=prepay_id=wx201410272009395522657a690389285100&signType=MD5&timeStamp=1414561699");
         expected_input.push_str(&format!("&key={KEY}"));
-        assert_eq!(pp.pay_sign, hex_upper(&Md5::digest(expected_input.as_bytes())));
+        assert_eq!(
+            pp.pay_sign,
+            hex_upper(&Md5::digest(expected_input.as_bytes()))
+        );
         let json = serde_json::to_value(&pp).unwrap();
-        for name in ["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"] {
+        for name in [
+            "appId",
+            "timeStamp",
+            "nonceStr",
+            "package",
+            "signType",
+            "paySign",
+        ] {
             assert!(json.get(name).is_some(), "{name} missing in {json}");
         }
     }

@@ -47,7 +47,9 @@ pub fn request_message(
         });
     }
     check_header_value("nonce", nonce)?;
-    Ok(format!("{method}\n{path_and_query}\n{timestamp}\n{nonce}\n{body}\n"))
+    Ok(format!(
+        "{method}\n{path_and_query}\n{timestamp}\n{nonce}\n{body}\n"
+    ))
 }
 
 /// Values end up inside `name="…"` in the header, so quotes, commas and line breaks would
@@ -56,7 +58,9 @@ fn check_header_value(what: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty() || value.contains(['"', ',', '\n', '\r']) {
         return Err(Error::InvalidHeader {
             what,
-            reason: format!("{value:?} must be non-empty and free of quotes, commas and line breaks"),
+            reason: format!(
+                "{value:?} must be non-empty and free of quotes, commas and line breaks"
+            ),
         });
     }
     Ok(())
@@ -81,7 +85,11 @@ pub fn sign_request(
          timestamp=\"{timestamp}\",serial_no=\"{}\"",
         signer.mchid, signer.serial_no
     );
-    Ok(Authorization { message, signature, header })
+    Ok(Authorization {
+        message,
+        signature,
+        header,
+    })
 }
 
 /// The fields of a parsed `Authorization` header.
@@ -98,7 +106,10 @@ pub struct AuthorizationHeader {
 /// Parse `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",…`. Field order is free; all five
 /// fields are required, each once; unknown fields are rejected.
 pub fn parse_authorization(header: &str) -> Result<AuthorizationHeader, Error> {
-    let bad = |reason: String| Error::InvalidHeader { what: "Authorization header", reason };
+    let bad = |reason: String| Error::InvalidHeader {
+        what: "Authorization header",
+        reason,
+    };
     let rest = header
         .trim()
         .strip_prefix(AUTH_SCHEME)
@@ -149,12 +160,22 @@ pub fn verify_request(
     key: &PublicKey,
 ) -> Result<AuthorizationHeader, Error> {
     let auth = parse_authorization(header)?;
-    let body = std::str::from_utf8(body).map_err(|_| Error::NotUtf8 { what: "request body" })?;
-    let message = request_message(method, path_and_query, auth.timestamp, &auth.nonce_str, body)?;
+    let body = std::str::from_utf8(body).map_err(|_| Error::NotUtf8 {
+        what: "request body",
+    })?;
+    let message = request_message(
+        method,
+        path_and_query,
+        auth.timestamp,
+        &auth.nonce_str,
+        body,
+    )?;
     let sig = b64_decode("Authorization signature", &auth.signature)?;
     if key.verify_sha256(message.as_bytes(), &sig) {
         Ok(auth)
     } else {
-        Err(Error::BadSignature { what: "Authorization" })
+        Err(Error::BadSignature {
+            what: "Authorization",
+        })
     }
 }

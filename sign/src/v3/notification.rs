@@ -102,8 +102,10 @@ pub fn open_notification(
     apiv3_key: &[u8],
 ) -> Result<(Notification, Vec<u8>), Error> {
     verify(headers, body, now, keys)?;
-    let envelope: Notification = serde_json::from_slice(body)
-        .map_err(|e| Error::Json { what: "notification", reason: e.to_string() })?;
+    let envelope: Notification = serde_json::from_slice(body).map_err(|e| Error::Json {
+        what: "notification",
+        reason: e.to_string(),
+    })?;
     let r = &envelope.resource;
     if r.algorithm != AEAD_AES_256_GCM {
         return Err(Error::Unsupported {
@@ -136,7 +138,9 @@ pub fn open_payment_notification(
             expected: "transaction",
         });
     }
-    let payment = serde_json::from_slice(&plaintext)
-        .map_err(|e| Error::Json { what: "payment notification resource", reason: e.to_string() })?;
+    let payment = serde_json::from_slice(&plaintext).map_err(|e| Error::Json {
+        what: "payment notification resource",
+        reason: e.to_string(),
+    })?;
     Ok((envelope, payment))
 }

@@ -39,7 +39,11 @@ pub fn oaep_encrypt(key: &PublicKey, plaintext: &[u8]) -> Result<String, Error> 
         reason: "modulus too small for OAEP".into(),
     })?;
     if plaintext.len() > max {
-        return Err(Error::TooLong { what: "RSA-OAEP plaintext", got: plaintext.len(), max });
+        return Err(Error::TooLong {
+            what: "RSA-OAEP plaintext",
+            got: plaintext.len(),
+            max,
+        });
     }
     let mut em = vec![0u8; k];
     let (seed, db) = em[1..].split_at_mut(H_LEN);
@@ -50,7 +54,10 @@ pub fn oaep_encrypt(key: &PublicKey, plaintext: &[u8]) -> Result<String, Error> 
     db[one_at + 1..].copy_from_slice(plaintext);
     SystemRandom::new()
         .fill(seed)
-        .map_err(|_| Error::InvalidKey { what: "RSA-OAEP", reason: "operating system RNG failed".into() })?;
+        .map_err(|_| Error::InvalidKey {
+            what: "RSA-OAEP",
+            reason: "operating system RNG failed".into(),
+        })?;
     mgf1_xor(db, seed);
     mgf1_xor(seed, db);
     Ok(b64_encode(&rsa_raw::public_op(n, e, &em)?))
@@ -58,7 +65,9 @@ pub fn oaep_encrypt(key: &PublicKey, plaintext: &[u8]) -> Result<String, Error> 
 
 /// Decrypt a base64 RSA-OAEP ciphertext with the merchant key.
 pub fn oaep_decrypt(key: &MerchantKey, ciphertext_b64: &str) -> Result<Vec<u8>, Error> {
-    let fail = Error::Decrypt { what: "RSA-OAEP ciphertext" };
+    let fail = Error::Decrypt {
+        what: "RSA-OAEP ciphertext",
+    };
     let c = b64_decode("RSA-OAEP ciphertext", ciphertext_b64)?;
     let mut em = rsa_raw::private_op(key.pkcs8_der(), &c)?;
     if em.len() < 2 * H_LEN + 2 {

@@ -55,7 +55,12 @@ pub fn verify_pay_params(params: &PayParams, key: &PublicKey) -> Result<(), Erro
         });
     }
     let sig = b64_decode("paySign", &params.pay_sign)?;
-    let message = pay_message(&params.app_id, &params.time_stamp, &params.nonce_str, &params.package);
+    let message = pay_message(
+        &params.app_id,
+        &params.time_stamp,
+        &params.nonce_str,
+        &params.package,
+    );
     if key.verify_sha256(message.as_bytes(), &sig) {
         Ok(())
     } else {

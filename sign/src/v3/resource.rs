@@ -8,8 +8,9 @@ use crate::encoding::{b64_decode, b64_encode};
 use crate::Error;
 
 fn key_and_nonce(apiv3_key: &[u8], nonce: &str) -> Result<(LessSafeKey, Nonce), Error> {
-    let unbound = UnboundKey::new(&AES_256_GCM, apiv3_key)
-        .map_err(|_| Error::Apiv3KeyLength { got: apiv3_key.len() })?;
+    let unbound = UnboundKey::new(&AES_256_GCM, apiv3_key).map_err(|_| Error::Apiv3KeyLength {
+        got: apiv3_key.len(),
+    })?;
     let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes())
         .map_err(|_| Error::NonceLength { got: nonce.len() })?;
     debug_assert_eq!(NONCE_LEN, 12);
@@ -28,7 +29,9 @@ pub fn decrypt_resource(
     let mut data = b64_decode("resource ciphertext", ciphertext_b64)?;
     let plain = key
         .open_in_place(nonce, Aad::from(associated_data.as_bytes()), &mut data)
-        .map_err(|_| Error::Decrypt { what: "notification resource" })?;
+        .map_err(|_| Error::Decrypt {
+            what: "notification resource",
+        })?;
     let len = plain.len();
     data.truncate(len);
     Ok(data)
@@ -61,14 +64,45 @@ mod tests {
     #[test]
     fn round_trip_and_every_rejection() {
         let ct = encrypt_resource(KEY, "abcdefghijkl", "transaction", b"{\"a\":1}").unwrap();
-        assert_eq!(decrypt_resource(KEY, "abcdefghijkl", "transaction", &ct).unwrap(), b"{\"a\":1}");
-        assert_eq!(decrypt_resource(&KEY[..16], "abcdefghijkl", "", &ct), Err(Error::Apiv3KeyLength { got: 16 }));
-        assert_eq!(decrypt_resource(KEY, "short", "", &ct), Err(Error::NonceLength { got: 5 }));
-        let decrypt_err = Err(Error::Decrypt { what: "notification resource" });
-        assert_eq!(decrypt_resource(KEY, "abcdefghijkX", "transaction", &ct), decrypt_err);
-        assert_eq!(decrypt_resource(KEY, "abcdefghijkl", "refund", &ct), decrypt_err);
-        assert_eq!(decrypt_resource(b"0123456789abcdef0123456789ABCDEX", "abcdefghijkl", "transaction", &ct), decrypt_err);
-        assert_eq!(decrypt_resource(KEY, "abcdefghijkl", "transaction", "AAAA"), decrypt_err);
-        assert!(matches!(decrypt_resource(KEY, "abcdefghijkl", "", "@@"), Err(Error::Base64 { .. })));
+        assert_eq!(
+            decrypt_resource(KEY, "abcdefghijkl", "transaction", &ct).unwrap(),
+            b"{\"a\":1}"
+        );
+        assert_eq!(
+            decrypt_resource(&KEY[..16], "abcdefghijkl", "", &ct),
+            Err(Error::Apiv3KeyLength { got: 16 })
+        );
+        assert_eq!(
+            decrypt_resource(KEY, "short", "", &ct),
+            Err(Error::NonceLength { got: 5 })
+        );
+        let decrypt_err = Err(Error::Decrypt {
+            what: "notification resource",
+        });
+        assert_eq!(
+            decrypt_resource(KEY, "abcdefghijkX", "transaction", &ct),
+            decrypt_err
+        );
+        assert_eq!(
+            decrypt_resource(KEY, "abcdefghijkl", "refund", &ct),
+            decrypt_err
+        );
+        assert_eq!(
+            decrypt_resource(
+                b"0123456789abcdef0123456789ABCDEX",
+                "abcdefghijkl",
+                "transaction",
+                &ct
+            ),
+            decrypt_err
+        );
+        assert_eq!(
+            decrypt_resource(KEY, "abcdefghijkl", "transaction", "AAAA"),
+            decrypt_err
+        );
+        assert!(matches!(
+            decrypt_resource(KEY, "abcdefghijkl", "", "@@"),
+            Err(Error::Base64 { .. })
+        ));
     }
 }

@@ -39,7 +39,14 @@ pub struct Verified {
 /// `TIMESTAMP\nNONCE\nBODY\n` as bytes (the body need not be UTF-8).
 pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
-    for part in [timestamp.as_bytes(), b"\n", nonce.as_bytes(), b"\n", body, b"\n"] {
+    for part in [
+        timestamp.as_bytes(),
+        b"\n",
+        nonce.as_bytes(),
+        b"\n",
+        body,
+        b"\n",
+    ] {
         m.extend_from_slice(part);
     }
     m
@@ -64,27 +71,48 @@ pub fn check_timestamp(timestamp: i64, now: i64) -> Result<(), Error> {
 /// Errors, each distinct: [`Error::SignTestProbe`], [`Error::InvalidHeader`] (timestamp not a
 /// number, empty nonce), [`Error::TimestampSkew`], [`Error::UnknownSerial`], [`Error::Base64`],
 /// [`Error::BadSignature`].
-pub fn verify(headers: &WechatpayHeaders, body: &[u8], now: i64, keys: &KeySet) -> Result<Verified, Error> {
+pub fn verify(
+    headers: &WechatpayHeaders,
+    body: &[u8],
+    now: i64,
+    keys: &KeySet,
+) -> Result<Verified, Error> {
     if headers.signature.starts_with(SIGNTEST_PREFIX) {
         return Err(Error::SignTestProbe);
     }
-    let timestamp: i64 = headers.timestamp.parse().map_err(|_| Error::InvalidHeader {
-        what: "Wechatpay-Timestamp",
-        reason: format!("{:?} is not whole seconds since the epoch", headers.timestamp),
-    })?;
+    let timestamp: i64 = headers
+        .timestamp
+        .parse()
+        .map_err(|_| Error::InvalidHeader {
+            what: "Wechatpay-Timestamp",
+            reason: format!(
+                "{:?} is not whole seconds since the epoch",
+                headers.timestamp
+            ),
+        })?;
     if headers.nonce.is_empty() {
-        return Err(Error::InvalidHeader { what: "Wechatpay-Nonce", reason: "it is empty".into() });
+        return Err(Error::InvalidHeader {
+            what: "Wechatpay-Nonce",
+            reason: "it is empty".into(),
+        });
     }
     check_timestamp(timestamp, now)?;
     let key = keys
         .get(headers.serial)
-        .ok_or_else(|| Error::UnknownSerial { serial: headers.serial.to_string() })?;
+        .ok_or_else(|| Error::UnknownSerial {
+            serial: headers.serial.to_string(),
+        })?;
     let sig = b64_decode("Wechatpay-Signature", headers.signature)?;
     let message = response_message(headers.timestamp, headers.nonce, body);
     if key.verify_sha256(&message, &sig) {
-        Ok(Verified { serial: headers.serial.to_string(), timestamp })
+        Ok(Verified {
+            serial: headers.serial.to_string(),
+            timestamp,
+        })
     } else {
-        Err(Error::BadSignature { what: "Wechatpay-Signature" })
+        Err(Error::BadSignature {
+            what: "Wechatpay-Signature",
+        })
     }
 }
 

@@ -46,14 +46,27 @@ pub fn read(path: &Path) -> String {
 
 /// Fail loudly, with the fix, when a cross-check tool is missing.
 pub fn require(tool: &str, probe: &[&str], install: &str) {
-    let ok = Command::new(tool).args(probe).output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(ok, "{tool} is needed for this cross-check test; install it with: {install}");
+    let ok = Command::new(tool)
+        .args(probe)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{tool} is needed for this cross-check test; install it with: {install}"
+    );
 }
 
 /// Run a command, panic with its stderr on failure, return stdout.
 pub fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -72,12 +85,45 @@ fn generate(dir: &Path, name: &str) -> TestKeys {
         public_pem: p("pub.pem"),
         cert_pem: p("cert.pem"),
     };
-    openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &s(&keys.private_pem)]);
-    openssl(&["rsa", "-in", &s(&keys.private_pem), "-traditional", "-out", &s(&keys.pkcs1_pem)]);
-    openssl(&["pkey", "-in", &s(&keys.private_pem), "-pubout", "-out", &s(&keys.public_pem)]);
     openssl(&[
-        "req", "-x509", "-new", "-key", &s(&keys.private_pem), "-subj", "/CN=wxpay-sign test platform",
-        "-days", "2", "-set_serial", &format!("0x{CERT_SERIAL}"), "-out", &s(&keys.cert_pem),
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &s(&keys.private_pem),
+    ]);
+    openssl(&[
+        "rsa",
+        "-in",
+        &s(&keys.private_pem),
+        "-traditional",
+        "-out",
+        &s(&keys.pkcs1_pem),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &s(&keys.private_pem),
+        "-pubout",
+        "-out",
+        &s(&keys.public_pem),
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &s(&keys.private_pem),
+        "-subj",
+        "/CN=wxpay-sign test platform",
+        "-days",
+        "2",
+        "-set_serial",
+        &format!("0x{CERT_SERIAL}"),
+        "-out",
+        &s(&keys.cert_pem),
     ]);
     keys
 }
@@ -94,7 +140,11 @@ fn keys() -> &'static Keys {
         let dir = tempfile::tempdir().unwrap();
         let merchant = generate(dir.path(), "merchant");
         let platform = generate(dir.path(), "platform");
-        Keys { _dir: dir, merchant, platform }
+        Keys {
+            _dir: dir,
+            merchant,
+            platform,
+        }
     })
 }
 
@@ -119,7 +169,11 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 
 /// Run a python3 snippet (which may import `cryptography`) with arguments; returns stdout.
 pub fn python(script: &str, args: &[&str]) -> Vec<u8> {
-    require("python3", &["-c", "import cryptography"], "apt-get install -y python3 python3-cryptography");
+    require(
+        "python3",
+        &["-c", "import cryptography"],
+        "apt-get install -y python3 python3-cryptography",
+    );
     run(Command::new("python3").arg("-c").arg(script).args(args))
 }
 
