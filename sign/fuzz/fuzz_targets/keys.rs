@@ -9,7 +9,10 @@ use wxpay_sign::{v3, MerchantKey, PublicKey};
 
 fn key() -> &'static MerchantKey {
     static K: OnceLock<MerchantKey> = OnceLock::new();
-    K.get_or_init(|| MerchantKey::from_pkcs8_pem(include_str!("../../tests/fixtures/test_merchant_key.pem")).unwrap())
+    K.get_or_init(|| {
+        MerchantKey::from_pkcs8_pem(include_str!("../../tests/fixtures/test_merchant_key.pem"))
+            .unwrap()
+    })
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -15,7 +15,9 @@ const APIV3_KEY: &[u8] = b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
 fn fixture() -> &'static (MerchantKey, KeySet) {
     static F: OnceLock<(MerchantKey, KeySet)> = OnceLock::new();
     F.get_or_init(|| {
-        let key = MerchantKey::from_pkcs8_pem(include_str!("../../tests/fixtures/test_merchant_key.pem")).unwrap();
+        let key =
+            MerchantKey::from_pkcs8_pem(include_str!("../../tests/fixtures/test_merchant_key.pem"))
+                .unwrap();
         let mut keys = KeySet::new();
         keys.insert("S", key.public_key());
         (key, keys)
@@ -36,18 +38,31 @@ fuzz_target!(|data: &[u8]| {
         parts.next().unwrap_or(""),
     );
     let body = parts.next().unwrap_or("").as_bytes();
-    let h = WechatpayHeaders { timestamp: ts, nonce, signature: sig, serial };
+    let h = WechatpayHeaders {
+        timestamp: ts,
+        nonce,
+        signature: sig,
+        serial,
+    };
     let _ = v3::verify(&h, body, 1_700_000_000, keys);
 
     // 2. A correctly signed but arbitrary body: JSON envelope parsing and decryption.
     if data.first().is_some_and(|b| b & 1 == 1) {
         let sig = v3::sign_response(key, 1_700_000_000, "n", data).unwrap();
-        let h = WechatpayHeaders { timestamp: "1700000000", nonce: "n", signature: &sig, serial: "S" };
+        let h = WechatpayHeaders {
+            timestamp: "1700000000",
+            nonce: "n",
+            signature: &sig,
+            serial: "S",
+        };
         let _ = v3::open_payment_notification(&h, data, 1_700_000_000, keys, APIV3_KEY);
     }
 
     // 3. Arbitrary resource plaintext inside a valid envelope: the PaymentNotification types.
     let ct = v3::encrypt_resource(APIV3_KEY, "rnd123456789", "transaction", data).unwrap();
-    assert_eq!(v3::decrypt_resource(APIV3_KEY, "rnd123456789", "transaction", &ct).unwrap(), data);
+    assert_eq!(
+        v3::decrypt_resource(APIV3_KEY, "rnd123456789", "transaction", &ct).unwrap(),
+        data
+    );
     let _ = serde_json::from_slice::<v3::PaymentNotification>(data);
 });
