@@ -113,14 +113,12 @@ pub use browser::invoke;
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
     use js_sys::{Function, Object, Promise, Reflect};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
 
     use super::{map_result, BridgeError, BridgeResult, JsapiParams};
+    use crate::session::Timeout;
 
     fn bridge() -> Option<JsValue> {
         let b = Reflect::get(&js_sys::global(), &"WeixinJSBridge".into()).ok()?;
@@ -128,28 +126,29 @@ mod browser {
     }
 
     /// Resolves once `WeixinJSBridge` exists (at once, or on `WeixinJSBridgeReady`), or
-    /// fails after `timeout_ms`.
+    /// fails after `timeout_ms`. Listener and timer are both removed before returning.
     async fn ready(timeout_ms: u32) -> Result<JsValue, BridgeError> {
         if let Some(b) = bridge() {
             return Ok(b);
         }
         let document = web_sys::window().and_then(|w| w.document()).ok_or(BridgeError::InvokeFailed)?;
-        let slot: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::default();
-        let promise = Promise::new(&mut |resolve, _| {
-            let on_ready = Closure::<dyn FnMut()>::new(move || {
-                let _ = resolve.call0(&JsValue::NULL);
-            });
-            let f: &Function = on_ready.as_ref().unchecked_ref();
-            let _ = document.add_event_listener_with_callback("WeixinJSBridgeReady", f);
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f, timeout_ms as i32);
-            }
-            *slot.borrow_mut() = Some(on_ready);
+        let mut resolve: Option<Function> = None;
+        let promise = Promise::new(&mut |r, _| resolve = Some(r));
+        let resolve = resolve.ok_or(BridgeError::InvokeFailed)?;
+        let r = resolve.clone();
+        let on_ready = Closure::<dyn FnMut()>::new(move || {
+            let _ = r.call0(&JsValue::NULL);
         });
+        let _ = document.add_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
+        let timer = Timeout::start(
+            timeout_ms,
+            Closure::new(move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            }),
+        );
         let _ = JsFuture::from(promise).await;
-        if let Some(on_ready) = slot.borrow_mut().take() {
-            let _ = document.remove_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
-        }
+        let _ = document.remove_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
+        drop(timer);
         bridge().ok_or(BridgeError::NotReady { waited_ms: timeout_ms })
     }
 

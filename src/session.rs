@@ -135,16 +135,11 @@ impl Session {
     pub async fn next(&self, timeout_ms: Option<u32>, wanted: &dyn Fn(Event) -> bool) -> Event {
         let seq = self.0.timer_seq.get().wrapping_add(1);
         self.0.timer_seq.set(seq);
-        let timer = timeout_ms.and_then(|ms| {
+        let _timer = timeout_ms.map(|ms| {
             let s = self.clone();
-            let f = Closure::once_into_js(move || s.push(Event::Timer(seq)));
-            web_sys::window()?.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms.min(i32::MAX as u32) as i32).ok()
+            Timeout::start(ms, Closure::new(move || s.push(Event::Timer(seq))))
         });
-        let event = poll_fn(|cx| self.take(cx.waker(), &|e| e == Event::Abort || e == Event::Timer(seq) || wanted(e))).await;
-        if let (Some(handle), Some(w)) = (timer, web_sys::window()) {
-            w.clear_timeout_with_handle(handle);
-        }
-        event
+        poll_fn(|cx| self.take(cx.waker(), &|e| e == Event::Abort || e == Event::Timer(seq) || wanted(e))).await
     }
 
     fn take(&self, waker: &Waker, wanted: &dyn Fn(Event) -> bool) -> Poll<Event> {
@@ -178,6 +173,30 @@ impl Session {
         let f = Closure::once_into_js(move || s.push(event));
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32);
+        }
+    }
+}
+
+/// A `setTimeout` that is cleared, and its closure freed, when dropped (unlike
+/// `Closure::once_into_js`, which leaks when the timer never fires).
+pub struct Timeout {
+    handle: Option<i32>,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timeout {
+    pub fn start(ms: u32, callback: Closure<dyn FnMut()>) -> Timeout {
+        let handle = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), ms.min(i32::MAX as u32) as i32).ok()
+        });
+        Timeout { handle, _callback: callback }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        if let (Some(handle), Some(w)) = (self.handle, web_sys::window()) {
+            w.clear_timeout_with_handle(handle);
         }
     }
 }
