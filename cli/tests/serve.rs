@@ -41,9 +41,13 @@ fn serve_explains_what_is_missing() {
     );
 
     let key = "0123456789abcdef0123456789abcdef";
-    let (ok, err) = wxpay(&["serve", "--config", cfg], &[("WXPAY_APIV3_KEY", key)]);
+    let data = dir.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    let env = [("WXPAY_APIV3_KEY", key), ("WXPAY_DATA_DIR", data_dir)];
+    let (ok, err) = wxpay(&["serve", "--config", cfg], &env);
     assert!(!ok);
     assert!(err.contains("platform_certs is empty"), "{err}");
+    assert!(!data.exists(), "a config that cannot work writes nothing");
     assert_eq!(
         err.lines().filter(|l| l.starts_with("wxpay:")).count(),
         1,

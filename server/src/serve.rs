@@ -1,7 +1,7 @@
 //! Running the backend for real (`wxpay serve`): config → store → backend → listener.
 
 use crate::backend::{router, Backend};
-use crate::config::Config;
+use crate::config::{Config, Credentials};
 use crate::store::SqliteStore;
 use axum::Router;
 use std::net::SocketAddr;
@@ -18,15 +18,17 @@ pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
     .await
 }
 
-/// Opens the SQLite store under the config's data directory (creating it) and builds the backend.
+/// Checks the configuration and keys, then opens the SQLite store under the data directory
+/// (creating it) and builds the backend. Nothing is written to disk for a config that cannot work.
 pub fn backend_from_config(cfg: Config) -> Result<Arc<Backend>, String> {
+    let creds = Credentials::load(&cfg).map_err(|e| e.to_string())?;
     let db = cfg.database_path();
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
     }
     let store = SqliteStore::open(&db).map_err(|e| e.to_string())?;
-    Backend::new(cfg, Arc::new(store)).map_err(|e| e.to_string())
+    Ok(Backend::from_parts(cfg, creds, Arc::new(store)))
 }
 
 /// `wxpay serve`: the backend alone, against the configured WeChat.

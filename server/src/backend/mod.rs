@@ -37,16 +37,21 @@ pub struct Backend {
 impl Backend {
     /// Checks the configuration, parses the keys and builds the backend around `store`.
     pub fn new(cfg: Config, store: Arc<dyn Store>) -> Result<Arc<Backend>, ConfigError> {
-        let creds = Arc::new(Credentials::load(&cfg)?);
-        let cfg = Arc::new(cfg);
-        Ok(Arc::new(Backend {
+        let creds = Credentials::load(&cfg)?;
+        Ok(Backend::from_parts(cfg, creds, store))
+    }
+
+    /// The backend from already-checked parts.
+    pub fn from_parts(cfg: Config, creds: Credentials, store: Arc<dyn Store>) -> Arc<Backend> {
+        let (cfg, creds) = (Arc::new(cfg), Arc::new(creds));
+        Arc::new(Backend {
             wechat: wechat::Wechat::new(cfg.clone(), creds.clone()),
             cfg,
             creds,
             store,
             waiters: waiters::Waiters::default(),
             querying: Mutex::new(HashSet::new()),
-        }))
+        })
     }
 
     /// Applies a state change through the store and wakes whoever long-polls the order.
