@@ -90,6 +90,20 @@ async fn jsapi(v: ApiVersion) {
         (409, Some("openid_required")),
         "{need}"
     );
+    // Without return_url, the page's Referer (on an allowed host) is where WeChat comes back to.
+    let r = e
+        .http
+        .post(format!("{}/api/orders/{id}/pay", e.api))
+        .header("Referer", "https://shop.example/checkout")
+        .json(&json!({ "mode": "jsapi" }))
+        .send()
+        .await
+        .unwrap();
+    let by_referer: Value = r.json().await.unwrap();
+    assert!(by_referer["authorize_url"]
+        .as_str()
+        .unwrap()
+        .contains("redirect_uri=https%3A%2F%2Fshop.example%2Fcheckout"));
     let authorize = need["authorize_url"].as_str().unwrap();
     assert!(
         authorize.starts_with(&format!(

@@ -223,13 +223,13 @@ impl Backend {
                 "mini-program payment needs the payer: call wx.login in the mini-program and pass its code (or an openid)",
             ));
         }
-        // Come back to the page that asked; the page passes return_url, else its Referer is used.
+        // Come back to the page that asked: the page passes return_url, else its Referer is
+        // used if it is on an allowed host (a Referer cannot be fixed by the caller, so one that
+        // is not allowed just means no authorize_url, not an error).
         let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
         let back = match return_url {
             Some(u) => Some(u.to_string()),
-            None => referer
-                .map(|r| self.check_redirect(r, "Referer"))
-                .transpose()?,
+            None => referer.and_then(|r| self.check_redirect(r, "Referer").ok()),
         };
         let mut err = ApiError::conflict(
             "openid_required",
