@@ -50,6 +50,7 @@ pub struct Demo {
 
 impl Demo {
     pub async fn serve(self) -> std::io::Result<()> {
+        let _reconciler = self.backend.start_reconciler();
         crate::serve::serve(self.listener, self.app).await
     }
 }

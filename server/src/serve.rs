@@ -35,6 +35,7 @@ pub fn backend_from_config(cfg: Config) -> Result<Arc<Backend>, String> {
 pub async fn run(cfg: Config) -> Result<(), String> {
     let listen = cfg.listen;
     let backend = backend_from_config(cfg)?;
+    let _reconciler = backend.start_reconciler();
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -288,3 +288,36 @@ async fn a_restart_keeps_every_order() {
         "query-v3"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_finds_payments_nobody_polls_for() {
+    // The buyer paid and closed the page; the notification is lost. Nothing polls.
+    let e = start(Opts {
+        query_after_secs: 1,
+        notify_url: Some("http://127.0.0.1:9/notify".into()),
+        ..Opts::default()
+    })
+    .await;
+    let _reconciler = e.backend.start_reconciler();
+    let order = e.create_order(300).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, pay) = e.pay(&id, json!({"mode": "native"})).await;
+    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
+    let store = e.backend.store.clone();
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = store
+            .order(id.clone())
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .to_string();
+        if state == "SUCCESS" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "SUCCESS");
+    assert_eq!(e.events(&id).await[0].source, "query-v3");
+}

@@ -2,8 +2,9 @@
 //!
 //! Notifications can be lost (a firewall, a deploy at the wrong second), so an order whose prepay
 //! is older than `query_after_secs` without news gets an out-trade-no query, at most every
-//! `query_interval_secs`, triggered by the page's own polling. What the *verified* query answer
-//! says is recorded exactly like a notification would be.
+//! `query_interval_secs` — triggered by the page's own polling, and by [`Backend::start_reconciler`]
+//! for orders nobody polls any more (the buyer paid and closed the page). What the *verified*
+//! query answer says is recorded exactly like a notification would be.
 
 use super::wechat::QueryAnswer;
 use super::Backend;
@@ -12,7 +13,44 @@ use crate::store::{Prepay, Transition, TransitionOutcome};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use std::sync::Arc;
 
+/// The running reconciler; dropping it stops it (so it never outlives the server it serves).
+pub struct Reconciler(tokio::task::JoinHandle<()>);
+
+impl Drop for Reconciler {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// At most this many orders per reconciler round, so a backlog cannot flood WeChat.
+const RECONCILE_BATCH: i64 = 50;
+/// Orders whose every prepay expired more than this long ago are left alone (WeChat closed them).
+const RECONCILE_HORIZON_SECS: i64 = 24 * 3600;
+
 impl Backend {
+    /// Starts the background task that asks WeChat about overdue unpaid orders every
+    /// `query_interval_secs`. It stops when the returned handle is dropped.
+    pub fn start_reconciler(self: &Arc<Self>) -> Reconciler {
+        let this = self.clone();
+        Reconciler(tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(this.cfg.query_interval_secs.max(1));
+            loop {
+                tokio::time::sleep(every).await;
+                let now = unix_now();
+                let due = crate::store::DueQuery {
+                    queried_before: now - this.cfg.query_interval_secs as i64,
+                    prepay_before: now - this.cfg.query_after_secs as i64,
+                    prepay_expiring_after: now - RECONCILE_HORIZON_SECS,
+                    limit: RECONCILE_BATCH,
+                };
+                match this.store.due_for_query(due).await {
+                    Ok(orders) => orders.iter().for_each(|o| this.maybe_query_wechat(o)),
+                    Err(e) => tracing::warn!("reconciler: cannot list overdue orders: {e}"),
+                }
+            }
+        }))
+    }
+
     /// Starts a background query of WeChat if this order is due for one; returns at once.
     pub fn maybe_query_wechat(self: &Arc<Self>, order: &Order) {
         if order.state.is_final() {

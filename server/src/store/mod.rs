@@ -111,6 +111,18 @@ pub struct OrderEvent {
     pub at: i64,
 }
 
+/// Which unpaid orders the reconciler should ask WeChat about (unix seconds throughout).
+#[derive(Debug, Clone, Copy)]
+pub struct DueQuery {
+    /// Not asked since this moment (or never).
+    pub queried_before: i64,
+    /// With a prepay made before this moment (so a notification is overdue)…
+    pub prepay_before: i64,
+    /// …that had not long expired by then (older ones are WeChat's closed orders).
+    pub prepay_expiring_after: i64,
+    pub limit: i64,
+}
+
 /// The storage interface of the backend.
 pub trait Store: Send + Sync + 'static {
     fn create_order(&self, order: NewOrder) -> StoreFuture<'_, Order>;
@@ -123,6 +135,8 @@ pub trait Store: Send + Sync + 'static {
     fn prepays(&self, order_id: String) -> StoreFuture<'_, Vec<Prepay>>;
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>>;
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
+    /// Unpaid orders overdue for a query of WeChat, least recently asked first.
+    fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;
     fn notifications(&self, out_trade_no: String) -> StoreFuture<'_, Vec<NotificationRecord>>;
     fn events(&self, order_id: String) -> StoreFuture<'_, Vec<OrderEvent>>;

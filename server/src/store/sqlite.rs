@@ -5,8 +5,8 @@
 //! pool; writes go through one connection behind a mutex, reads round-robin over a few more.
 
 use super::{
-    NewOrder, NotificationRecord, OrderEvent, Prepay, Store, StoreError, StoreFuture, Transition,
-    TransitionOutcome,
+    DueQuery, NewOrder, NotificationRecord, OrderEvent, Prepay, Store, StoreError, StoreFuture,
+    Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 
 /// Each entry moves the schema from version `i` to `i + 1` (kept in `PRAGMA user_version`).
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE orders (
     order_id        TEXT PRIMARY KEY,
     out_trade_no    TEXT NOT NULL UNIQUE,
@@ -62,7 +63,12 @@ CREATE TABLE notifications (
     verdict      TEXT NOT NULL
 );
 CREATE INDEX notifications_by_out_trade_no ON notifications(out_trade_no);
-"#];
+"#,
+    r#"
+-- The reconciler looks for unpaid orders not asked about lately.
+CREATE INDEX orders_by_state ON orders(state, last_queried_at);
+"#,
+];
 
 const READERS: usize = 4;
 
@@ -326,6 +332,35 @@ impl Store for SqliteStore {
                 params![order_id, at],
             )?;
             Ok(())
+        })
+    }
+
+    fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>> {
+        self.read(move |conn| {
+            let cols = ORDER_COLUMNS
+                .split(", ")
+                .map(|c| format!("o.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {cols} FROM orders o \
+                 WHERE o.state IN ('NOTPAY', 'USERPAYING') \
+                 AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
+                 AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
+                             AND p.created_at <= ?2 AND p.expires_at >= ?3) \
+                 ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?4"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![
+                    q.queried_before,
+                    q.prepay_before,
+                    q.prepay_expiring_after,
+                    q.limit
+                ],
+                order_from_row,
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
