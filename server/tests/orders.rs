@@ -184,3 +184,45 @@ async fn cross_origin_pages_are_allowed_only_from_configured_origins() {
         .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_that_reached_wechat_but_timed_out_does_not_block_the_next() {
+    let e = start(Opts {
+        http_timeout_ms: 300,
+        ..Opts::default()
+    })
+    .await;
+    let order = e.create_order(100).await;
+    let id = order["order_id"].as_str().unwrap();
+    assert_eq!(e.pay(id, json!({ "mode": "native" })).await.0, 200);
+    // The H5 order reaches WeChat after the backend gave up: WeChat holds `<no>_2` as MWEB.
+    e.sim.inject_fault(
+        wxpay_server::sim::Fault::Delay(std::time::Duration::from_millis(600)),
+        1,
+    );
+    let (status, err) = e.pay(id, json!({ "mode": "h5" })).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (504, Some("wechat_timeout"))
+    );
+    let second = format!("{}_2", order["out_trade_no"].as_str().unwrap());
+    assert!(eventually(5, || e.sim.order(&second).is_some()).await);
+    // The buyer switches to JSAPI: `<no>_2` with other parameters is refused by WeChat, so the
+    // backend takes a fresh out_trade_no instead of failing.
+    let openid = e.sim.openid_for(APPID, "buyer");
+    let (status, pay) = e
+        .pay(id, json!({ "mode": "jsapi", "openid": openid }))
+        .await;
+    assert_eq!(status, 200, "{pay}");
+    let no = pay["out_trade_no"].as_str().unwrap();
+    assert!(
+        no.starts_with(&format!("{second}r")) && no.len() <= 32,
+        "{no}"
+    );
+    let prepay_id = pay["jsapi"]["package"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("prepay_id=");
+    assert_eq!(e.sim_pay(json!({ "prepay_id": prepay_id })).await.0, 200);
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+}

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::wechat::{PrepayAnswer, PrepayRequest, WechatError};
 use super::Backend;
 use crate::config::ApiVersion;
+use crate::devkeys::random_alnum;
 use crate::order::{PayMode, TradeState};
 use crate::store::Prepay;
 use crate::timefmt::{unix_now, utc_rfc3339};
@@ -26,6 +27,9 @@ use wxpay_sign::{v2, v3};
 /// A prepay closer than this to expiry is not handed out again: the buyer needs time to pay
 /// (a tenth of its lifetime for short test lifetimes).
 const REUSE_MARGIN_SECS: i64 = 30;
+
+/// WeChat's answers for an out_trade_no it already holds with other parameters (v3, v2).
+const DUPLICATE_CODES: [&str; 2] = ["INVALID_REQUEST", "OUT_TRADE_NO_USED"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +136,7 @@ pub async fn pay(
                 0 => order.out_trade_no.clone(),
                 n => format!("{}_{}", order.out_trade_no, n + 1),
             };
-            let request = PrepayRequest {
+            let mut request = PrepayRequest {
                 mode,
                 out_trade_no: out_trade_no.clone(),
                 description: order.description.clone(),
@@ -141,7 +145,18 @@ pub async fn pay(
                 client_ip,
                 expires_at: now + ttl,
             };
-            let answer = b.wechat.prepay(&request).await?;
+            let answer = match b.wechat.prepay(&request).await {
+                // WeChat already has this out_trade_no with other parameters: an earlier call
+                // reached it but timed out here before we could save it. Take a fresh one.
+                Err(WechatError::Refused { code, .. })
+                    if DUPLICATE_CODES.contains(&code.as_str()) =>
+                {
+                    request.out_trade_no = format!("{out_trade_no}r{}", random_alnum(3));
+                    b.wechat.prepay(&request).await?
+                }
+                other => other?,
+            };
+            let out_trade_no = request.out_trade_no.clone();
             let mut p = Prepay {
                 out_trade_no,
                 order_id: order_id.clone(),

@@ -81,7 +81,8 @@ impl SimConfig {
 pub enum Fault {
     /// Answer merchant API calls with this HTTP status (e.g. 503) without processing them.
     Status(u16),
-    /// Wait this long before processing (longer than the merchant's timeout = a timeout).
+    /// Process the request, then hold the answer this long (longer than the merchant's timeout =
+    /// a timeout after WeChat has acted).
     Delay(Duration),
 }
 
@@ -181,8 +182,11 @@ async fn apply_faults(State(sim): State<Arc<SimInner>>, req: Request, next: Next
             (status, "simulated failure").into_response()
         }
         Some(Fault::Delay(d)) => {
+            // Process first, answer late: like WeChat under load, the request takes effect even
+            // when the merchant has given up waiting for the answer.
+            let response = next.run(req).await;
             tokio::time::sleep(d).await;
-            next.run(req).await
+            response
         }
         None => next.run(req).await,
     }
