@@ -6,7 +6,7 @@
 //! The states and settings are plain data (tested natively); [`Ctx`] and [`run`] are the
 //! wasm-only driver that ties the session (events), the view (DOM) and the backend together.
 
-use crate::backend::Status;
+use crate::backend::{final_status, OrderStatus, Status};
 use crate::i18n::Text;
 use crate::mode::PayMode;
 use crate::poll::PollSettings;
@@ -135,6 +135,13 @@ impl Outcome {
     pub fn new(status: Status, message: Option<String>) -> Outcome {
         Outcome { status, trade_state: None, transaction_id: None, message }
     }
+
+    /// The outcome the backend's answer settles, or `None` while the order is still payable.
+    pub fn settled_by(order: OrderStatus) -> Option<Outcome> {
+        let status = final_status(&order.state)?;
+        let message = (status != Status::Paid).then(|| ["the order's trade_state is ", &order.state].concat());
+        Some(Outcome { status, trade_state: Some(order.state), transaction_id: order.transaction_id, message })
+    }
 }
 
 /// The JS name of a pay mode (`"jsapi"`, `"h5"`, `"native"`, `"miniprogram"`).
@@ -200,6 +207,17 @@ mod tests {
         assert_eq!(mode_from_name("NATIVE"), None);
         assert_eq!(mode_from_name("app"), None);
         assert_eq!(redirect_hosts(" 127.0.0.1:8080  WX.tenpay.com".split(' ')), ["wx.tenpay.com", "open.weixin.qq.com", "127.0.0.1:8080"]);
+    }
+
+    #[test]
+    fn only_final_trade_states_settle_an_outcome() {
+        let order = |state: &str| OrderStatus { state: state.into(), transaction_id: Some("4200".into()), paid_at: None };
+        let paid = Outcome::settled_by(order("SUCCESS")).unwrap();
+        assert_eq!((paid.status, paid.message, paid.transaction_id.as_deref()), (Status::Paid, None, Some("4200")));
+        let closed = Outcome::settled_by(order("CLOSED")).unwrap();
+        assert_eq!(closed.status, Status::Expired);
+        assert_eq!(closed.message.as_deref(), Some("the order's trade_state is CLOSED"));
+        assert_eq!(Outcome::settled_by(order("USERPAYING")), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
 use super::{mode_name, Outcome, Settings, State};
-use crate::backend::{final_status, Backend, BackendError, Payment, PayRequest, Status};
+use crate::backend::{Backend, BackendError, Payment, PayRequest, Status};
 use crate::i18n::{Locale, Text};
 use crate::mode::PayMode;
 use crate::poll::{Poller, Reply, Step};
@@ -167,17 +167,12 @@ impl Ctx {
                         }
                         Ok(Ok(order)) => {
                             self.note(None);
-                            if let Some(status) = final_status(&order.state) {
-                                let message = (status != Status::Paid).then(|| ["the order's trade_state is ", &order.state].concat());
-                                return PollEnd::End(End::Done(Outcome {
-                                    status,
-                                    trade_state: Some(order.state),
-                                    transaction_id: order.transaction_id,
-                                    message,
-                                }));
+                            let state = order.state.clone();
+                            if let Some(outcome) = Outcome::settled_by(order) {
+                                return PollEnd::End(End::Done(outcome));
                             }
-                            let changed = last_state.as_deref().is_some_and(|s| s != order.state);
-                            last_state = Some(order.state);
+                            let changed = last_state.as_deref().is_some_and(|s| s != state);
+                            last_state = Some(state);
                             poller.answered(now(), Reply::Pending { changed }, js_sys::Math::random())
                         }
                         Ok(Err(e)) if e.is_transient() => {
@@ -194,11 +189,11 @@ impl Ctx {
     /// One status check (after the pay sheet says cancel/fail, which WeChat does not
     /// guarantee): `Some` if the backend already has a final state.
     pub async fn check_once(&self) -> Option<End> {
-        let mut poller = Poller::new(crate::poll::PollSettings { long_poll_s: 0, max_duration_ms: 1, ..self.settings.poll.clone() }, now());
-        match self.poll(&mut poller, &|_| false).await {
-            PollEnd::End(End::Done(o)) if o.trade_state.is_some() => Some(End::Done(o)),
-            PollEnd::End(End::Aborted) => Some(End::Aborted),
-            _ => None,
+        let signal = self.session.request_signal();
+        match self.session.race(self.backend.status(&self.order_id, None, signal), &|_| false).await {
+            Err(_) => Some(End::Aborted),
+            Ok(Ok(order)) => Outcome::settled_by(order).map(End::Done),
+            Ok(Err(_)) => None,
         }
     }
 

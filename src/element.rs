@@ -138,9 +138,12 @@ fn start(el: &Element) {
             Some(m) => m,
             None => {
                 let msg = ["mode=\"", &name, "\" is not one of jsapi, h5, native, miniprogram"].concat();
-                view.show(crate::checkout::State::Failed, crate::PayMode::Native);
+                let detected = crate::choose_pay_mode(&crate::navigator::detect_here());
+                view.show(crate::checkout::State::Failed, detected);
                 view.note_text(&msg);
-                dispatch(el, "wxpay-fail", &JsValue::from_str(&msg));
+                let end = End::Done(crate::checkout::Outcome::new(Status::Failed, Some(msg)));
+                dispatch(el, "wxpay-fail", &outcome_js(&end, &order_id, detected));
+                with_entry(el, |e| e.view = Some(view));
                 return;
             }
         },

@@ -1,23 +1,15 @@
 // H5 (MWEB) pay end to end in a phone browser outside WeChat: the page goes to the
 // simulator's cashier with a correctly encoded redirect_url, the buyer pays (or not), WeChat
 // sends them back, and the page learns the truth from the backend.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, openPage, UA, PHONE, shot, waitForState, waitForEvent, simPay, panelText, clickAction, events } from './harness.mjs';
+import { demoAndBrowser, openPage, UA, PHONE, shot, waitForState, waitForEvent, simPay, panelText, clickAction, events } from './harness.mjs';
 
-let demo, browser;
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const ctx = demoAndBrowser();
 
 async function toCashier() {
-  const page = await openPage(browser, { ua: UA.iphoneSafari, viewport: PHONE, isMobile: true });
-  await page.goto(demo.url + '/');
+  const page = await openPage(ctx.browser, { ua: UA.iphoneSafari, viewport: PHONE, isMobile: true });
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   await page.waitForURL(/\/sim\/checkmweb\?/, { timeout: 10_000 });
   return page;
@@ -32,7 +24,7 @@ test('phone browser: cashier with an encoded redirect_url, pays, returns, ends p
   assert.match(raw, /^http%3A%2F%2F127\.0\.0\.1%3A\d+%2F%3Fwxpay_order%3Dord_/);
   // …and decodes to this shop page marked with the order.
   const back = new URL(new URL(cashier).searchParams.get('redirect_url'));
-  assert.equal(back.origin, demo.url);
+  assert.equal(back.origin, ctx.demo.url);
   const orderId = back.searchParams.get('wxpay_order');
   assert.match(orderId, /^ord_/);
   await shot(page, 'h5-1-cashier-phone');
@@ -68,7 +60,7 @@ test('back without paying: checking, then "I have paid" / "Pay again"; a later p
   await shot(page, 'h5-4-unconfirmed-phone');
 
   // The buyer pays in WeChat after all; the backend learns it; the buyer taps "I have paid".
-  await simPay(demo.url, { prepay_id: prepayId });
+  await simPay(ctx.demo.url, { prepay_id: prepayId });
   await page.waitForTimeout(3_000);
   assert.ok(!(await events(page)).some((e) => e.type === 'wxpay-paid'), 'not known yet');
   await page.unroute('**/api/orders/*');

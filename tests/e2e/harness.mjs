@@ -2,6 +2,7 @@
 // the built pkg/) on a free loopback port with a throw-away data dir, launches Debian's
 // Chromium through playwright-core, and offers the few helpers the scenarios share (user
 // agents, the element's events, reading the QR code back, paying through the simulator).
+import { before, after } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,20 @@ export async function startDemo() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** For a test file: one demo and one browser for all its tests, stopped at the end. */
+export function demoAndBrowser() {
+  const ctx = {};
+  before(async () => {
+    ctx.demo = await startDemo();
+    ctx.browser = await launch();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.demo?.stop();
+  });
+  return ctx;
 }
 
 export function launch() {

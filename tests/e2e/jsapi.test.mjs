@@ -2,23 +2,15 @@
 // buyer's openid, so the page goes through the simulator's OAuth page and comes back with a
 // `code`; then WeixinJSBridge (the simulator's, or one injected by the test) shows the pay
 // sheet. The bridge's word is never enough: only the backend's SUCCESS makes `paid`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, openPage, UA, PHONE, shot, waitForState, waitForEvent, orderState, events } from './harness.mjs';
+import { demoAndBrowser, openPage, UA, PHONE, shot, waitForState, waitForEvent, orderState, events } from './harness.mjs';
 
-let demo, browser;
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const ctx = demoAndBrowser();
 
 /** Opens the shop as WeChat on an iPhone; `init` runs before any page script. */
 async function wechatPage(init, arg) {
-  const page = await openPage(browser, { ua: UA.wechatIos, viewport: PHONE, isMobile: true });
+  const page = await openPage(ctx.browser, { ua: UA.wechatIos, viewport: PHONE, isMobile: true });
   if (init) await page.addInitScript(init, arg);
   page.visited = [];
   page.on('request', (r) => r.isNavigationRequest() && page.visited.push(r.url()));
@@ -29,7 +21,7 @@ test('WeChat UA pays through the OAuth round trip and the simulator bridge', asy
   const page = await wechatPage(() => {
     window.__wxpaySimAction = 'pay';
   });
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   // OAuth: to the simulator's authorize page and back with a code for this order.
   await page.waitForURL(/[?&]wxpay_order=/, { timeout: 10_000 });
@@ -59,7 +51,7 @@ test('a bridge that answers :ok for an unpaid order does not produce paid', asyn
       },
     };
   });
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   await page.waitForURL(/[?&]wxpay_order=/, { timeout: 10_000 });
   await waitForState(page, 'confirming', 10_000);
@@ -71,7 +63,7 @@ test('a bridge that answers :ok for an unpaid order does not produce paid', asyn
   const seen = await events(page);
   assert.ok(!seen.some((e) => e.type === 'wxpay-paid' || e.state === 'paid'), 'no paid without the backend');
   const orderId = new URL(page.url()).searchParams.get('wxpay_order');
-  assert.equal(await orderState(demo.url, orderId), 'NOTPAY');
+  assert.equal(await orderState(ctx.demo.url, orderId), 'NOTPAY');
   await shot(page, 'jsapi-confirming-phone');
   await page.context().close();
 });
@@ -80,7 +72,7 @@ test('cancelling in the pay sheet ends cancelled, with a way to try again', asyn
   const page = await wechatPage(() => {
     window.__wxpaySimAction = 'cancel';
   });
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   const cancelled = await waitForEvent(page, (e) => e.type === 'wxpay-cancel', 15_000);
   assert.equal(cancelled.status, 'cancelled');
@@ -98,7 +90,7 @@ test('no WeixinJSBridge: a clear failure after the timeout', async () => {
   // none exists, so block that script).
   const page = await wechatPage();
   await page.route('**/sim/bridge.js', (route) => route.fulfill({ contentType: 'application/javascript', body: '' }));
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   const failed = await waitForEvent(page, (e) => e.type === 'wxpay-fail', 20_000);
   assert.match(failed.detail.message, /WeixinJSBridge did not become ready/);

@@ -1,23 +1,15 @@
 // Native pay end to end: a desktop browser gets a QR code whose content is the order's
 // code_url, the simulator pays it, and the element reports `wxpay-paid` within seconds; an
 // expired QR code is replaced by a fresh one.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, openPage, UA, DESKTOP, PHONE, shot, waitForState, waitForEvent, decodeQr, simPay, events } from './harness.mjs';
+import { demoAndBrowser, openPage, UA, DESKTOP, PHONE, shot, waitForState, waitForEvent, decodeQr, simPay, events } from './harness.mjs';
 
-let demo, browser;
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const ctx = demoAndBrowser();
 
 test('desktop: QR decodes to the code_url, the simulator pays, wxpay-paid fires', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: DESKTOP });
-  await page.goto(demo.url + '/');
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
+  await page.goto(ctx.demo.url + '/');
   await shot(page, 'native-1-shop-desktop');
   const payResponse = page.waitForResponse((r) => r.url().endsWith('/pay') && r.request().method() === 'POST');
   await page.click('#pay');
@@ -36,7 +28,7 @@ test('desktop: QR decodes to the code_url, the simulator pays, wxpay-paid fires'
   await shot(page, 'native-2-qr-desktop');
 
   const paidAt = Date.now();
-  await simPay(demo.url, { code_url: codeUrl });
+  await simPay(ctx.demo.url, { code_url: codeUrl });
   const paid = await waitForEvent(page, (e) => e.type === 'wxpay-paid', 5_000);
   assert.ok(Date.now() - paidAt < 5_000, 'paid within seconds');
   assert.equal(paid.status, 'paid');
@@ -50,8 +42,8 @@ test('desktop: QR decodes to the code_url, the simulator pays, wxpay-paid fires'
 });
 
 test('phone-sized shop page renders (screenshot for review)', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: PHONE });
-  await page.goto(demo.url + '/?mode=native');
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: PHONE });
+  await page.goto(ctx.demo.url + '/?mode=native');
   await shot(page, 'shop-phone');
   await page.click('#pay');
   await waitForState(page, 'scanning');
@@ -60,7 +52,7 @@ test('phone-sized shop page renders (screenshot for review)', async () => {
 });
 
 test('an expired QR code is refreshed with a fresh one', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: DESKTOP });
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
   let payCalls = 0;
   // The simulator's codes live 2 h; make the first answer expire in 3 s.
   await page.route('**/api/orders/*/pay', async (route) => {
@@ -70,7 +62,7 @@ test('an expired QR code is refreshed with a fresh one', async () => {
     if (payCalls === 1) body.expires_at = new Date(Date.now() + 3_000).toISOString();
     await route.fulfill({ response, json: body });
   });
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   const first = await waitForState(page, 'scanning');
   await shot(page, 'native-expiring-qr');
@@ -81,7 +73,17 @@ test('an expired QR code is refreshed with a fresh one', async () => {
   await shot(page, 'native-refreshed-qr');
   const states = (await events(page)).filter((e) => e.type === 'wxpay-state').map((e) => e.state);
   assert.deepEqual(states, ['preparing', 'scanning', 'preparing', 'scanning']);
-  await simPay(demo.url, { code_url: later.codeUrl });
+  await simPay(ctx.demo.url, { code_url: later.codeUrl });
   await waitForEvent(page, (e) => e.type === 'wxpay-paid', 5_000);
+  await page.context().close();
+});
+
+test('an unknown mode attribute fails at once with a message that says what to fix', async () => {
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
+  await page.goto(ctx.demo.url + '/?mode=app');
+  await page.click('#pay');
+  const failed = await waitForEvent(page, (e) => e.type === 'wxpay-fail', 5_000);
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.detail.message, /mode="app" is not one of jsapi, h5, native, miniprogram/);
   await page.context().close();
 });

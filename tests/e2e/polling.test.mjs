@@ -1,23 +1,15 @@
 // Polling the merchant backend end to end: it survives the backend failing (requests aborted,
 // 503 with Retry-After) and resumes; a hidden page sends nothing until it is visible again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, launch, openPage, UA, DESKTOP, shot, waitForState, waitForEvent, simPay, panelText } from './harness.mjs';
+import { demoAndBrowser, openPage, UA, DESKTOP, shot, waitForState, waitForEvent, simPay, panelText } from './harness.mjs';
 
-let demo, browser;
-before(async () => {
-  demo = await startDemo();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+const ctx = demoAndBrowser();
 
 const isStatusPoll = (url) => /\/api\/orders\/[^/?]+(\?|$)/.test(url);
 
 test('polling survives aborted requests and 503s, then resumes and finds the payment', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: DESKTOP });
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
   const seen = [];
   let mode = 'ok';
   await page.route('**/api/orders/**', async (route) => {
@@ -28,7 +20,7 @@ test('polling survives aborted requests and 503s, then resumes and finds the pay
     if (mode === '503') return route.fulfill({ status: 503, headers: { 'retry-after': '1' }, json: { error: 'unavailable', message: 'try later' } });
     return route.continue();
   });
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   // Failing from the first check on (a held long-poll would otherwise span the whole test).
   mode = 'abort';
   await page.click('#pay');
@@ -44,7 +36,7 @@ test('polling survives aborted requests and 503s, then resumes and finds the pay
   for (let i = 1; i < failing.length; i++) assert.ok(failing[i].at - failing[i - 1].at >= 900, 'spaced out');
 
   // The buyer pays while the backend is down; once it is back the page finds out.
-  await simPay(demo.url, { code_url: scanning.codeUrl });
+  await simPay(ctx.demo.url, { code_url: scanning.codeUrl });
   mode = 'ok';
   const paid = await waitForEvent(page, (e) => e.type === 'wxpay-paid', 25_000);
   assert.equal(paid.detail.tradeState, 'SUCCESS');
@@ -52,10 +44,10 @@ test('polling survives aborted requests and 503s, then resumes and finds the pay
 });
 
 test('a hidden page stops polling and checks at once when visible again', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: DESKTOP });
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
   const polls = [];
   page.on('request', (r) => r.method() === 'GET' && isStatusPoll(r.url()) && polls.push(Date.now()));
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   const scanning = await waitForState(page, 'scanning');
   await page.waitForTimeout(500);
@@ -70,7 +62,7 @@ test('a hidden page stops polling and checks at once when visible again', async 
   await setHidden(true);
   const hiddenAt = Date.now();
   // Paying now must not be noticed while hidden: nothing is sent.
-  await simPay(demo.url, { code_url: scanning.codeUrl });
+  await simPay(ctx.demo.url, { code_url: scanning.codeUrl });
   await page.waitForTimeout(6_000);
   assert.deepEqual(polls.filter((t) => t > hiddenAt + 100), [], 'no requests while hidden');
   const states = await page.evaluate(() => window.wxpayEvents.map((e) => e.detail.state ?? e.type));
@@ -85,10 +77,10 @@ test('a hidden page stops polling and checks at once when visible again', async 
 });
 
 test('polling stops when the element is removed', async () => {
-  const page = await openPage(browser, { ua: UA.desktop, viewport: DESKTOP });
+  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
   const polls = [];
   page.on('request', (r) => r.method() === 'GET' && isStatusPoll(r.url()) && polls.push(Date.now()));
-  await page.goto(demo.url + '/');
+  await page.goto(ctx.demo.url + '/');
   await page.click('#pay');
   await waitForState(page, 'scanning');
   await page.waitForTimeout(500);
