@@ -41,7 +41,7 @@ function render() {
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t[el.dataset.t];
   $('lang').textContent = t.lang;
   $('count').textContent = String(count);
-  $('minus').disabled = count <= 1;
+  $('minus').disabled = count <= 1 || !!document.querySelector('wxpay-checkout');
   $('subtotal').textContent = yuan(UNIT_FEN * count);
   $('total').textContent = yuan(UNIT_FEN * count);
   const element = document.querySelector('wxpay-checkout');
@@ -77,7 +77,10 @@ function mount(orderId) {
     $('done').hidden = false;
   });
   $('pay').hidden = true;
+  // The order is placed: its amount no longer follows the quantity buttons.
+  $('minus').disabled = $('plus').disabled = true;
   $('checkout').replaceChildren(element);
+  element.scrollIntoView({ block: 'nearest' });
 }
 
 async function placeOrder() {
