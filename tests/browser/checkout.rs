@@ -22,6 +22,12 @@ export function fakeBackend(states, codeUrl) {
     },
   };
 }
+export function fakeMiniProgram(present) {
+  window.__navigations = [];
+  if (present) window.wx = { miniProgram: { navigateTo(o) { window.__navigations.push(o.url); } } };
+  else delete window.wx;
+}
+export function navigations() { return window.__navigations; }
 export function options(backend, container, extra) {
   return Object.assign({ orderId: 'ord_1', mode: 'native', backend, container, locale: 'en',
     polling: { interval: 100, longPoll: 0, jitter: 0 } }, extra);
@@ -31,6 +37,9 @@ extern "C" {
     #[wasm_bindgen(js_name = fakeBackend)]
     fn fake_backend(states: js_sys::Array, code_url: &str) -> JsValue;
     fn options(backend: &JsValue, container: &JsValue, extra: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = fakeMiniProgram)]
+    fn fake_mini_program(present: bool);
+    fn navigations() -> js_sys::Array;
 }
 
 fn get(v: &JsValue, path: &[&str]) -> JsValue {
@@ -126,4 +135,37 @@ async fn sleep(ms: i32) {
         web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
     });
     JsFuture::from(p).await.unwrap();
+}
+
+fn mini_program_options(backend: &JsValue, div: &JsValue) -> JsValue {
+    let extra = Object::new();
+    Reflect::set(&extra, &"mode".into(), &"miniprogram".into()).unwrap();
+    Reflect::set(&extra, &"miniprogramPath".into(), &"/pages/wxpay/pay".into()).unwrap();
+    Reflect::set(&extra, &"orderId".into(), &"ord 7".into()).unwrap();
+    options(backend, div, &extra)
+}
+
+#[wasm_bindgen_test]
+async fn mini_program_hands_off_with_the_order_and_polls_to_paid() {
+    fake_mini_program(true);
+    let backend = fake_backend(states(&["NOTPAY", "SUCCESS"]), "unused");
+    let outcome = JsFuture::from(checkout_js(mini_program_options(&backend, &container())).unwrap()).await.unwrap();
+    assert_eq!(get(&outcome, &["status"]).as_string().as_deref(), Some("paid"));
+    assert_eq!(get(&outcome, &["mode"]).as_string().as_deref(), Some("miniprogram"));
+    let urls: Vec<String> = navigations().iter().filter_map(|v| v.as_string()).collect();
+    assert_eq!(urls, ["/pages/wxpay/pay?order_id=ord%207"]);
+    // The mini-program pays; the page never asks the backend for a payment itself.
+    assert_eq!(js_sys::Array::from(&get(&backend, &["log", "pays"])).length(), 0);
+    fake_mini_program(false);
+}
+
+#[wasm_bindgen_test]
+async fn mini_program_without_the_js_sdk_fails_clearly() {
+    fake_mini_program(false);
+    let backend = fake_backend(states(&["NOTPAY"]), "unused");
+    let outcome = JsFuture::from(checkout_js(mini_program_options(&backend, &container())).unwrap()).await.unwrap();
+    assert_eq!(get(&outcome, &["status"]).as_string().as_deref(), Some("failed"));
+    let message = get(&outcome, &["detail", "message"]).as_string().unwrap();
+    assert!(message.contains("JS-SDK") && message.contains("jweixin"), "{message}");
+    assert_eq!(js_sys::Array::from(&get(&backend, &["log", "polls"])).length(), 0);
 }
