@@ -149,28 +149,7 @@ impl Wechat {
 /// carry no `sign_type`, so the sign type we ordered with is the fallback (not MD5, which is what
 /// `v2::verify` assumes when the field is absent).
 pub fn verify_v2(p: &Params, key: &str, ordered_with: SignType) -> Result<(), String> {
-    if p.get("sign_type").is_some_and(|t| !t.is_empty()) {
-        return v2::verify(p, key).map(|_| ()).map_err(|e| e.to_string());
-    }
-    let received = p
-        .get("sign")
-        .ok_or("the message has no sign")?
-        .trim()
-        .to_ascii_uppercase();
-    let expected = v2::sign(p, key, ordered_with);
-    // Constant time over the (public-length) hex strings.
-    let differ = expected.len() != received.len()
-        || expected
-            .bytes()
-            .zip(received.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            != 0;
-    if differ {
-        Err(format!(
-            "the {} sign does not match; check v2_key and v2_sign_type",
-            ordered_with.as_str()
-        ))
-    } else {
-        Ok(())
-    }
+    v2::verify_with_fallback(p, key, ordered_with)
+        .map(|_| ())
+        .map_err(|e| format!("{e}; check v2_key and v2_sign_type"))
 }
