@@ -43,7 +43,8 @@ test('polling survives aborted requests and 503s, then resumes and finds the pay
   await page.context().close();
 });
 
-test('a hidden page stops polling and checks at once when visible again', async () => {
+/** A desktop Native checkout showing its QR code, with the times of its status requests. */
+async function scanningWithPollLog() {
   const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
   const polls = [];
   page.on('request', (r) => r.method() === 'GET' && isStatusPoll(r.url()) && polls.push(Date.now()));
@@ -51,6 +52,11 @@ test('a hidden page stops polling and checks at once when visible again', async 
   await page.click('#pay');
   const scanning = await waitForState(page, 'scanning');
   await page.waitForTimeout(500);
+  return { page, polls, scanning };
+}
+
+test('a hidden page stops polling and checks at once when visible again', async () => {
+  const { page, polls, scanning } = await scanningWithPollLog();
   assert.ok(polls.length >= 1, 'polling while visible');
 
   const setHidden = (hidden) =>
@@ -77,13 +83,7 @@ test('a hidden page stops polling and checks at once when visible again', async 
 });
 
 test('polling stops when the element is removed', async () => {
-  const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
-  const polls = [];
-  page.on('request', (r) => r.method() === 'GET' && isStatusPoll(r.url()) && polls.push(Date.now()));
-  await page.goto(ctx.demo.url + '/');
-  await page.click('#pay');
-  await waitForState(page, 'scanning');
-  await page.waitForTimeout(500);
+  const { page, polls } = await scanningWithPollLog();
   await page.evaluate(() => document.querySelector('wxpay-checkout').remove());
   const removedAt = Date.now();
   await page.waitForTimeout(5_000);
