@@ -10,12 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use axum::Router;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use wxpay_sign::v2::{self, SignType};
+use wxpay_sign::{v2, v3, PayParams};
 
 pub(crate) fn routes() -> Router<Arc<SimInner>> {
     Router::new()
@@ -85,33 +83,21 @@ impl SimInner {
     /// RSA: the merchant's key signed `appId\ntimeStamp\nnonceStr\npackage\n` (v3).
     /// MD5 / HMAC-SHA256: the v2 sign over the five fields.
     fn pay_sign_ok(&self, r: &BridgeRequest) -> bool {
-        if r.sign_type == "RSA" {
-            let message = format!(
-                "{}\n{}\n{}\n{}\n",
-                r.app_id, r.time_stamp, r.nonce_str, r.package
-            );
-            let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(&r.pay_sign) else {
-                return false;
-            };
+        let params = PayParams {
+            app_id: r.app_id.clone(),
+            time_stamp: r.time_stamp.clone(),
+            nonce_str: r.nonce_str.clone(),
+            package: r.package.clone(),
+            sign_type: r.sign_type.clone(),
+            pay_sign: r.pay_sign.trim().to_string(),
+        };
+        if params.sign_type == "RSA" {
             let keys = &self.cfg.merchant_keys;
             return keys.serials().any(|s| {
                 keys.get(s)
-                    .is_some_and(|k| k.verify_sha256(message.as_bytes(), &sig))
+                    .is_some_and(|k| v3::verify_pay_params(&params, k).is_ok())
             });
         }
-        let Ok(sign_type) = r.sign_type.parse::<SignType>() else {
-            return false;
-        };
-        let fields: BTreeMap<String, String> = [
-            ("appId", &r.app_id),
-            ("timeStamp", &r.time_stamp),
-            ("nonceStr", &r.nonce_str),
-            ("package", &r.package),
-            ("signType", &r.sign_type),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-        v2::sign(&fields, &self.cfg.v2_key, sign_type).eq_ignore_ascii_case(r.pay_sign.trim())
+        v2::verify_pay_params(&params, &self.cfg.v2_key).is_ok()
     }
 }
