@@ -37,6 +37,15 @@
 //! each drag kilobytes of core's formatting, Unicode and float-printing code in; byte-level
 //! matching and plain `{}` messages avoid it (one `"…".contains(c)` cost 5 KB gzip).
 
+// Smaller than std's dlmalloc (see Cargo.toml); wasm32 without threads has one thread, which is
+// what AssumeSingleThreaded requires.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: this crate is built for wasm32-unknown-unknown without the atomics feature, so there is
+// exactly one thread and the allocator is never entered concurrently.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 pub mod backend;
 pub mod bridge;
 pub mod checkout;
