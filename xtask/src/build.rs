@@ -41,10 +41,18 @@ pub fn package(tools: &Tools) -> Result<(), String> {
             .arg(pkg.join(&bg))
             .arg(staging.join(&bg)),
     )?;
-    copy(&staging.join(format!("{STEM}.js")), &pkg.join(format!("{STEM}.js")))?;
     // wasm-bindgen writes `inline_js` (the <wxpay-checkout> class, src/element.rs) to
-    // snippets/<crate>-<hash>/inlineN.js, imported by the .js above.
+    // snippets/<crate>-<hash>/inlineN.js, imported by the .js glue.
     copy_tree(&staging.join("snippets"), &pkg.join("snippets"))?;
+    // The generated JS is minified (a quarter of the package's gzip bytes otherwise); exports,
+    // import paths and `new URL('…_bg.wasm', import.meta.url)` survive esbuild's minifier.
+    // pkg-template/index.js is shipped as written: its bundler hint comments must stay.
+    let mut generated = vec![pkg.join(format!("{STEM}.js"))];
+    copy(&staging.join(format!("{STEM}.js")), &generated[0])?;
+    js_files(&pkg.join("snippets"), &mut generated);
+    for file in &generated {
+        status(command(&tools.esbuild).arg("--minify").arg("--format=esm").arg("--log-level=warning").arg("--allow-overwrite").arg(file).arg(format!("--outfile={}", file.display())))?;
+    }
 
     let version = crate_version()?;
     for entry in fs::read_dir(root.join("pkg-template")).map_err(|e| format!("cannot read pkg-template/: {e}"))? {
@@ -81,6 +89,18 @@ fn recreate_dir(dir: &Path) -> Result<(), String> {
         fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     }
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// The `.js` files under `dir`, recursively; a missing `dir` has none.
+fn js_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            js_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "js") {
+            out.push(path);
+        }
+    }
 }
 
 /// Copies a directory tree; a missing `from` copies nothing.

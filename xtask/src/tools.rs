@@ -5,7 +5,7 @@
 //! - `wasm-bindgen` and `wasm-bindgen-test-runner` from `wasm-bindgen-cli` at exactly the
 //!   `wasm-bindgen` version in Cargo.lock (the CLI refuses wasm from another version), into
 //!   `.tools/bin` or `$WXPAY_TOOLS_DIR/bin`;
-//! - npm dev dependencies (binaryen's `wasm-opt`, …) from the committed package-lock.json.
+//! - npm dev dependencies (binaryen's `wasm-opt`, esbuild, …) from the committed package-lock.json.
 //!
 //! No wasm-pack, no system binaryen, nothing downloaded outside crates.io and npm.
 
@@ -20,6 +20,8 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub test_runner: PathBuf,
     pub wasm_opt: PathBuf,
+    /// esbuild, to minify the generated JS glue.
+    pub esbuild: PathBuf,
 }
 
 /// Makes sure every tool is installed and returns their paths.
@@ -41,7 +43,11 @@ pub fn ensure() -> Result<Tools, String> {
     if !wasm_opt.is_file() {
         return Err(format!("{} is missing after npm ci; is binaryen in package.json?", wasm_opt.display()));
     }
-    Ok(Tools { wasm_bindgen, test_runner, wasm_opt })
+    let esbuild = run::root().join("node_modules/.bin/esbuild");
+    if !esbuild.is_file() {
+        return Err(format!("{} is missing after npm ci; is esbuild in package.json?", esbuild.display()));
+    }
+    Ok(Tools { wasm_bindgen, test_runner, wasm_opt, esbuild })
 }
 
 /// `$WXPAY_TOOLS_DIR` (for CI caches) or `.tools/` in the repository.
