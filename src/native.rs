@@ -148,7 +148,7 @@ mod browser {
         let qr = doc.create_element("div").map_err(|_| "cannot create elements")?;
         qr.set_class_name("wxpay-qr");
         let options = QrOptions { title: text(locale, Text::QrTitle).into(), ..QrOptions::default() };
-        mount_qr(&qr, code_url, &options).map_err(|e| e.to_string())?;
+        mount_qr(&qr, code_url, &options).map_err(|e| e.message())?;
         let _ = qr.set_attribute("data-code-url", code_url);
 
         let label = doc.create_element("p").map_err(|_| "cannot create elements")?;

@@ -6,7 +6,9 @@
 //! the `viewBox` so the picture scales crisply to any size. Pure Rust, so it is tested
 //! natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
 
-use std::fmt::{self, Write};
+use std::fmt;
+
+use crate::i18n::decimal;
 
 use qrcode::{EcLevel as QrEcLevel, QrCode};
 
@@ -39,6 +41,16 @@ impl EcLevel {
             EcLevel::M => 2331,
             EcLevel::Q => 1663,
             EcLevel::H => 1273,
+        }
+    }
+
+    /// The level's letter, as in messages and the JS option.
+    pub fn name(self) -> &'static str {
+        match self {
+            EcLevel::L => "L",
+            EcLevel::M => "M",
+            EcLevel::Q => "Q",
+            EcLevel::H => "H",
         }
     }
 
@@ -102,31 +114,40 @@ pub enum QrError {
     UnknownOption(String),
 }
 
+impl QrError {
+    /// What is wrong and what to change. Built by concatenation, not `write!`: core's
+    /// formatter would otherwise be linked into the wasm for these messages alone.
+    pub fn message(&self) -> String {
+        let n = |v: u64| decimal(v);
+        match self {
+            QrError::EmptyText => "QR text is empty: pass the code_url returned by the Native order".into(),
+            QrError::TooLong { bytes, level } => [
+                "QR text is ",
+                &n(*bytes as u64),
+                " bytes, more than a QR code holds at error correction level ",
+                level.name(),
+                " (at most ",
+                &n(level.max_bytes() as u64),
+                " bytes): shorten it or choose a lower ecLevel",
+            ]
+            .concat(),
+            QrError::BadColour { option, value } => {
+                ["QR option ", option, " must be a CSS colour such as \"#000\" or \"rgb(0 0 0)\", got \"", value, "\""].concat()
+            }
+            QrError::BadMargin(m) => ["QR option margin must be 0..=", &n(MAX_MARGIN.into()), " modules, got ", &n((*m).into())].concat(),
+            QrError::BadSize(s) => ["QR option size must be 1..=", &n(MAX_SIZE.into()), " pixels, got ", &n((*s).into())].concat(),
+            QrError::BadEcLevel(got) => ["QR option ecLevel must be \"L\", \"M\", \"Q\" or \"H\", got \"", got, "\""].concat(),
+            QrError::BadOption { option, expected } => ["QR option ", option, " must be ", expected].concat(),
+            QrError::UnknownOption(name) => {
+                ["unknown QR option \"", name, "\": the options are margin, ecLevel, dark, light, size and title"].concat()
+            }
+        }
+    }
+}
+
 impl fmt::Display for QrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QrError::EmptyText => write!(f, "QR text is empty: pass the code_url returned by the Native order"),
-            QrError::TooLong { bytes, level } => write!(
-                f,
-                "QR text is {bytes} bytes, more than a QR code holds at error correction level {level:?} \
-                 (at most {} bytes): shorten it or choose a lower ecLevel",
-                level.max_bytes()
-            ),
-            QrError::BadColour { option, value } => write!(
-                f,
-                "QR option {option} must be a CSS colour such as \"#000\" or \"rgb(0 0 0)\", got \"{value}\""
-            ),
-            QrError::BadMargin(m) => write!(f, "QR option margin must be 0..={MAX_MARGIN} modules, got {m}"),
-            QrError::BadSize(s) => write!(f, "QR option size must be 1..={MAX_SIZE} pixels, got {s}"),
-            QrError::BadEcLevel(got) => {
-                write!(f, "QR option ecLevel must be \"L\", \"M\", \"Q\" or \"H\", got \"{got}\"")
-            }
-            QrError::BadOption { option, expected } => write!(f, "QR option {option} must be {expected}"),
-            QrError::UnknownOption(name) => write!(
-                f,
-                "unknown QR option \"{name}\": the options are margin, ecLevel, dark, light, size and title"
-            ),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -140,17 +161,15 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     let side = width as u32 + 2 * options.margin;
 
     let mut svg = String::with_capacity(256 + width * width * 2);
+    let side = decimal(side.into());
     svg.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg""#);
     if let Some(px) = options.size {
-        let _ = write!(svg, r#" width="{px}" height="{px}""#);
+        let px = decimal(px.into());
+        svg.push_str(&[r#" width=""#, &px, r#"" height=""#, &px, "\""].concat());
     }
-    let _ = write!(svg, r#" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><title>"#);
+    svg.push_str(&[r#" viewBox="0 0 "#, &side, " ", &side, r#"" shape-rendering="crispEdges"><title>"#].concat());
     escape_xml_text(&options.title, &mut svg);
-    let _ = write!(
-        svg,
-        r#"</title><rect width="{side}" height="{side}" fill="{}"/><path fill="{}" d=""#,
-        options.light, options.dark
-    );
+    svg.push_str(&[r#"</title><rect width=""#, &side, r#"" height=""#, &side, r#"" fill=""#, &options.light, r#""/><path fill=""#, &options.dark, r#"" d=""#].concat());
     let margin = i64::from(options.margin);
     let mut pen: Option<(i64, i64)> = None;
     for y in 0..width {
@@ -164,19 +183,31 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
             while x < width && modules.dark(x, y) {
                 x += 1;
             }
-            let run = x - start;
+            let run = decimal((x - start) as u64);
             let at = (start as i64 + margin, y as i64 + margin);
             // `z` puts the pen back at the run's start, so the next run is a short relative move.
-            // (Writing to a String cannot fail, hence the ignored results here and above.)
-            let _ = match pen {
-                None => write!(svg, "M{} {}h{run}v1h-{run}z", at.0, at.1),
-                Some(last) => write!(svg, "m{} {}h{run}v1h-{run}z", at.0 - last.0, at.1 - last.1),
+            let (command, dx, dy) = match pen {
+                None => ("M", at.0, at.1),
+                Some(last) => ("m", at.0 - last.0, at.1 - last.1),
             };
+            svg.push_str(command);
+            push_signed(&mut svg, dx);
+            svg.push(' ');
+            push_signed(&mut svg, dy);
+            svg.push_str(&["h", &run, "v1h-", &run, "z"].concat());
             pen = Some(at);
         }
     }
     svg.push_str(r#""/></svg>"#);
     Ok(svg)
+}
+
+/// Appends `n` in decimal, with a `-` if negative (relative moves go up and left).
+fn push_signed(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(&decimal(n.unsigned_abs()));
 }
 
 /// The module grid, row-major, `true` for dark.

@@ -38,7 +38,7 @@ fn environment_of_ua(user_agent: &JsValue, usage: &str) -> Result<Environment, J
         None => Ok(detect_here()),
         Some(v) => match v.as_string() {
             Some(ua) => Ok(detect(&ua)),
-            None => Err(JsError::new(&format!("{usage}, got {}", type_name(v)))),
+            None => Err(JsError::new(&[usage, ", got ", &type_name(v)].concat())),
         },
     }
 }
@@ -47,10 +47,17 @@ fn environment_of_ua(user_agent: &JsValue, usage: &str) -> Result<Environment, J
 /// a typo must fail loudly rather than silently pick the wrong mode.
 fn environment_from_object(obj: &JsValue) -> Result<Environment, JsError> {
     let field = |key: &str, expected: &str| {
-        JsError::new(&format!(
-            "choosePayMode: environment.{key} must be {expected} (pass the object detectEnvironment() returns), got {}",
-            describe(&get(obj, key))
-        ))
+        JsError::new(
+            &[
+                "choosePayMode: environment.",
+                key,
+                " must be ",
+                expected,
+                " (pass the object detectEnvironment() returns), got ",
+                &describe(&get(obj, key)),
+            ]
+            .concat(),
+        )
     };
     let client = get(obj, "client").as_string().and_then(|c| Client::from_name(&c));
     let client = client.ok_or_else(|| field("client", r#""wechat", "wecom", "miniprogram", "alipay", "qq" or "browser""#))?;
@@ -68,7 +75,7 @@ fn environment_from_object(obj: &JsValue) -> Result<Environment, JsError> {
 /// A string value in quotes, anything else by its type.
 fn describe(value: &JsValue) -> String {
     match value.as_string() {
-        Some(s) => format!("\"{s}\""),
+        Some(s) => ["\"", &s, "\""].concat(),
         None => type_name(value),
     }
 }

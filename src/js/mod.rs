@@ -23,7 +23,7 @@ fn given(value: &JsValue) -> Option<&JsValue> {
 
 /// The error for an argument of the wrong JS type.
 fn wrong_type(function: &str, expected: &str, got: &JsValue) -> JsError {
-    JsError::new(&format!("{function} expects {expected}, got {}", type_name(got)))
+    JsError::new(&[function, " expects ", expected, ", got ", &type_name(got)].concat())
 }
 
 /// `typeof`, except that `null` says "null".

@@ -13,7 +13,7 @@ const OPTION_NAMES: [&str; 6] = ["margin", "ecLevel", "dark", "light", "size", "
 #[wasm_bindgen(js_name = renderQrSvg, skip_typescript)]
 pub fn render_qr_svg(text: JsValue, options: JsValue) -> Result<String, JsError> {
     let text = text_arg(&text, "renderQrSvg")?;
-    Ok(render_svg(&text, &options_arg(&options)?)?)
+    render_svg(&text, &options_arg(&options).map_err(js_error)?).map_err(js_error)
 }
 
 /// `mountQr(element, text, options?)`: draws the QR into `element`, labelled for screen readers.
@@ -23,7 +23,12 @@ pub fn mount_qr_js(element: JsValue, text: JsValue, options: JsValue) -> Result<
         .dyn_into()
         .map_err(|v| wrong_type("mountQr", "a DOM Element as its first argument", &v))?;
     let text = text_arg(&text, "mountQr")?;
-    Ok(mount_qr(&element, &text, &options_arg(&options)?)?)
+    mount_qr(&element, &text, &options_arg(&options).map_err(js_error)?).map_err(js_error)
+}
+
+/// `JsError::from` would format through `Display` (core's formatter); the message is the same.
+fn js_error(e: QrError) -> JsError {
+    JsError::new(&e.message())
 }
 
 fn text_arg(text: &JsValue, function: &str) -> Result<String, JsError> {
