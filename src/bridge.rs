@@ -93,9 +93,11 @@ pub enum BridgeResult {
 /// failure, never a success.
 pub fn map_result(err_msg: &str) -> BridgeResult {
     let msg = err_msg.trim();
-    let Some((prefix, outcome)) = msg.split_once(':') else {
+    // Byte position, not `split_once(':')`: no char searcher in the wasm.
+    let Some(colon) = msg.bytes().position(|b| b == b':') else {
         return BridgeResult::Fail(msg.into());
     };
+    let (prefix, outcome) = (msg.get(..colon).unwrap_or_default(), msg.get(colon + 1..).unwrap_or_default());
     if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request") && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest") {
         return BridgeResult::Fail(msg.into());
     }

@@ -18,10 +18,11 @@ impl Locale {
     /// → Simplified; `en…` → English; anything else falls back to the default, `zh-CN`.
     pub fn parse(tag: &str) -> Locale {
         let tag = tag.trim().to_ascii_lowercase();
-        let mut parts = tag.split(|c| c == '-' || c == '_');
-        match parts.next() {
+        // Split on bytes: a `char` predicate would link core's char searcher into the wasm.
+        let mut parts = tag.as_bytes().split(|&b| b == b'-' || b == b'_');
+        match parts.next().and_then(|p| std::str::from_utf8(p).ok()) {
             Some("en") => Locale::En,
-            Some("zh") if parts.any(|p| matches!(p, "tw" | "hk" | "mo" | "hant")) => Locale::ZhTw,
+            Some("zh") if parts.any(|p| matches!(p, b"tw" | b"hk" | b"mo" | b"hant")) => Locale::ZhTw,
             _ => Locale::ZhCn,
         }
     }

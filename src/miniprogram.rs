@@ -9,7 +9,7 @@ use crate::url::encode;
 
 /// The mini-program page to open: `path` plus `order_id`, or a message saying what is wrong.
 pub fn target_page(path: &str, order_id: &str) -> Result<String, &'static str> {
-    if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+    if !path.starts_with('/') || path.bytes().any(|b| matches!(b, b'?' | b'#' | b' ')) {
         return Err("the mini-program page path must be an absolute page path like \"/pages/pay/index\" without a query");
     }
     Ok([path, "?order_id=", &encode(order_id)].concat())

@@ -111,36 +111,61 @@ pub fn check_redirect(url: &str, allowed_hosts: &[String]) -> Result<(), Redirec
     }
 }
 
+/// `text` up to the first `sep` and what follows it (if `sep` occurs). Byte search rather than
+/// `split_once(char)`: the same result without core's char searcher in the wasm.
+fn cut(text: &str, sep: u8) -> (&str, Option<&str>) {
+    match text.bytes().position(|b| b == sep) {
+        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
+        None => (text, None),
+    }
+}
+
+/// The query of `url` (between `?` and `#`), if it has one.
+fn query_of(url: &str) -> (&str, Option<&str>) {
+    cut(cut(url, b'#').0, b'?')
+}
+
+/// Calls `each` with every `&`-separated pair of `query`, in order, until it returns `Some`.
+fn find_pair<T>(query: &str, mut each: impl FnMut(&str) -> Option<T>) -> Option<T> {
+    let mut rest = Some(query);
+    while let Some(text) = rest {
+        let (pair, next) = cut(text, b'&');
+        if let Some(found) = each(pair) {
+            return Some(found);
+        }
+        rest = next;
+    }
+    None
+}
+
 /// The decoded value of query parameter `name` in `url` (first occurrence).
 pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split('#').next()?.split_once('?')?.1;
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(k) == name).then(|| decode(v))
+    find_pair(query_of(url).1?, |pair| {
+        let (k, v) = cut(pair, b'=');
+        (decode(k) == name).then(|| decode(v.unwrap_or_default()))
     })
 }
 
 /// `url` with every parameter in `names` removed, `extra` (name, value) pairs appended, and
 /// the fragment dropped (a `#` in a return URL would swallow what WeChat appends).
 pub fn rewrite_query(url: &str, names: &[&str], extra: &[(&str, &str)]) -> String {
-    let without_fragment = url.split('#').next().unwrap_or_default();
-    let (base, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
-    let mut kept: Vec<String> = query
-        .split('&')
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or_default();
-            !pair.is_empty() && !names.contains(&decode(key).as_str())
-        })
-        .map(str::to_owned)
-        .collect();
+    let (base, query) = query_of(url);
+    let mut out = String::with_capacity(url.len() + 32);
+    out.push_str(base);
+    let mut add = |pair: &str| {
+        out.push(if out.len() == base.len() { '?' } else { '&' });
+        out.push_str(pair);
+    };
+    find_pair::<()>(query.unwrap_or_default(), |pair| {
+        if !pair.is_empty() && !names.contains(&decode(cut(pair, b'=').0).as_str()) {
+            add(pair);
+        }
+        None
+    });
     for (k, v) in extra {
-        kept.push([encode(k), "=".into(), encode(v)].concat());
+        add(&[encode(k), "=".into(), encode(v)].concat());
     }
-    if kept.is_empty() {
-        base.to_owned()
-    } else {
-        [base, "?", &kept.join("&")].concat()
-    }
+    out
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -159,7 +184,8 @@ pub fn encode(text: &str) -> String {
     out
 }
 
-/// Decodes `%XX` and `+` (form encoding); malformed escapes stay as they are.
+/// Decodes `%XX` and `+` (form encoding); malformed escapes stay as they are, and so does a
+/// text whose escapes do not decode to UTF-8 (no lossy conversion: smaller in the wasm).
 pub fn decode(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -179,7 +205,7 @@ pub fn decode(text: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]
@@ -237,6 +263,8 @@ mod tests {
         );
         assert_eq!(rewrite_query("https://a/p?code=1#x", &["code"], &[]), "https://a/p");
         assert_eq!(rewrite_query("https://a/p", &[], &[("m", "1")]), "https://a/p?m=1");
+        assert_eq!(rewrite_query("https://a/p?&&x=1&code=2&", &["code"], &[("m", "1")]), "https://a/p?x=1&m=1");
+        assert_eq!(query_param("https://a/p?x=1&y", "y").as_deref(), Some(""));
     }
 
     #[test]
@@ -245,5 +273,6 @@ mod tests {
             assert_eq!(decode(&encode(text)), text);
         }
         assert_eq!(decode("%E8%AE%A2+%zz%4"), "订 %zz%4");
+        assert_eq!(decode("a%FFb"), "a%FFb");
     }
 }
