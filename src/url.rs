@@ -71,7 +71,10 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     let port = match port {
         None => None,
         Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().map_err(|_| RedirectError::Malformed)?)
+            // At most five ASCII digits, so the fold cannot overflow a u32; no `str::parse`,
+            // whose generic integer parser is larger than this check.
+            let n = p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+            Some(u16::try_from(n).map_err(|_| RedirectError::Malformed)?)
         }
         Some(_) => return Err(RedirectError::Malformed),
     };
