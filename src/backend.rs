@@ -125,6 +125,7 @@ mod browser {
 
     use super::{order_url, BackendError, OrderStatus, PayRequest, Payment};
     use crate::bridge::JsapiParams;
+    use crate::dom::plain_object;
     use crate::poll::parse_retry_after;
 
     /// The default contract over HTTP, or the merchant's own `{ pay, status }` functions.
@@ -139,10 +140,8 @@ mod browser {
             let body = pay_body(req);
             let value = match self {
                 Backend::Http { api_base } => {
-                    let init = web_sys::RequestInit::new();
-                    init.set_method("POST");
-                    init.set_body(&js_sys::JSON::stringify(&body).map(JsValue::from).unwrap_or(JsValue::NULL));
-                    send(&[&order_url(api_base, order_id), "/pay"].concat(), init, Some("application/json"), signal).await?
+                    let body = js_sys::JSON::stringify(&body).map(JsValue::from).unwrap_or(JsValue::NULL);
+                    send(&[&order_url(api_base, order_id), "/pay"].concat(), Some(&body), signal).await?
                 }
                 Backend::Custom(hooks) => call(hooks, "pay", &order_id.into(), &body).await?,
             };
@@ -157,7 +156,7 @@ mod browser {
                         url.push_str("?wait=");
                         url.push_str(&crate::i18n::decimal(w.into()));
                     }
-                    send(&url, web_sys::RequestInit::new(), None, signal).await?
+                    send(&url, None, signal).await?
                 }
                 Backend::Custom(hooks) => {
                     let opts = js_sys::Object::new();
@@ -210,20 +209,24 @@ mod browser {
         Ok(Payment { expires_at: text(value, "expires_at"), code_url: text(value, "code_url"), jsapi, h5_url: text(value, "h5_url") })
     }
 
-    /// `fetch` with JSON headers; network failures (and aborts) become `Network`.
-    async fn send(url: &str, init: web_sys::RequestInit, content_type: Option<&str>, signal: Option<web_sys::AbortSignal>) -> Result<JsValue, BackendError> {
+    /// `fetch` with JSON headers: a GET, or a POST of the JSON `body`; network failures (and
+    /// aborts) become `Network`. The init and headers are plain objects (see `dom::plain_object`).
+    async fn send(url: &str, body: Option<&JsValue>, signal: Option<web_sys::AbortSignal>) -> Result<JsValue, BackendError> {
         let network = |e: JsValue| {
             BackendError::Network(Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "fetch failed".into()))
         };
-        let headers = web_sys::Headers::new().map_err(network)?;
-        let _ = headers.set("Accept", "application/json");
-        if let Some(ct) = content_type {
-            let _ = headers.set("Content-Type", ct);
-        }
-        init.set_headers(&headers);
-        init.set_signal(signal.as_ref());
+        let json: JsValue = "application/json".into();
+        let signal: JsValue = signal.map_or(JsValue::UNDEFINED, JsValue::from);
+        let init = match body {
+            Some(body) => {
+                let headers = plain_object(&[("Accept", &json), ("Content-Type", &json)]);
+                plain_object(&[("method", &"POST".into()), ("body", body), ("headers", &headers), ("signal", &signal)])
+            }
+            None => plain_object(&[("headers", &plain_object(&[("Accept", &json)])), ("signal", &signal)]),
+        };
+        let init: &web_sys::RequestInit = init.unchecked_ref();
         let window = web_sys::window().ok_or_else(|| BackendError::Network("no window".into()))?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(network)?.unchecked_into();
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, init)).await.map_err(network)?.unchecked_into();
         let status = response.status();
         let text = match response.text() {
             Ok(p) => JsFuture::from(p).await.map_err(network)?.as_string().unwrap_or_default(),

@@ -4,6 +4,8 @@
 //! Kept apart from `qr.rs` so the renderer stays pure (tested natively) while this file is
 //! tested in headless Chromium (`tests/browser/`).
 
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
 use web_sys::Element;
 
 use crate::qr::{render_svg, QrError, QrOptions};
@@ -20,4 +22,16 @@ pub fn mount_qr(target: &Element, text: &str, options: &QrOptions) -> Result<(),
     let _ = target.set_attribute("role", "img");
     let _ = target.set_attribute("aria-label", &options.title);
     Ok(())
+}
+
+/// A plain `{ key: value, … }` object, for the init dictionaries of `fetch`, `CustomEvent` and
+/// `attachShadow`. web-sys' typed dictionaries import one JS setter per field; `Reflect.set`
+/// is one import for all of them (smaller package, same objects).
+pub fn plain_object(entries: &[(&str, &JsValue)]) -> Object {
+    let obj = Object::new();
+    for (key, value) in entries {
+        // Defining a data property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&obj, &JsValue::from_str(key), value);
+    }
+    obj
 }

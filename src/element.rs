@@ -12,7 +12,10 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
-use web_sys::{CustomEvent, CustomEventInit, Element, ShadowRootInit, ShadowRootMode};
+use wasm_bindgen::JsCast;
+use web_sys::{CustomEvent, Element};
+
+use crate::dom::plain_object;
 
 use crate::backend::{Backend, Status};
 use crate::checkout::{mode_from_name, outcome_js, redirect_hosts, run, Ctx, End, Settings};
@@ -119,7 +122,7 @@ fn start(el: &Element) {
     let Some(order_id) = attr("order-id") else { return };
     let root = match el.shadow_root() {
         Some(root) => root,
-        None => match el.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)) {
+        None => match el.attach_shadow(plain_object(&[("mode", &"open".into())]).unchecked_ref()) {
             Ok(root) => root,
             Err(_) => return,
         },
@@ -189,11 +192,8 @@ fn start(el: &Element) {
 }
 
 fn dispatch(el: &Element, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+    let init = plain_object(&[("bubbles", &JsValue::TRUE), ("composed", &JsValue::TRUE), ("detail", detail)]);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         let _ = el.dispatch_event(&event);
     }
 }
