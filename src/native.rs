@@ -146,21 +146,21 @@ mod browser {
         on_expired: Box<dyn Fn()>,
     ) -> Result<Countdown, String> {
         let qr = doc.create_element("div").map_err(|_| "cannot create elements")?;
-        qr.set_class_name("wxpay-qr");
+        let _ = qr.set_attribute("class", "wxpay-qr");
         let options = QrOptions { title: text(locale, Text::QrTitle).into(), ..QrOptions::default() };
         mount_qr(&qr, code_url, &options).map_err(|e| e.message())?;
         let _ = qr.set_attribute("data-code-url", code_url);
 
         let label = doc.create_element("p").map_err(|_| "cannot create elements")?;
-        label.set_class_name("wxpay-countdown");
+        let _ = label.set_attribute("class", "wxpay-countdown");
         let caption = doc.create_element("span").map_err(|_| "cannot create elements")?;
         caption.set_text_content(Some(text(locale, Text::ExpiresIn)));
         let timer = doc.create_element("span").map_err(|_| "cannot create elements")?;
         let _ = timer.set_attribute("role", "timer");
         let _ = timer.set_attribute("aria-label", text(locale, Text::ExpiresIn));
-        timer.set_class_name("wxpay-timer");
+        let _ = timer.set_attribute("class", "wxpay-timer");
         let live = doc.create_element("span").map_err(|_| "cannot create elements")?;
-        live.set_class_name("wxpay-sr");
+        let _ = live.set_attribute("class", "wxpay-sr");
         let _ = live.set_attribute("aria-live", "polite");
         let _ = label.append_child(&caption);
         let _ = label.append_child(&timer);

@@ -62,7 +62,7 @@ impl View {
         let doc = web_sys::window()?.document()?;
         let el = |tag: &str, class: &str| -> Option<Element> {
             let e = doc.create_element(tag).ok()?;
-            e.set_class_name(class);
+            let _ = e.set_attribute("class", class);
             Some(e)
         };
         let style = doc.create_element("style").ok()?;
@@ -97,14 +97,14 @@ impl View {
         }
         self.countdown.borrow_mut().take();
         self.body.set_text_content(None);
-        let _ = self.panel.class_list().remove_1("wxpay-expired");
+        let _ = self.panel.set_attribute("class", "wxpay-panel");
         let mark = match state {
             State::Paid => Some("✓"),
             State::Failed | State::Expired | State::Cancelled => Some("!"),
             State::Unconfirmed => None,
             _ => {
                 if let Ok(spin) = self.doc.create_element("div") {
-                    spin.set_class_name("wxpay-spin");
+                    let _ = spin.set_attribute("class", "wxpay-spin");
                     let _ = spin.set_attribute("aria-hidden", "true");
                     let _ = self.body.append_child(&spin);
                 }
@@ -112,7 +112,7 @@ impl View {
             }
         };
         if let (Some(mark), Ok(e)) = (mark, self.doc.create_element("div")) {
-            e.set_class_name("wxpay-mark");
+            let _ = e.set_attribute("class", "wxpay-mark");
             let _ = e.set_attribute("aria-hidden", "true");
             e.set_text_content(Some(mark));
             let _ = self.body.append_child(&e);
@@ -133,7 +133,7 @@ impl View {
     pub fn show_qr(&self, code_url: &str, expires_at: EpochMs, session: &Session) -> Result<(), String> {
         self.countdown.borrow_mut().take();
         self.body.set_text_content(None);
-        let _ = self.panel.class_list().remove_1("wxpay-expired");
+        let _ = self.panel.set_attribute("class", "wxpay-panel");
         let s = session.clone();
         let countdown = crate::native::mount(&self.doc, &self.body, code_url, expires_at, self.locale, Box::new(move || s.push(crate::session::Event::QrExpired)))?;
         *self.countdown.borrow_mut() = Some(countdown);
@@ -143,7 +143,8 @@ impl View {
     /// Dims an expired QR code (it must not be scanned) and offers a new one.
     pub fn qr_expired(&self, session: &Session) {
         self.countdown.borrow_mut().take();
-        let _ = self.panel.class_list().add_1("wxpay-expired");
+        // The panel's whole class list is set: it only ever has these two (no classList import).
+        let _ = self.panel.set_attribute("class", "wxpay-panel wxpay-expired");
         self.status.set_text_content(Some(text(self.locale, Text::QrExpired)));
         self.set_buttons(&[(Text::RefreshQr, Action::RefreshQr)], Some(session));
     }
