@@ -79,10 +79,9 @@ impl View {
         let note = el("p", "wxpay-note")?;
         let _ = note.set_attribute("aria-live", "polite");
         let actions = el("div", "wxpay-actions")?;
-        for child in [&status, &body, &note, &actions] {
+        for child in [&style, &status, &body, &note, &actions] {
             let _ = panel.append_child(child);
         }
-        let _ = panel.insert_before(&style, Some(&status));
         let _ = container.append_child(&panel);
         Some(View { doc, panel, status, body, note, actions, locale, countdown: RefCell::default(), clicks: RefCell::default() })
     }
