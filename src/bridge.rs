@@ -175,9 +175,11 @@ mod browser {
         }
         let mut call_error = false;
         let answer = Promise::new(&mut |resolve, _| {
-            let callback = Closure::once_into_js(move |res: JsValue| {
+            // FnMut(JsValue) is the kind wasm-bindgen-futures already uses: no extra JS shim.
+            let callback = Closure::<dyn FnMut(JsValue)>::new(move |res: JsValue| {
                 let _ = resolve.call1(&JsValue::NULL, &res);
-            });
+            })
+            .into_js_value();
             call_error = invoke.call3(&bridge, &"getBrandWCPayRequest".into(), &args, &callback).is_err();
         });
         if call_error {

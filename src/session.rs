@@ -170,7 +170,9 @@ impl Session {
     /// Pushes `event` after `ms`, unless the run is over by then.
     pub fn push_later(&self, ms: u32, event: Event) {
         let s = self.clone();
-        let f = Closure::once_into_js(move || s.push(event));
+        // A plain FnMut closure (freed with the JS function) rather than `once_into_js`, whose
+        // FnOnce kind would add its own JS shim.
+        let f = Closure::<dyn FnMut()>::new(move || s.push(event)).into_js_value();
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32);
         }

@@ -111,7 +111,8 @@ pub fn checkout_js(options: JsValue) -> Result<Promise, JsError> {
         Ok(outcome_js(&end, &ctx.order_id, ctx.mode))
     });
     let s = session.clone();
-    let abort = Closure::<dyn Fn()>::new(move || s.abort()).into_js_value();
+    // FnMut, not Fn: the same closure kind as every other no-argument callback (one JS shim).
+    let abort = Closure::<dyn FnMut()>::new(move || s.abort()).into_js_value();
     let _ = Reflect::set(&promise, &"abort".into(), &abort);
     if let Some(signal) = get(&options, "signal").and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok()) {
         if signal.aborted() {
