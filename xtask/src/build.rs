@@ -1,13 +1,15 @@
 //! `cargo xtask build`: compiles the root crate to wasm and assembles the npm package in `pkg/`.
 //!
 //! cargo (wasm32, release profile tuned for size) → `wasm-bindgen --target web` (JS glue that
-//! the entry module in `pkg-template/index.js` initialises) → `wasm-opt -Oz` → `pkg/` = the
+//! the entry module in `pkg-template/index.js` initialises) → `wasm-opt -Oz` → short import
+//! names (`imports`) → esbuild-minified glue → `pkg/` = the
 //! template, with the version from Cargo.toml, plus the glue and the optimised wasm.
 
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::imports;
 use crate::run::{self, cargo, command, output, status};
 use crate::tools::Tools;
 
@@ -49,7 +51,13 @@ pub fn package(tools: &Tools) -> Result<(), String> {
     // import paths and `new URL('…_bg.wasm', import.meta.url)` survive esbuild's minifier.
     // pkg-template/index.js is shipped as written: its bundler hint comments must stay.
     let mut generated = vec![pkg.join(format!("{STEM}.js"))];
-    copy(&staging.join(format!("{STEM}.js")), &generated[0])?;
+    // Import names shortened in the wasm and the glue together (see imports.rs).
+    let wasm_path = pkg.join(&bg);
+    let wasm_bytes = fs::read(&wasm_path).map_err(|e| format!("cannot read {}: {e}", wasm_path.display()))?;
+    let (wasm_bytes, glue, renamed) = imports::shorten(&wasm_bytes, &read(&staging.join(format!("{STEM}.js")))?)?;
+    fs::write(&wasm_path, wasm_bytes).map_err(|e| format!("cannot write {}: {e}", wasm_path.display()))?;
+    write(&generated[0], &glue)?;
+    println!("xtask: shortened {renamed} import names");
     js_files(&pkg.join("snippets"), &mut generated);
     for file in &generated {
         status(command(&tools.esbuild).arg("--minify").arg("--format=esm").arg("--log-level=warning").arg("--allow-overwrite").arg(file).arg(format!("--outfile={}", file.display())))?;

@@ -4,6 +4,7 @@
 //! - `tools`  — [`tools`]: installs what the others need, idempotently (wasm32 target,
 //!   wasm-bindgen CLI at the Cargo.lock version into `.tools/`, npm dev dependencies).
 //! - `build`  — [`build`]: the npm package in `pkg/` (wasm → wasm-bindgen → wasm-opt → template).
+//! - [`imports`] — shortens wasm-bindgen's hashed import names in the package (build step).
 //! - `size`   — [`size`]: raw and gzip -9 bytes of the package, checked against the budget.
 //! - `demo`   — [`demo`]: builds and serves the demo page.
 //! - `test`   — [`test`]: every test suite in order, with a summary; `test <suite>…` runs some.
@@ -12,6 +13,7 @@
 
 mod build;
 mod demo;
+mod imports;
 mod run;
 mod size;
 mod test;
