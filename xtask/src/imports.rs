@@ -4,7 +4,8 @@
 //! twice: in the wasm's import section and as a key of the glue's imports object. The hex
 //! digits do not compress, so ~80 imports cost ~3 KB gzip. Renaming them to `w0`, `w1`, …
 //! (binaryen's `--minify-imports` only handles `env` imports) keeps the package the same
-//! program with shorter names.
+//! program with shorter names. The import module (`./…_bg.js`, repeated per import) becomes
+//! `m0` the same way.
 //!
 //! A name is renamed only if it occurs exactly once in the glue (the imports-object key);
 //! anything else is left as it is, so an unexpected glue shape costs bytes, never correctness.
@@ -34,6 +35,7 @@ pub fn shorten(wasm: &[u8], js: &str) -> Result<(Vec<u8>, String, usize), String
         let mut s = Reader { bytes: body, at: 0 };
         let count = s.leb()?;
         write_leb(&mut section, count);
+        let mut modules: Vec<(String, String)> = vec![];
         for _ in 0..count {
             let module = s.name()?;
             let field = s.name()?;
@@ -49,7 +51,8 @@ pub fn shorten(wasm: &[u8], js: &str) -> Result<(Vec<u8>, String, usize), String
             } else {
                 field
             };
-            write_name(&mut section, module);
+            let module = short_module(module, &mut modules, &mut js)?;
+            write_name(&mut section, module.as_bytes());
             write_name(&mut section, new_name.as_bytes());
             section.extend_from_slice(desc);
         }
@@ -61,6 +64,26 @@ pub fn shorten(wasm: &[u8], js: &str) -> Result<(Vec<u8>, String, usize), String
         out.extend_from_slice(&section);
     }
     Ok((out, js, renamed))
+}
+
+/// The short name of import module `module` (`./…_bg.js`, written once per import): `m0`,
+/// `m1`, … if its quoted name occurs exactly once in the glue (the imports-object key), which
+/// is then renamed too; otherwise the name as it is.
+fn short_module(module: &[u8], modules: &mut Vec<(String, String)>, js: &mut String) -> Result<String, String> {
+    let module = std::str::from_utf8(module).map_err(|_| "an import module name is not UTF-8")?;
+    if let Some((_, short)) = modules.iter().find(|(long, _)| long == module) {
+        return Ok(short.clone());
+    }
+    let quoted = ["\"", module, "\""].concat();
+    let short = if js.matches(&quoted).count() == 1 {
+        let short = format!("m{}", modules.len());
+        *js = js.replacen(&quoted, &["\"", &short, "\""].concat(), 1);
+        short
+    } else {
+        module.to_owned()
+    };
+    modules.push((module.to_owned(), short.clone()));
+    Ok(short)
 }
 
 struct Reader<'a> {
@@ -151,11 +174,11 @@ mod tests {
     use super::*;
 
     /// A module with one type, two function imports and a memory import.
-    fn module(names: &[&str]) -> Vec<u8> {
+    fn module(glue: &str, names: &[&str]) -> Vec<u8> {
         let mut imports = vec![];
         write_leb(&mut imports, names.len() as u64 + 1);
         for name in names {
-            write_name(&mut imports, b"./glue.js");
+            write_name(&mut imports, glue.as_bytes());
             write_name(&mut imports, name.as_bytes());
             imports.extend_from_slice(&[0x00, 0x00]); // function of type 0
         }
@@ -173,26 +196,26 @@ mod tests {
     #[test]
     fn renames_imports_in_wasm_and_glue_alike() {
         let names = ["__wbg_log_0123456789abcdef", "__wbg_now_fedcba9876543210"];
-        let js = "const i = { __wbg_log_0123456789abcdef: f, __wbg_now_fedcba9876543210: g };";
-        let (wasm, js, n) = shorten(&module(&names), js).unwrap();
+        let js = r#"const i = { __wbg_log_0123456789abcdef: f, __wbg_now_fedcba9876543210: g }; x = { "./glue.js": i };"#;
+        let (wasm, js, n) = shorten(&module("./glue.js", &names), js).unwrap();
         assert_eq!(n, 2);
-        assert_eq!(wasm, module(&["w0", "w1"]));
-        assert_eq!(js, "const i = { w0: f, w1: g };");
+        assert_eq!(wasm, module("m0", &["w0", "w1"]));
+        assert_eq!(js, r#"const i = { w0: f, w1: g }; x = { "m0": i };"#);
     }
 
     #[test]
     fn names_not_found_exactly_once_are_kept() {
         let names = ["__wbg_a_0000000000000001", "__wbg_b_0000000000000002"];
         let js = "{ __wbg_a_0000000000000001: f } // __wbg_a_0000000000000001";
-        let (wasm, js2, n) = shorten(&module(&names), js).unwrap();
+        let (wasm, js2, n) = shorten(&module("./glue.js", &names), js).unwrap();
         assert_eq!(n, 0);
-        assert_eq!(wasm, module(&names));
+        assert_eq!(wasm, module("./glue.js", &names));
         assert_eq!(js2, js);
     }
 
     #[test]
     fn truncated_input_is_an_error() {
-        let wasm = module(&["__wbg_a_0000000000000001"]);
+        let wasm = module("./glue.js", &["__wbg_a_0000000000000001"]);
         assert!(shorten(&wasm[..wasm.len() - 3], "").is_err());
         assert!(shorten(b"nope", "").is_err());
     }
