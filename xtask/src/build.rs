@@ -49,7 +49,8 @@ pub fn package(tools: &Tools) -> Result<(), String> {
     copy_tree(&staging.join("snippets"), &pkg.join("snippets"))?;
     // The generated JS is minified (a quarter of the package's gzip bytes otherwise); exports,
     // import paths and `new URL('…_bg.wasm', import.meta.url)` survive esbuild's minifier.
-    // pkg-template/index.js is shipped as written: its bundler hint comments must stay.
+    // pkg-template/index.js is not minified (its inline bundler hint comments must stay); only
+    // its whole-line `//` comments, written for maintainers, are dropped below.
     let mut generated = vec![pkg.join(format!("{STEM}.js"))];
     // Import names shortened in the wasm and the glue together (see imports.rs).
     let wasm_path = pkg.join(&bg);
@@ -73,6 +74,8 @@ pub fn package(tools: &Tools) -> Result<(), String> {
                 return Err("pkg-template/package.json must have \"version\": \"{{version}}\"".into());
             }
             write(&pkg.join(name), &text.replace("{{version}}", &version))?;
+        } else if name == "index.js" {
+            write(&pkg.join(name), &without_line_comments(&read(&path)?))?;
         } else if path.is_file() {
             copy(&path, &pkg.join(name))?;
         }
@@ -98,6 +101,12 @@ fn recreate_dir(dir: &Path) -> Result<(), String> {
         fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     }
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// `js` without its whole-line `//` comments (inline `/* … */` hints stay), so the shipped
+/// entry module is code only while pkg-template/index.js keeps the explanations.
+fn without_line_comments(js: &str) -> String {
+    js.lines().filter(|line| !line.trim_start().starts_with("//")).map(|line| [line, "\n"].concat()).collect()
 }
 
 /// The `.js` files under `dir`, recursively; a missing `dir` has none.
@@ -142,7 +151,13 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::version_from_pkgid;
+    use super::{version_from_pkgid, without_line_comments};
+
+    #[test]
+    fn line_comments_go_inline_hints_stay() {
+        let js = "// why\nconst a = 1; // kept: not a whole line\n  // indented\nawait import(/* webpackIgnore: true */ m);\n";
+        assert_eq!(without_line_comments(js), "const a = 1; // kept: not a whole line\nawait import(/* webpackIgnore: true */ m);\n");
+    }
 
     #[test]
     fn pkgid_formats_old_and_new() {
