@@ -35,7 +35,10 @@
 //! Size: the package has a gzip budget (`cargo xtask size`). On the wasm side, `str::contains`
 //! with a `char`/`&str` pattern, `{:?}`, panicking `&s[a..b]` slicing and serde error messages
 //! each drag kilobytes of core's formatting, Unicode and float-printing code in; byte-level
-//! matching and plain `{}` messages avoid it (one `"…".contains(c)` cost 5 KB gzip).
+//! matching and plain `{}` messages avoid it (one `"…".contains(c)` cost 5 KB gzip); so do
+//! `str::parse`, `split(char)` and `join` (use byte positions, digit folds, `concat`). On the
+//! JS side every distinct web-sys method and closure kind adds glue: init dictionaries are
+//! plain objects (`dom::plain_object`), callbacks are `FnMut()` / `FnMut(JsValue)`.
 
 // Smaller than std's dlmalloc (see Cargo.toml); wasm32 without threads has one thread, which is
 // what AssumeSingleThreaded requires.
