@@ -172,7 +172,7 @@ pub fn redirect_hosts<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<Strin
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use driver::{outcome_js, run, Ctx, End, PollEnd, Report};
+pub use driver::{failed, outcome_js, run, Ctx, End, PollEnd, Report};
 
 #[cfg(target_arch = "wasm32")]
 #[path = "checkout_driver.rs"]

@@ -27,6 +27,13 @@ pub enum End {
     Aborted,
 }
 
+/// A failed end with `message` (what went wrong, for developers). Not inlined: every flow
+/// has several of these and each inlined copy costs wasm bytes.
+#[inline(never)]
+pub fn failed(message: &str) -> End {
+    End::Done(Outcome::new(Status::Failed, Some(message.to_owned())))
+}
+
 impl From<Outcome> for End {
     fn from(o: Outcome) -> End {
         End::Done(o)
@@ -53,7 +60,8 @@ pub enum PollEnd {
 }
 
 impl Ctx {
-    /// Enters `state`: updates the view and reports `detail` = `{state, mode, orderId, …extra}`.
+    /// Enters `state` (not inlined, see [`failed`]): updates the view and reports `detail` = `{state, mode, orderId, …extra}`.
+    #[inline(never)]
     pub fn enter(&self, state: State, extra: &[(&str, JsValue)]) {
         if let Some(view) = &self.view {
             view.show(state, self.mode);
@@ -179,7 +187,7 @@ impl Ctx {
                             self.note(Some(Text::Retrying));
                             poller.answered(now(), Reply::Failed { retry_after_ms: e.retry_after_ms() }, js_sys::Math::random())
                         }
-                        Ok(Err(e)) => return PollEnd::End(Outcome::new(Status::Failed, Some(e.message())).into()),
+                        Ok(Err(e)) => return PollEnd::End(failed(&e.message())),
                     }
                 }
             };

@@ -35,8 +35,8 @@ pub use browser::flow;
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use super::{return_url, returned_for};
-    use crate::backend::{PayRequest, Status};
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::backend::PayRequest;
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
     use crate::i18n::Text;
     use crate::mode::PayMode;
     use crate::session::{Action, Event};
@@ -53,18 +53,18 @@ mod browser {
         let payment = match ctx.pay(&req).await {
             Ok(p) => p,
             Err(Err(end)) => return Some(end),
-            Err(Ok(e)) => return Some(Outcome::new(Status::Failed, Some(e.message())).into()),
+            Err(Ok(e)) => return Some(failed(&e.message())),
         };
         let Some(h5_url) = payment.h5_url else {
-            return Some(Outcome::new(Status::Failed, Some("the backend's H5 payment has no h5_url".into())).into());
+            return Some(failed("the backend's H5 payment has no h5_url"));
         };
         if let Err(e) = check_redirect(&h5_url, &ctx.settings.redirect_hosts) {
-            return Some(Outcome::new(Status::Failed, Some(e.message())).into());
+            return Some(failed(&e.message()));
         }
         ctx.enter(State::Redirecting, &[("h5Url", h5_url.as_str().into())]);
         let assigned = web_sys::window().map(|w| w.location().assign(&h5_url));
         if !matches!(assigned, Some(Ok(()))) {
-            return Some(Outcome::new(Status::Failed, Some("the browser refused to open the WeChat cashier".into())).into());
+            return Some(failed("the browser refused to open the WeChat cashier"));
         }
         // The page is unloading. If it is still here later (restored from the back-forward
         // cache, or navigation blocked) carry on as a return.

@@ -24,8 +24,7 @@ mod browser {
     use wasm_bindgen::prelude::*;
 
     use super::target_page;
-    use crate::backend::Status;
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
 
     const NO_SDK: &str = "the mini-program JS-SDK is not on this page: add <script src=\"https://res.wx.qq.com/open/js/jweixin-1.6.0.js\"> (wx.miniProgram.navigateTo is missing)";
 
@@ -39,15 +38,15 @@ mod browser {
     pub async fn flow(ctx: &Ctx) -> End {
         let page = match target_page(&ctx.settings.miniprogram_path, &ctx.order_id) {
             Ok(p) => p,
-            Err(why) => return Outcome::new(Status::Failed, Some(why.into())).into(),
+            Err(why) => return failed(why),
         };
         let Some((mp, navigate)) = navigate_to() else {
-            return Outcome::new(Status::Failed, Some(NO_SDK.into())).into();
+            return failed(NO_SDK);
         };
         let args = Object::new();
         let _ = Reflect::set(&args, &"url".into(), &page.as_str().into());
         if navigate.call1(&mp, &args).is_err() {
-            return Outcome::new(Status::Failed, Some("wx.miniProgram.navigateTo threw".into())).into();
+            return failed("wx.miniProgram.navigateTo threw");
         }
         ctx.enter(State::Paying, &[("miniprogramPage", page.as_str().into())]);
         // The buyer comes back with navigateBack; the page turns visible and polls at once.

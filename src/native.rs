@@ -62,8 +62,8 @@ mod browser {
     use web_sys::{Document, Element};
 
     use super::{announcement, expiry, format_remaining};
-    use crate::backend::{PayRequest, Status};
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::backend::PayRequest;
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
     use crate::clock::EpochMs;
     use crate::mode::PayMode;
     use crate::session::{now, Action, Event};
@@ -82,10 +82,10 @@ mod browser {
             let payment = match ctx.pay(&req).await {
                 Ok(p) => p,
                 Err(Err(end)) => return end,
-                Err(Ok(e)) => return Outcome::new(Status::Failed, Some(e.message())).into(),
+                Err(Ok(e)) => return failed(&e.message()),
             };
             let Some(code_url) = payment.code_url.filter(|c| !c.is_empty()) else {
-                return Outcome::new(Status::Failed, Some("the backend's native payment has no code_url".into())).into();
+                return failed("the backend's native payment has no code_url");
             };
             // A backend clock ahead of ours must not make us hand out codes in a tight loop.
             let expires = expiry(payment.expires_at.as_deref(), now()).max(now() + 5_000);
@@ -93,7 +93,7 @@ mod browser {
             match &ctx.view {
                 Some(view) => {
                     if let Err(why) = view.show_qr(&code_url, expires, &ctx.session) {
-                        return Outcome::new(Status::Failed, Some(why)).into();
+                        return failed(&why);
                     }
                 }
                 None => ctx.session.push_later((expires - now()).clamp(0, i32::MAX as i64) as u32, Event::QrExpired),
