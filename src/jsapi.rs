@@ -16,8 +16,14 @@ use crate::url::{check_redirect, query_param, rewrite_query};
 
 pub async fn flow(ctx: &Ctx) -> End {
     let window = web_sys::window();
-    let page = window.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default();
-    let code = returned_for(&page, &ctx.order_id).then(|| query_param(&page, "code")).flatten().filter(|c| !c.is_empty());
+    let page = window
+        .as_ref()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    let code = returned_for(&page, &ctx.order_id)
+        .then(|| query_param(&page, "code"))
+        .flatten()
+        .filter(|c| !c.is_empty());
     if code.is_some() {
         // The code is single-use: keep it out of history, bookmarks and reloads.
         let clean = rewrite_query(&page, &["code", "state"], &[]);
@@ -26,7 +32,11 @@ pub async fn flow(ctx: &Ctx) -> End {
         }
     }
     ctx.enter(State::Preparing, &[]);
-    let req = PayRequest { mode: Some(PayMode::Jsapi), code: code.clone(), return_url: Some(return_url(&page, &ctx.order_id)) };
+    let req = PayRequest {
+        mode: Some(PayMode::Jsapi),
+        code: code.clone(),
+        return_url: Some(return_url(&page, &ctx.order_id)),
+    };
     let payment = match ctx.pay(&req).await {
         Ok(p) => p,
         Err(Err(end)) => return end,
@@ -54,7 +64,11 @@ pub async fn flow(ctx: &Ctx) -> End {
         return failed("the backend's JSAPI payment has no jsapi parameters");
     };
     ctx.enter(State::Paying, &[]);
-    let result = match ctx.session.race(invoke(&params, ctx.settings.bridge_timeout_ms), &|_| false).await {
+    let result = match ctx
+        .session
+        .race(invoke(&params, ctx.settings.bridge_timeout_ms), &|_| false)
+        .await
+    {
         Err(_) => return End::Aborted,
         Ok(Err(e)) => return failed(&e.message()),
         Ok(Ok(result)) => result,

@@ -29,9 +29,16 @@ mod browser {
     const NO_SDK: &str = "the mini-program JS-SDK is not on this page: add <script src=\"https://res.wx.qq.com/open/js/jweixin-1.6.0.js\"> (wx.miniProgram.navigateTo is missing)";
 
     fn navigate_to() -> Option<(JsValue, Function)> {
-        let wx = Reflect::get(&js_sys::global(), &"wx".into()).ok().filter(JsValue::is_object)?;
-        let mp = Reflect::get(&wx, &"miniProgram".into()).ok().filter(JsValue::is_object)?;
-        let f = Reflect::get(&mp, &"navigateTo".into()).ok()?.dyn_into().ok()?;
+        let wx = Reflect::get(&js_sys::global(), &"wx".into())
+            .ok()
+            .filter(JsValue::is_object)?;
+        let mp = Reflect::get(&wx, &"miniProgram".into())
+            .ok()
+            .filter(JsValue::is_object)?;
+        let f = Reflect::get(&mp, &"navigateTo".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
         Some((mp, f))
     }
 
@@ -64,7 +71,10 @@ mod tests {
 
     #[test]
     fn page_paths() {
-        assert_eq!(target_page("/pages/pay/index", "O 1").as_deref(), Ok("/pages/pay/index?order_id=O%201"));
+        assert_eq!(
+            target_page("/pages/pay/index", "O 1").as_deref(),
+            Ok("/pages/pay/index?order_id=O%201")
+        );
         for bad in ["pages/pay/index", "/pages/pay?x=1", "", "/p#x"] {
             assert!(target_page(bad, "1").is_err(), "{bad}");
         }

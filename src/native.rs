@@ -16,9 +16,23 @@ const ANNOUNCE_AT_S: [i64; 8] = [3600, 1800, 600, 300, 120, 60, 30, 10];
 pub fn format_remaining(ms: i64) -> String {
     // Round up: "00:00" should appear only when the code has really expired.
     let s = (ms.max(0) + 999) / 1000;
-    let two = |n: i64| -> String { [((b'0' + (n / 10) as u8) as char), ((b'0' + (n % 10) as u8) as char)].iter().collect() };
+    let two = |n: i64| -> String {
+        [
+            ((b'0' + (n / 10) as u8) as char),
+            ((b'0' + (n % 10) as u8) as char),
+        ]
+        .iter()
+        .collect()
+    };
     if s >= 3600 {
-        [crate::i18n::decimal((s / 3600) as u64), ":".into(), two(s / 60 % 60), ":".into(), two(s % 60)].concat()
+        [
+            crate::i18n::decimal((s / 3600) as u64),
+            ":".into(),
+            two(s / 60 % 60),
+            ":".into(),
+            two(s % 60),
+        ]
+        .concat()
     } else {
         [two(s / 60), ":".into(), two(s % 60)].concat()
     }
@@ -41,13 +55,19 @@ pub fn announcement(prev_ms: Option<i64>, now_ms: i64) -> Option<(u32, u32)> {
     if !crossed {
         return None;
     }
-    Some(if now_s >= 60 { ((now_s / 60) as u32, 0) } else { (0, now_s as u32) })
+    Some(if now_s >= 60 {
+        ((now_s / 60) as u32, 0)
+    } else {
+        (0, now_s as u32)
+    })
 }
 
 /// When the QR code counts as expired: `expires_at` if the backend sent a readable one, else
 /// WeChat's documented two hours from `now`.
 pub fn expiry(expires_at: Option<&str>, now: EpochMs) -> EpochMs {
-    expires_at.and_then(crate::clock::parse_rfc3339).unwrap_or(now + 2 * 3600 * 1000)
+    expires_at
+        .and_then(crate::clock::parse_rfc3339)
+        .unwrap_or(now + 2 * 3600 * 1000)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -65,11 +85,11 @@ mod browser {
     use crate::backend::PayRequest;
     use crate::checkout::{failed, Ctx, End, PollEnd, State};
     use crate::clock::EpochMs;
-    use crate::mode::PayMode;
-    use crate::session::{now, Action, Event};
     use crate::dom::mount_qr;
     use crate::i18n::{text, time_left, Locale, Text};
+    use crate::mode::PayMode;
     use crate::qr::QrOptions;
+    use crate::session::{now, Action, Event};
 
     /// Shows QR codes until the backend reports a final state, refreshing expired ones
     /// (by itself `settings.auto_refresh` times in a row, then on the buyer's request).
@@ -78,7 +98,10 @@ mod browser {
         let mut refreshes = 0;
         loop {
             ctx.enter(State::Preparing, &[]);
-            let req = PayRequest { mode: Some(PayMode::Native), ..PayRequest::default() };
+            let req = PayRequest {
+                mode: Some(PayMode::Native),
+                ..PayRequest::default()
+            };
             let payment = match ctx.pay(&req).await {
                 Ok(p) => p,
                 Err(Err(end)) => return end,
@@ -89,17 +112,34 @@ mod browser {
             };
             // A backend clock ahead of ours must not make us hand out codes in a tight loop.
             let expires = expiry(payment.expires_at.as_deref(), now()).max(now() + 5_000);
-            ctx.enter(State::Scanning, &[("codeUrl", code_url.as_str().into()), ("expiresAt", js_sys::Date::new(&(expires as f64).into()).into())]);
+            ctx.enter(
+                State::Scanning,
+                &[
+                    ("codeUrl", code_url.as_str().into()),
+                    (
+                        "expiresAt",
+                        js_sys::Date::new(&(expires as f64).into()).into(),
+                    ),
+                ],
+            );
             match &ctx.view {
                 Some(view) => {
                     if let Err(why) = view.show_qr(&code_url, expires, &ctx.session) {
                         return failed(&why);
                     }
                 }
-                None => ctx.session.push_later((expires - now()).clamp(0, i32::MAX as i64) as u32, Event::QrExpired),
+                None => ctx.session.push_later(
+                    (expires - now()).clamp(0, i32::MAX as i64) as u32,
+                    Event::QrExpired,
+                ),
             }
             loop {
-                match ctx.poll(&mut poller, &|e| matches!(e, Event::QrExpired | Event::Action(Action::RefreshQr))).await {
+                match ctx
+                    .poll(&mut poller, &|e| {
+                        matches!(e, Event::QrExpired | Event::Action(Action::RefreshQr))
+                    })
+                    .await
+                {
                     PollEnd::End(end) => return end,
                     PollEnd::Event(Event::QrExpired) if refreshes >= ctx.settings.auto_refresh => {
                         // Ask the buyer, keep polling meanwhile (a late scan may still be paid).
@@ -145,21 +185,34 @@ mod browser {
         locale: Locale,
         on_expired: Box<dyn Fn()>,
     ) -> Result<Countdown, String> {
-        let qr = doc.create_element("div").map_err(|_| "cannot create elements")?;
+        let qr = doc
+            .create_element("div")
+            .map_err(|_| "cannot create elements")?;
         qr.set_class_name("wxpay-qr");
-        let options = QrOptions { title: text(locale, Text::QrTitle).into(), ..QrOptions::default() };
+        let options = QrOptions {
+            title: text(locale, Text::QrTitle).into(),
+            ..QrOptions::default()
+        };
         mount_qr(&qr, code_url, &options).map_err(|e| e.to_string())?;
         let _ = qr.set_attribute("data-code-url", code_url);
 
-        let label = doc.create_element("p").map_err(|_| "cannot create elements")?;
+        let label = doc
+            .create_element("p")
+            .map_err(|_| "cannot create elements")?;
         label.set_class_name("wxpay-countdown");
-        let caption = doc.create_element("span").map_err(|_| "cannot create elements")?;
+        let caption = doc
+            .create_element("span")
+            .map_err(|_| "cannot create elements")?;
         caption.set_text_content(Some(text(locale, Text::ExpiresIn)));
-        let timer = doc.create_element("span").map_err(|_| "cannot create elements")?;
+        let timer = doc
+            .create_element("span")
+            .map_err(|_| "cannot create elements")?;
         let _ = timer.set_attribute("role", "timer");
         let _ = timer.set_attribute("aria-label", text(locale, Text::ExpiresIn));
         timer.set_class_name("wxpay-timer");
-        let live = doc.create_element("span").map_err(|_| "cannot create elements")?;
+        let live = doc
+            .create_element("span")
+            .map_err(|_| "cannot create elements")?;
         live.set_class_name("wxpay-sr");
         let _ = live.set_attribute("aria-live", "polite");
         let _ = label.append_child(&caption);
@@ -185,9 +238,15 @@ mod browser {
         let tick = Closure::<dyn FnMut()>::new(update);
         let window = web_sys::window().ok_or("no window")?;
         let interval = window
-            .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1000)
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                1000,
+            )
             .map_err(|_| "cannot start the countdown timer")?;
-        Ok(Countdown { interval, _tick: tick })
+        Ok(Countdown {
+            interval,
+            _tick: tick,
+        })
     }
 }
 
@@ -222,7 +281,19 @@ mod tests {
             }
             prev = Some(left);
         }
-        assert_eq!(said, [(60, 0), (30, 0), (10, 0), (5, 0), (2, 0), (1, 0), (0, 30), (0, 10)]);
+        assert_eq!(
+            said,
+            [
+                (60, 0),
+                (30, 0),
+                (10, 0),
+                (5, 0),
+                (2, 0),
+                (1, 0),
+                (0, 30),
+                (0, 10)
+            ]
+        );
         // A throttled tab that skips several thresholds at once speaks once.
         assert_eq!(announcement(Some(700_000), 50_000), Some((0, 50)));
         assert_eq!(announcement(Some(5_000), 0), None);
