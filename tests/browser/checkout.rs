@@ -47,6 +47,11 @@ fn get(v: &JsValue, path: &[&str]) -> JsValue {
         .fold(v.clone(), |v, k| Reflect::get(&v, &(*k).into()).unwrap())
 }
 
+/// The string at `path`, or "" if there is none.
+fn string(v: &JsValue, path: &[&str]) -> String {
+    get(v, path).as_string().unwrap_or_default()
+}
+
 fn container() -> web_sys::Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let div = doc.create_element("div").unwrap();
@@ -75,30 +80,11 @@ async fn native_through_a_custom_backend_ends_paid() {
     let promise = checkout_js(options(&backend, &div, &extra)).unwrap();
     // While scanning, the QR and an accessible timer are in the container…
     let outcome = JsFuture::from(promise).await.unwrap();
-    assert_eq!(
-        get(&outcome, &["status"]).as_string().as_deref(),
-        Some("paid")
-    );
-    assert_eq!(
-        get(&outcome, &["orderId"]).as_string().as_deref(),
-        Some("ord_1")
-    );
-    assert_eq!(
-        get(&outcome, &["mode"]).as_string().as_deref(),
-        Some("native")
-    );
-    assert_eq!(
-        get(&outcome, &["detail", "tradeState"])
-            .as_string()
-            .as_deref(),
-        Some("SUCCESS")
-    );
-    assert_eq!(
-        get(&outcome, &["detail", "transactionId"])
-            .as_string()
-            .as_deref(),
-        Some("4200000001")
-    );
+    assert_eq!(string(&outcome, &["status"]), "paid");
+    assert_eq!(string(&outcome, &["orderId"]), "ord_1");
+    assert_eq!(string(&outcome, &["mode"]), "native");
+    assert_eq!(string(&outcome, &["detail", "tradeState"]), "SUCCESS");
+    assert_eq!(string(&outcome, &["detail", "transactionId"]), "4200000001");
     let states: Vec<String> = seen.iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(states, ["preparing", "scanning", "paid"]);
     let pays = js_sys::Array::from(&get(&backend, &["log", "pays"]));
@@ -159,14 +145,8 @@ async fn scanning_shows_qr_and_timer_and_abort_stops_everything() {
     let outcome = JsFuture::from(Promise::from(JsValue::from(promise)))
         .await
         .unwrap();
-    assert_eq!(
-        get(&outcome, &["status"]).as_string().as_deref(),
-        Some("cancelled")
-    );
-    assert_eq!(
-        get(&outcome, &["detail", "reason"]).as_string().as_deref(),
-        Some("aborted")
-    );
+    assert_eq!(string(&outcome, &["status"]), "cancelled");
+    assert_eq!(string(&outcome, &["detail", "reason"]), "aborted");
     let polls = js_sys::Array::from(&get(&backend, &["log", "polls"])).length();
     sleep(500).await;
     assert_eq!(
@@ -236,14 +216,8 @@ async fn mini_program_hands_off_with_the_order_and_polls_to_paid() {
         JsFuture::from(checkout_js(mini_program_options(&backend, &container())).unwrap())
             .await
             .unwrap();
-    assert_eq!(
-        get(&outcome, &["status"]).as_string().as_deref(),
-        Some("paid")
-    );
-    assert_eq!(
-        get(&outcome, &["mode"]).as_string().as_deref(),
-        Some("miniprogram")
-    );
+    assert_eq!(string(&outcome, &["status"]), "paid");
+    assert_eq!(string(&outcome, &["mode"]), "miniprogram");
     let urls: Vec<String> = navigations().iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(urls, ["/pages/wxpay/pay?order_id=ord%207"]);
     // The mini-program pays; the page never asks the backend for a payment itself.
@@ -262,10 +236,7 @@ async fn mini_program_without_the_js_sdk_fails_clearly() {
         JsFuture::from(checkout_js(mini_program_options(&backend, &container())).unwrap())
             .await
             .unwrap();
-    assert_eq!(
-        get(&outcome, &["status"]).as_string().as_deref(),
-        Some("failed")
-    );
+    assert_eq!(string(&outcome, &["status"]), "failed");
     let message = get(&outcome, &["detail", "message"]).as_string().unwrap();
     assert!(
         message.contains("JS-SDK") && message.contains("jweixin"),
