@@ -50,26 +50,49 @@ impl JsapiParams {
     pub fn validate(&self) -> Result<(), BridgeError> {
         let bad = BridgeError::BadParams;
         let app_id = self.app_id.as_bytes();
-        if app_id.len() < 3 || !app_id.starts_with(b"wx") || !app_id.iter().all(u8::is_ascii_alphanumeric) {
-            return Err(bad("appId must be the official account's appid, \"wx\" followed by letters and digits"));
+        if app_id.len() < 3
+            || !app_id.starts_with(b"wx")
+            || !app_id.iter().all(u8::is_ascii_alphanumeric)
+        {
+            return Err(bad(
+                "appId must be the official account's appid, \"wx\" followed by letters and digits",
+            ));
         }
         let ts = self.time_stamp.as_bytes();
         if ts.is_empty() || ts.len() > 10 || !ts.iter().all(u8::is_ascii_digit) {
-            return Err(bad("timeStamp must be a string of Unix seconds (at most 10 digits)"));
+            return Err(bad(
+                "timeStamp must be a string of Unix seconds (at most 10 digits)",
+            ));
         }
         let nonce = self.nonce_str.as_bytes();
         if nonce.is_empty() || nonce.len() > 32 || !nonce.iter().all(u8::is_ascii_alphanumeric) {
             return Err(bad("nonceStr must be 1 to 32 letters or digits"));
         }
         match self.package.strip_prefix("prepay_id=") {
-            Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {}
-            _ => return Err(bad("package must be \"prepay_id=\" followed by the prepay id")),
+            Some(id)
+                if !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {}
+            _ => {
+                return Err(bad(
+                    "package must be \"prepay_id=\" followed by the prepay id",
+                ))
+            }
         }
         if !matches!(self.sign_type.as_str(), "RSA" | "MD5" | "HMAC-SHA256") {
-            return Err(bad("signType must be \"RSA\" (APIv3), \"MD5\" or \"HMAC-SHA256\" (APIv2)"));
+            return Err(bad(
+                "signType must be \"RSA\" (APIv3), \"MD5\" or \"HMAC-SHA256\" (APIv2)",
+            ));
         }
-        if self.pay_sign.is_empty() || self.pay_sign.len() > 1024 || self.pay_sign.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err(bad("paySign must be the non-empty signature over the other five"));
+        if self.pay_sign.is_empty()
+            || self.pay_sign.len() > 1024
+            || self.pay_sign.bytes().any(|b| b.is_ascii_whitespace())
+        {
+            return Err(bad(
+                "paySign must be the non-empty signature over the other five",
+            ));
         }
         Ok(())
     }
@@ -133,7 +156,9 @@ mod browser {
         if let Some(b) = bridge() {
             return Ok(b);
         }
-        let document = web_sys::window().and_then(|w| w.document()).ok_or(BridgeError::InvokeFailed)?;
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or(BridgeError::InvokeFailed)?;
         let mut resolve: Option<Function> = None;
         let promise = Promise::new(&mut |r, _| resolve = Some(r));
         let resolve = resolve.ok_or(BridgeError::InvokeFailed)?;
@@ -141,7 +166,10 @@ mod browser {
         let on_ready = Closure::<dyn FnMut()>::new(move || {
             let _ = r.call0(&JsValue::NULL);
         });
-        let _ = document.add_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback(
+            "WeixinJSBridgeReady",
+            on_ready.as_ref().unchecked_ref(),
+        );
         let timer = Timeout::start(
             timeout_ms,
             Closure::new(move || {
@@ -149,13 +177,21 @@ mod browser {
             }),
         );
         let _ = JsFuture::from(promise).await;
-        let _ = document.remove_event_listener_with_callback("WeixinJSBridgeReady", on_ready.as_ref().unchecked_ref());
+        let _ = document.remove_event_listener_with_callback(
+            "WeixinJSBridgeReady",
+            on_ready.as_ref().unchecked_ref(),
+        );
         drop(timer);
-        bridge().ok_or(BridgeError::NotReady { waited_ms: timeout_ms })
+        bridge().ok_or(BridgeError::NotReady {
+            waited_ms: timeout_ms,
+        })
     }
 
     /// Validates `params`, waits for the bridge and shows WeChat's pay sheet.
-    pub async fn invoke(params: &JsapiParams, ready_timeout_ms: u32) -> Result<BridgeResult, BridgeError> {
+    pub async fn invoke(
+        params: &JsapiParams,
+        ready_timeout_ms: u32,
+    ) -> Result<BridgeResult, BridgeError> {
         params.validate()?;
         let bridge = ready(ready_timeout_ms).await?;
         let invoke: Function = Reflect::get(&bridge, &"invoke".into())
@@ -189,7 +225,11 @@ mod browser {
         // Old clients name the field errMsg.
         let msg = ["err_msg", "errMsg"]
             .iter()
-            .find_map(|k| Reflect::get(&res, &(*k).into()).ok().and_then(|v| v.as_string()))
+            .find_map(|k| {
+                Reflect::get(&res, &(*k).into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+            })
             .unwrap_or_default();
         Ok(map_result(&msg))
     }
@@ -214,7 +254,15 @@ mod tests {
     fn well_formed_v3_and_v2_params_pass() {
         assert_eq!(good().validate(), Ok(()));
         for sign_type in ["MD5", "HMAC-SHA256"] {
-            assert_eq!(JsapiParams { sign_type: sign_type.into(), pay_sign: "C380BEC2BFD727A4B6845133519F3AD6".into(), ..good() }.validate(), Ok(()));
+            assert_eq!(
+                JsapiParams {
+                    sign_type: sign_type.into(),
+                    pay_sign: "C380BEC2BFD727A4B6845133519F3AD6".into(),
+                    ..good()
+                }
+                .validate(),
+                Ok(())
+            );
         }
     }
 
@@ -226,7 +274,10 @@ mod tests {
             (|p| p.time_stamp = "1414561699000".into(), "timeStamp"),
             (|p| p.time_stamp = "14145616.9".into(), "timeStamp"),
             (|p| p.nonce_str = "x".repeat(33), "nonceStr"),
-            (|p| p.package = "wx201410272009395522657a690389285100".into(), "package"),
+            (
+                |p| p.package = "wx201410272009395522657a690389285100".into(),
+                "package",
+            ),
             (|p| p.package = "prepay_id=".into(), "package"),
             (|p| p.sign_type = "SHA256".into(), "signType"),
             (|p| p.pay_sign.clear(), "paySign"),
@@ -245,11 +296,26 @@ mod tests {
         assert_eq!(map_result("get_brand_wcpay_request:ok"), BridgeResult::Ok);
         assert_eq!(map_result("getBrandWCPayRequest:ok"), BridgeResult::Ok);
         assert_eq!(map_result("getBrandWCPayRequest:OK "), BridgeResult::Ok);
-        assert_eq!(map_result("get_brand_wcpay_request:cancel"), BridgeResult::Cancel);
-        assert_eq!(map_result("getBrandWCPayRequest:cancel"), BridgeResult::Cancel);
-        assert_eq!(map_result("get_brand_wcpay_request:fail_nosupport"), BridgeResult::NotSupported);
-        assert_eq!(map_result("getBrandWCPayRequest:fail_nosupport"), BridgeResult::NotSupported);
-        assert_eq!(map_result("get_brand_wcpay_request:fail"), BridgeResult::Fail("get_brand_wcpay_request:fail".into()));
+        assert_eq!(
+            map_result("get_brand_wcpay_request:cancel"),
+            BridgeResult::Cancel
+        );
+        assert_eq!(
+            map_result("getBrandWCPayRequest:cancel"),
+            BridgeResult::Cancel
+        );
+        assert_eq!(
+            map_result("get_brand_wcpay_request:fail_nosupport"),
+            BridgeResult::NotSupported
+        );
+        assert_eq!(
+            map_result("getBrandWCPayRequest:fail_nosupport"),
+            BridgeResult::NotSupported
+        );
+        assert_eq!(
+            map_result("get_brand_wcpay_request:fail"),
+            BridgeResult::Fail("get_brand_wcpay_request:fail".into())
+        );
         assert_eq!(
             map_result("get_brand_wcpay_request:fail_invalid appid"),
             BridgeResult::Fail("get_brand_wcpay_request:fail_invalid appid".into())
@@ -258,7 +324,15 @@ mod tests {
 
     #[test]
     fn nothing_unrecognised_counts_as_ok() {
-        for msg in ["", "ok", ":ok", "chooseWXPay:ok", "system:access_denied", "get_brand_wcpay_request:okay", "get_brand_wcpay_request"] {
+        for msg in [
+            "",
+            "ok",
+            ":ok",
+            "chooseWXPay:ok",
+            "system:access_denied",
+            "get_brand_wcpay_request:okay",
+            "get_brand_wcpay_request",
+        ] {
             assert!(matches!(map_result(msg), BridgeResult::Fail(_)), "{msg:?}");
         }
     }

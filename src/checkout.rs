@@ -84,7 +84,10 @@ impl State {
 
     /// Final states end the run.
     pub fn is_final(self) -> bool {
-        matches!(self, State::Paid | State::Cancelled | State::Failed | State::Expired)
+        matches!(
+            self,
+            State::Paid | State::Cancelled | State::Failed | State::Expired
+        )
     }
 }
 
@@ -133,14 +136,25 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn new(status: Status, message: Option<String>) -> Outcome {
-        Outcome { status, trade_state: None, transaction_id: None, message }
+        Outcome {
+            status,
+            trade_state: None,
+            transaction_id: None,
+            message,
+        }
     }
 
     /// The outcome the backend's answer settles, or `None` while the order is still payable.
     pub fn settled_by(order: OrderStatus) -> Option<Outcome> {
         let status = final_status(&order.state)?;
-        let message = (status != Status::Paid).then(|| ["the order's trade_state is ", &order.state].concat());
-        Some(Outcome { status, trade_state: Some(order.state), transaction_id: order.transaction_id, message })
+        let message = (status != Status::Paid)
+            .then(|| ["the order's trade_state is ", &order.state].concat());
+        Some(Outcome {
+            status,
+            trade_state: Some(order.state),
+            transaction_id: order.transaction_id,
+            message,
+        })
     }
 }
 
@@ -156,7 +170,14 @@ pub fn mode_name(mode: PayMode) -> &'static str {
 
 /// The inverse of [`mode_name`]; `None` for anything else.
 pub fn mode_from_name(name: &str) -> Option<PayMode> {
-    [PayMode::Jsapi, PayMode::H5, PayMode::Native, PayMode::MiniProgram].into_iter().find(|m| mode_name(*m) == name)
+    [
+        PayMode::Jsapi,
+        PayMode::H5,
+        PayMode::Native,
+        PayMode::MiniProgram,
+    ]
+    .into_iter()
+    .find(|m| mode_name(*m) == name)
 }
 
 /// `redirectHosts` / `redirect-hosts` added to WeChat's own hosts (which are always allowed).
@@ -172,7 +193,7 @@ pub fn redirect_hosts<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<Strin
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use driver::{outcome_js, run, Ctx, End, PollEnd, Report};
+pub use driver::{failed, outcome_js, run, Ctx, End, PollEnd, Report};
 
 #[cfg(target_arch = "wasm32")]
 #[path = "checkout_driver.rs"]
@@ -185,12 +206,31 @@ mod tests {
     #[test]
     fn final_states_are_exactly_the_four_outcomes() {
         let all = [
-            State::Preparing, State::Authorizing, State::Redirecting, State::Paying, State::Scanning, State::Confirming,
-            State::Checking, State::Unconfirmed, State::Paid, State::Cancelled, State::Failed, State::Expired,
+            State::Preparing,
+            State::Authorizing,
+            State::Redirecting,
+            State::Paying,
+            State::Scanning,
+            State::Confirming,
+            State::Checking,
+            State::Unconfirmed,
+            State::Paid,
+            State::Cancelled,
+            State::Failed,
+            State::Expired,
         ];
-        let finals: Vec<_> = all.iter().filter(|s| s.is_final()).map(|s| s.as_str()).collect();
+        let finals: Vec<_> = all
+            .iter()
+            .filter(|s| s.is_final())
+            .map(|s| s.as_str())
+            .collect();
         assert_eq!(finals, ["paid", "cancelled", "failed", "expired"]);
-        for status in [Status::Paid, Status::Cancelled, Status::Failed, Status::Expired] {
+        for status in [
+            Status::Paid,
+            Status::Cancelled,
+            Status::Failed,
+            Status::Expired,
+        ] {
             assert_eq!(State::of_status(status).as_str(), status.as_str());
         }
         // Names are unique: they are the `detail.state` contract.
@@ -201,29 +241,50 @@ mod tests {
 
     #[test]
     fn mode_names_round_trip_and_hosts_merge() {
-        for m in [PayMode::Jsapi, PayMode::H5, PayMode::Native, PayMode::MiniProgram] {
+        for m in [
+            PayMode::Jsapi,
+            PayMode::H5,
+            PayMode::Native,
+            PayMode::MiniProgram,
+        ] {
             assert_eq!(mode_from_name(mode_name(m)), Some(m));
         }
         assert_eq!(mode_from_name("NATIVE"), None);
         assert_eq!(mode_from_name("app"), None);
-        assert_eq!(redirect_hosts(" 127.0.0.1:8080  WX.tenpay.com".split(' ')), ["wx.tenpay.com", "open.weixin.qq.com", "127.0.0.1:8080"]);
+        assert_eq!(
+            redirect_hosts(" 127.0.0.1:8080  WX.tenpay.com".split(' ')),
+            ["wx.tenpay.com", "open.weixin.qq.com", "127.0.0.1:8080"]
+        );
     }
 
     #[test]
     fn only_final_trade_states_settle_an_outcome() {
-        let order = |state: &str| OrderStatus { state: state.into(), transaction_id: Some("4200".into()), paid_at: None };
+        let order = |state: &str| OrderStatus {
+            state: state.into(),
+            transaction_id: Some("4200".into()),
+            paid_at: None,
+        };
         let paid = Outcome::settled_by(order("SUCCESS")).unwrap();
-        assert_eq!((paid.status, paid.message, paid.transaction_id.as_deref()), (Status::Paid, None, Some("4200")));
+        assert_eq!(
+            (paid.status, paid.message, paid.transaction_id.as_deref()),
+            (Status::Paid, None, Some("4200"))
+        );
         let closed = Outcome::settled_by(order("CLOSED")).unwrap();
         assert_eq!(closed.status, Status::Expired);
-        assert_eq!(closed.message.as_deref(), Some("the order's trade_state is CLOSED"));
+        assert_eq!(
+            closed.message.as_deref(),
+            Some("the order's trade_state is CLOSED")
+        );
         assert_eq!(Outcome::settled_by(order("USERPAYING")), None);
     }
 
     #[test]
     fn paying_text_depends_on_the_mode() {
         assert_eq!(State::Paying.text(PayMode::Jsapi), Text::InWeChat);
-        assert_eq!(State::Paying.text(PayMode::MiniProgram), Text::InMiniProgram);
+        assert_eq!(
+            State::Paying.text(PayMode::MiniProgram),
+            Text::InMiniProgram
+        );
         assert_eq!(State::Confirming.text(PayMode::Jsapi), Text::Confirming);
     }
 
@@ -231,7 +292,15 @@ mod tests {
     fn default_settings_allow_only_wechat_hosts() {
         let s = Settings::default();
         assert_eq!(s.redirect_hosts, ["wx.tenpay.com", "open.weixin.qq.com"]);
-        assert!(crate::url::check_redirect("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=1", &s.redirect_hosts).is_ok());
-        assert!(crate::url::check_redirect("http://127.0.0.1:8080/sim/checkmweb", &s.redirect_hosts).is_err());
+        assert!(crate::url::check_redirect(
+            "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=1",
+            &s.redirect_hosts
+        )
+        .is_ok());
+        assert!(crate::url::check_redirect(
+            "http://127.0.0.1:8080/sim/checkmweb",
+            &s.redirect_hosts
+        )
+        .is_err());
     }
 }

@@ -7,7 +7,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
 use super::{mode_name, Outcome, Settings, State};
-use crate::backend::{Backend, BackendError, Payment, PayRequest, Status};
+use crate::backend::{Backend, BackendError, PayRequest, Payment, Status};
 use crate::i18n::{Locale, Text};
 use crate::mode::PayMode;
 use crate::poll::{Poller, Reply, Step};
@@ -25,6 +25,13 @@ pub type Report = Rc<dyn Fn(&JsValue)>;
 pub enum End {
     Done(Outcome),
     Aborted,
+}
+
+/// A failed end with `message` (what went wrong, for developers). Not inlined: every flow
+/// has several of these and each inlined copy costs wasm bytes.
+#[inline(never)]
+pub fn failed(message: &str) -> End {
+    End::Done(Outcome::new(Status::Failed, Some(message.to_owned())))
 }
 
 impl From<Outcome> for End {
@@ -53,7 +60,8 @@ pub enum PollEnd {
 }
 
 impl Ctx {
-    /// Enters `state`: updates the view and reports `detail` = `{state, mode, orderId, …extra}`.
+    /// Enters `state` (not inlined, see [`failed`]): updates the view and reports `detail` = `{state, mode, orderId, …extra}`.
+    #[inline(never)]
     pub fn enter(&self, state: State, extra: &[(&str, JsValue)]) {
         if let Some(view) = &self.view {
             view.show(state, self.mode);
@@ -72,7 +80,10 @@ impl Ctx {
     }
 
     /// Asks the backend for a payment, retrying transient failures a few times.
-    pub fn pay<'a>(&'a self, req: &'a PayRequest) -> Boxed<'a, Result<Payment, Result<BackendError, End>>> {
+    pub fn pay<'a>(
+        &'a self,
+        req: &'a PayRequest,
+    ) -> Boxed<'a, Result<Payment, Result<BackendError, End>>> {
         Box::pin(self.pay_inner(req))
     }
 
@@ -80,7 +91,10 @@ impl Ctx {
         let mut delay = 1_000;
         for attempt in 0..4 {
             let signal = self.session.request_signal();
-            let answer = self.session.race(self.backend.pay(&self.order_id, req, signal), &|_| false).await;
+            let answer = self
+                .session
+                .race(self.backend.pay(&self.order_id, req, signal), &|_| false)
+                .await;
             match answer {
                 Err(_) => return Err(Err(End::Aborted)),
                 Ok(Ok(payment)) => {
@@ -110,7 +124,11 @@ impl Ctx {
     /// Polls the order until a final trade state, abort, the maximum duration, or an event
     /// for which `stop_on` holds. `poller` carries over between calls so the schedule (and
     /// the maximum duration) spans the whole run.
-    pub fn poll<'a>(&'a self, poller: &'a mut Poller, stop_on: &'a dyn Fn(Event) -> bool) -> Boxed<'a, PollEnd> {
+    pub fn poll<'a>(
+        &'a self,
+        poller: &'a mut Poller,
+        stop_on: &'a dyn Fn(Event) -> bool,
+    ) -> Boxed<'a, PollEnd> {
         Box::pin(self.poll_inner(poller, stop_on))
     }
 
@@ -123,16 +141,28 @@ impl Ctx {
         loop {
             step = match step {
                 Step::TimedOut => {
-                    let message = "the backend did not confirm a payment within the maximum polling time";
-                    return PollEnd::End(Outcome::new(Status::Expired, Some(message.into())).into());
+                    let message =
+                        "the backend did not confirm a payment within the maximum polling time";
+                    return PollEnd::End(
+                        Outcome::new(Status::Expired, Some(message.into())).into(),
+                    );
                 }
-                Step::Paused => match self.session.next(None, &|e| e == Event::Visible || stop_on(e)).await {
+                Step::Paused => match self
+                    .session
+                    .next(None, &|e| e == Event::Visible || stop_on(e))
+                    .await
+                {
                     Event::Abort => return PollEnd::End(End::Aborted),
                     Event::Visible => poller.visible(now()),
                     e => return PollEnd::Event(e),
                 },
                 Step::Wait { ms } => {
-                    let wanted = &|e| matches!(e, Event::Hidden | Event::Visible | Event::Action(Action::IHavePaid)) || stop_on(e);
+                    let wanted = &|e| {
+                        matches!(
+                            e,
+                            Event::Hidden | Event::Visible | Event::Action(Action::IHavePaid)
+                        ) || stop_on(e)
+                    };
                     match self.session.next(Some(ms), wanted).await {
                         Event::Abort => return PollEnd::End(End::Aborted),
                         Event::Timer(_) | Event::Visible => poller.visible(now()),
@@ -140,7 +170,9 @@ impl Ctx {
                             poller.hide();
                             Step::Paused
                         }
-                        Event::Action(Action::IHavePaid) if !stop_on(Event::Action(Action::IHavePaid)) => {
+                        Event::Action(Action::IHavePaid)
+                            if !stop_on(Event::Action(Action::IHavePaid)) =>
+                        {
                             poller.hurry();
                             poller.due(now())
                         }
@@ -150,7 +182,12 @@ impl Ctx {
                 Step::Request { wait_s } => {
                     poller.sent(now(), wait_s);
                     let signal = self.session.request_signal();
-                    let answer = self.session.race(self.backend.status(&self.order_id, wait_s, signal), &|e| e == Event::Hidden || stop_on(e)).await;
+                    let answer = self
+                        .session
+                        .race(self.backend.status(&self.order_id, wait_s, signal), &|e| {
+                            e == Event::Hidden || stop_on(e)
+                        })
+                        .await;
                     match answer {
                         Err(Event::Abort) => return PollEnd::End(End::Aborted),
                         Err(Event::Hidden) => {
@@ -173,13 +210,23 @@ impl Ctx {
                             }
                             let changed = last_state.as_deref().is_some_and(|s| s != state);
                             last_state = Some(state);
-                            poller.answered(now(), Reply::Pending { changed }, js_sys::Math::random())
+                            poller.answered(
+                                now(),
+                                Reply::Pending { changed },
+                                js_sys::Math::random(),
+                            )
                         }
                         Ok(Err(e)) if e.is_transient() => {
                             self.note(Some(Text::Retrying));
-                            poller.answered(now(), Reply::Failed { retry_after_ms: e.retry_after_ms() }, js_sys::Math::random())
+                            poller.answered(
+                                now(),
+                                Reply::Failed {
+                                    retry_after_ms: e.retry_after_ms(),
+                                },
+                                js_sys::Math::random(),
+                            )
                         }
-                        Ok(Err(e)) => return PollEnd::End(Outcome::new(Status::Failed, Some(e.message())).into()),
+                        Ok(Err(e)) => return PollEnd::End(failed(&e.message())),
                     }
                 }
             };
@@ -190,7 +237,13 @@ impl Ctx {
     /// guarantee): `Some` if the backend already has a final state.
     pub async fn check_once(&self) -> Option<End> {
         let signal = self.session.request_signal();
-        match self.session.race(self.backend.status(&self.order_id, None, signal), &|_| false).await {
+        match self
+            .session
+            .race(self.backend.status(&self.order_id, None, signal), &|_| {
+                false
+            })
+            .await
+        {
             Err(_) => Some(End::Aborted),
             Ok(Ok(order)) => Outcome::settled_by(order).map(End::Done),
             Ok(Err(_)) => None,
@@ -218,10 +271,30 @@ pub fn outcome_js(end: &End, order_id: &str, mode: PayMode) -> JsValue {
     set(&obj, "status", status.into());
     set(&obj, "orderId", order_id.into());
     set(&obj, "mode", mode_name(mode).into());
-    set(&detail, "tradeState", opt(outcome.and_then(|o| o.trade_state.as_ref())));
-    set(&detail, "transactionId", opt(outcome.and_then(|o| o.transaction_id.as_ref())));
-    set(&detail, "message", opt(outcome.and_then(|o| o.message.as_ref())));
-    set(&detail, "reason", if outcome.is_none() { "aborted".into() } else { JsValue::NULL });
+    set(
+        &detail,
+        "tradeState",
+        opt(outcome.and_then(|o| o.trade_state.as_ref())),
+    );
+    set(
+        &detail,
+        "transactionId",
+        opt(outcome.and_then(|o| o.transaction_id.as_ref())),
+    );
+    set(
+        &detail,
+        "message",
+        opt(outcome.and_then(|o| o.message.as_ref())),
+    );
+    set(
+        &detail,
+        "reason",
+        if outcome.is_none() {
+            "aborted".into()
+        } else {
+            JsValue::NULL
+        },
+    );
     set(&obj, "detail", detail.into());
     obj.into()
 }

@@ -12,13 +12,23 @@ pub type EpochMs = i64;
 /// `2026-11-26T12:37:42.5Z`. Returns `None` for anything that is not one.
 pub fn parse_rfc3339(text: &str) -> Option<EpochMs> {
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let year = digits(&b[0..4])?;
     let month = digits(&b[5..7])?;
     let day = digits(&b[8..10])?;
-    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (hour, minute, second) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     let mut rest = &b[19..];
     let mut millis = 0;
     if rest.first() == Some(&b'.') {
@@ -37,14 +47,26 @@ pub fn parse_rfc3339(text: &str) -> Option<EpochMs> {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let minutes = digits(&[*h1, *h2])? * 60 + digits(&[*m1, *m2])?;
-            if *sign == b'+' { minutes } else { -minutes }
+            if *sign == b'+' {
+                minutes
+            } else {
+                -minutes
+            }
         }
         _ => return None,
     };
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
+            - offset_minutes * 60;
     Some(seconds * 1000 + millis)
 }
 
@@ -52,25 +74,43 @@ pub fn parse_rfc3339(text: &str) -> Option<EpochMs> {
 /// (RFC 9110 §5.6.7). The obsolete forms are not produced by any current server.
 pub fn parse_http_date(text: &str) -> Option<EpochMs> {
     let b = text.trim().as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || &b[25..] != b" GMT" {
+    if b.len() != 29
+        || &b[3..5] != b", "
+        || b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || &b[25..] != b" GMT"
+    {
         return None;
     }
-    const MONTHS: [&[u8]; 12] = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
     let month = MONTHS.iter().position(|m| *m == &b[8..11])? as i64 + 1;
     let day = digits(&b[5..7])?;
     let year = digits(&b[12..16])?;
     if b[19] != b':' || b[22] != b':' || day < 1 || day > days_in_month(year, month) {
         return None;
     }
-    let (hour, minute, second) = (digits(&b[17..19])?, digits(&b[20..22])?, digits(&b[23..25])?);
+    let (hour, minute, second) = (
+        digits(&b[17..19])?,
+        digits(&b[20..22])?,
+        digits(&b[23..25])?,
+    );
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some((days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)) * 1000)
+    Some(
+        (days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59))
+            * 1000,
+    )
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
-    b.iter().try_fold(0i64, |acc, d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+    b.iter().try_fold(0i64, |acc, d| {
+        d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+    })
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -105,17 +145,31 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-26T20:37:42+08:00"), Some(utc));
         assert_eq!(parse_rfc3339("2026-11-26T07:37:42-05:00"), Some(utc));
         assert_eq!(parse_rfc3339("2026-11-26T12:37:42.250Z"), Some(utc + 250));
-        assert_eq!(parse_rfc3339("2026-11-26T12:37:42.123456789Z"), Some(utc + 123));
+        assert_eq!(
+            parse_rfc3339("2026-11-26T12:37:42.123456789Z"),
+            Some(utc + 123)
+        );
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
     }
 
     #[test]
     fn rfc3339_rejects_near_misses() {
         for bad in [
-            "", "2026-11-26", "2026-11-26T12:37:42", "2026-11-26T12:37:42+0800", "2026-13-01T00:00:00Z",
-            "2026-02-29T00:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T12:37:42.Z", "2026/11/26T12:37:42Z",
-            "2026-11-26T12:37:42Zjunk", "二〇二六-11-26T12:37:42Z",
+            "",
+            "2026-11-26",
+            "2026-11-26T12:37:42",
+            "2026-11-26T12:37:42+0800",
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-11-26T24:00:00Z",
+            "2026-11-26T12:37:42.Z",
+            "2026/11/26T12:37:42Z",
+            "2026-11-26T12:37:42Zjunk",
+            "二〇二六-11-26T12:37:42Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
         }
@@ -123,8 +177,14 @@ mod tests {
 
     #[test]
     fn http_dates() {
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
-        assert_eq!(parse_http_date("Thu, 26 Nov 2026 12:37:42 GMT"), Some(1_795_696_662_000));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777_000)
+        );
+        assert_eq!(
+            parse_http_date("Thu, 26 Nov 2026 12:37:42 GMT"),
+            Some(1_795_696_662_000)
+        );
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("120"), None);

@@ -35,7 +35,12 @@ export function defineElement(name, connected, disconnected, changed) {
 }")]
 extern "C" {
     #[wasm_bindgen(js_name = defineElement)]
-    fn define_element(name: &str, connected: &Function, disconnected: &Function, changed: &Function);
+    fn define_element(
+        name: &str,
+        connected: &Function,
+        disconnected: &Function,
+        changed: &Function,
+    );
 }
 
 /// What runs inside one element.
@@ -63,7 +68,12 @@ pub fn register() {
         }
     })
     .into_js_value();
-    define_element("wxpay-checkout", connected.unchecked_ref(), disconnected.unchecked_ref(), changed.unchecked_ref());
+    define_element(
+        "wxpay-checkout",
+        connected.unchecked_ref(),
+        disconnected.unchecked_ref(),
+        changed.unchecked_ref(),
+    );
 }
 
 fn with_entry<T>(el: &Element, f: impl FnOnce(&mut Running) -> T) -> T {
@@ -72,7 +82,12 @@ fn with_entry<T>(el: &Element, f: impl FnOnce(&mut Running) -> T) -> T {
         let i = match list.iter().position(|e| Object::is(&e.element, el)) {
             Some(i) => i,
             None => {
-                list.push(Running { element: el.clone(), session: None, view: None, scheduled: Rc::default() });
+                list.push(Running {
+                    element: el.clone(),
+                    session: None,
+                    view: None,
+                    scheduled: Rc::default(),
+                });
                 list.len() - 1
             }
         };
@@ -119,7 +134,9 @@ fn start(el: &Element) {
         v.remove();
     }
     let attr = |name: &str| el.get_attribute(name).filter(|v| !v.trim().is_empty());
-    let Some(order_id) = attr("order-id") else { return };
+    let Some(order_id) = attr("order-id") else {
+        return;
+    };
     let root = match el.shadow_root() {
         Some(root) => root,
         None => match el.attach_shadow(plain_object(&[("mode", &"open".into())]).unchecked_ref()) {
@@ -128,7 +145,9 @@ fn start(el: &Element) {
         },
     };
     let locale = Locale::parse(&attr("locale").unwrap_or_default());
-    let Some(view) = View::new(&root, locale).map(Rc::new) else { return };
+    let Some(view) = View::new(&root, locale).map(Rc::new) else {
+        return;
+    };
     let mut settings = Settings::default();
     let hosts = attr("redirect-hosts").unwrap_or_default();
     settings.redirect_hosts = redirect_hosts(hosts.split_ascii_whitespace());
@@ -140,7 +159,12 @@ fn start(el: &Element) {
         Some(name) => match mode_from_name(name.trim()) {
             Some(m) => m,
             None => {
-                let msg = ["mode=\"", &name, "\" is not one of jsapi, h5, native, miniprogram"].concat();
+                let msg = [
+                    "mode=\"",
+                    &name,
+                    "\" is not one of jsapi, h5, native, miniprogram",
+                ]
+                .concat();
                 let detected = crate::choose_pay_mode(&crate::navigator::detect_here());
                 view.show(crate::checkout::State::Failed, detected);
                 view.note_text(&msg);
@@ -156,7 +180,9 @@ fn start(el: &Element) {
     let ctx = Ctx {
         order_id,
         mode,
-        backend: Backend::Http { api_base: attr("api-base").unwrap_or_else(|| "/api".into()) },
+        backend: Backend::Http {
+            api_base: attr("api-base").unwrap_or_else(|| "/api".into()),
+        },
         session: session.clone(),
         view: Some(view.clone()),
         locale,
@@ -178,7 +204,9 @@ fn start(el: &Element) {
             Status::Expired => "wxpay-expire",
         };
         // The reason is English for developers; a buyer only needs it when something broke.
-        if let (Some(view), Some(message), Status::Failed) = (&ctx.view, &outcome.message, outcome.status) {
+        if let (Some(view), Some(message), Status::Failed) =
+            (&ctx.view, &outcome.message, outcome.status)
+        {
             view.note_text(message);
         }
         dispatch(&el, name, &outcome_js(&end, &ctx.order_id, ctx.mode));

@@ -35,40 +35,51 @@ pub use browser::flow;
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use super::{return_url, returned_for};
-    use crate::backend::{PayRequest, Status};
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::backend::PayRequest;
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
     use crate::i18n::Text;
     use crate::mode::PayMode;
     use crate::session::{Action, Event};
     use crate::url::check_redirect;
 
     pub fn page_url() -> String {
-        web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+        web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default()
     }
 
     /// Orders a fresh `h5_url` and navigates to it; `Some` if that failed or was aborted.
     async fn go_to_cashier(ctx: &Ctx) -> Option<End> {
         ctx.enter(State::Preparing, &[]);
-        let req = PayRequest { mode: Some(PayMode::H5), code: None, return_url: Some(return_url(&page_url(), &ctx.order_id)) };
+        let req = PayRequest {
+            mode: Some(PayMode::H5),
+            code: None,
+            return_url: Some(return_url(&page_url(), &ctx.order_id)),
+        };
         let payment = match ctx.pay(&req).await {
             Ok(p) => p,
             Err(Err(end)) => return Some(end),
-            Err(Ok(e)) => return Some(Outcome::new(Status::Failed, Some(e.message())).into()),
+            Err(Ok(e)) => return Some(failed(&e.message())),
         };
         let Some(h5_url) = payment.h5_url else {
-            return Some(Outcome::new(Status::Failed, Some("the backend's H5 payment has no h5_url".into())).into());
+            return Some(failed("the backend's H5 payment has no h5_url"));
         };
         if let Err(e) = check_redirect(&h5_url, &ctx.settings.redirect_hosts) {
-            return Some(Outcome::new(Status::Failed, Some(e.message())).into());
+            return Some(failed(&e.message()));
         }
         ctx.enter(State::Redirecting, &[("h5Url", h5_url.as_str().into())]);
         let assigned = web_sys::window().map(|w| w.location().assign(&h5_url));
         if !matches!(assigned, Some(Ok(()))) {
-            return Some(Outcome::new(Status::Failed, Some("the browser refused to open the WeChat cashier".into())).into());
+            return Some(failed("the browser refused to open the WeChat cashier"));
         }
         // The page is unloading. If it is still here later (restored from the back-forward
         // cache, or navigation blocked) carry on as a return.
-        if ctx.session.next(Some(10_000), &|e| e == Event::Visible).await == Event::Abort {
+        if ctx
+            .session
+            .next(Some(10_000), &|e| e == Event::Visible)
+            .await
+            == Event::Abort
+        {
             return Some(End::Aborted);
         }
         None
@@ -82,9 +93,15 @@ mod browser {
             }
         }
         ctx.enter(State::Checking, &[]);
-        ctx.session.push_later(ctx.settings.h5_check_ms, Event::Deadline);
+        ctx.session
+            .push_later(ctx.settings.h5_check_ms, Event::Deadline);
         loop {
-            let stop = |e| matches!(e, Event::Deadline | Event::Action(Action::PayAgain | Action::IHavePaid));
+            let stop = |e| {
+                matches!(
+                    e,
+                    Event::Deadline | Event::Action(Action::PayAgain | Action::IHavePaid)
+                )
+            };
             match ctx.poll(&mut poller, &stop).await {
                 PollEnd::End(end) => return end,
                 PollEnd::Event(Event::Action(Action::PayAgain)) => {
@@ -92,17 +109,25 @@ mod browser {
                         return end;
                     }
                     ctx.enter(State::Checking, &[]);
-                    ctx.session.push_later(ctx.settings.h5_check_ms, Event::Deadline);
+                    ctx.session
+                        .push_later(ctx.settings.h5_check_ms, Event::Deadline);
                 }
                 PollEnd::Event(Event::Action(_)) => {
                     ctx.enter(State::Checking, &[]);
                     poller.hurry();
-                    ctx.session.push_later(ctx.settings.h5_check_ms, Event::Deadline);
+                    ctx.session
+                        .push_later(ctx.settings.h5_check_ms, Event::Deadline);
                 }
                 PollEnd::Event(_) => {
                     ctx.enter(State::Unconfirmed, &[]);
                     if let Some(view) = &ctx.view {
-                        view.set_buttons(&[(Text::IHavePaid, Action::IHavePaid), (Text::PayAgain, Action::PayAgain)], Some(&ctx.session));
+                        view.set_buttons(
+                            &[
+                                (Text::IHavePaid, Action::IHavePaid),
+                                (Text::PayAgain, Action::PayAgain),
+                            ],
+                            Some(&ctx.session),
+                        );
                     }
                 }
             }
@@ -116,10 +141,16 @@ mod tests {
 
     #[test]
     fn return_url_marks_the_order_and_drops_stale_parameters() {
-        assert_eq!(return_url("https://shop.example/checkout?sku=7#pay", "O-1"), "https://shop.example/checkout?sku=7&wxpay_order=O-1");
+        assert_eq!(
+            return_url("https://shop.example/checkout?sku=7#pay", "O-1"),
+            "https://shop.example/checkout?sku=7&wxpay_order=O-1"
+        );
         // Paying again from a returned page does not stack markers or keep a used OAuth code.
         let back = "https://shop.example/checkout?sku=7&wxpay_order=O-1&code=abc&state=xyz";
-        assert_eq!(return_url(back, "O-2"), "https://shop.example/checkout?sku=7&wxpay_order=O-2");
+        assert_eq!(
+            return_url(back, "O-2"),
+            "https://shop.example/checkout?sku=7&wxpay_order=O-2"
+        );
     }
 
     #[test]

@@ -125,7 +125,9 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
             RefreshQr => "Get a new QR code",
             Confirming => "Confirming your payment…",
             Checking => "Checking whether your payment went through…",
-            Unconfirmed => "We have not received your payment yet. If you have paid, check again in a moment.",
+            Unconfirmed => {
+                "We have not received your payment yet. If you have paid, check again in a moment."
+            }
             IHavePaid => "I have paid",
             PayAgain => "Pay again",
             InMiniProgram => "Complete the payment in the mini-program",
@@ -142,7 +144,11 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
 /// The screen-reader announcement for `minutes` (≥ 1) or, when `minutes` is 0, `seconds`
 /// left on the QR code.
 pub fn time_left(locale: Locale, minutes: u32, seconds: u32) -> String {
-    let (n, unit) = if minutes > 0 { (minutes, 0) } else { (seconds, 1) };
+    let (n, unit) = if minutes > 0 {
+        (minutes, 0)
+    } else {
+        (seconds, 1)
+    };
     let n = decimal(n.into());
     match locale {
         Locale::ZhCn => ["二维码还剩 ", &n, [" 分钟有效", " 秒有效"][unit]].concat(),
@@ -204,7 +210,10 @@ mod tests {
         assert_eq!(text(Locale::ZhCn, Text::Paid), "支付成功");
         assert_eq!(text(Locale::En, Text::Paid), "Payment received");
         // Traditional is not a copy of Simplified.
-        assert_ne!(text(Locale::ZhCn, Text::QrTitle), text(Locale::ZhTw, Text::QrTitle));
+        assert_ne!(
+            text(Locale::ZhCn, Text::QrTitle),
+            text(Locale::ZhTw, Text::QrTitle)
+        );
     }
 
     #[test]
@@ -216,9 +225,18 @@ mod tests {
 
     #[test]
     fn time_left_announcements() {
-        assert_eq!(time_left(Locale::En, 5, 0), "QR code valid for 5 minutes more");
-        assert_eq!(time_left(Locale::En, 1, 0), "QR code valid for 1 minute more");
-        assert_eq!(time_left(Locale::En, 0, 30), "QR code valid for 30 seconds more");
+        assert_eq!(
+            time_left(Locale::En, 5, 0),
+            "QR code valid for 5 minutes more"
+        );
+        assert_eq!(
+            time_left(Locale::En, 1, 0),
+            "QR code valid for 1 minute more"
+        );
+        assert_eq!(
+            time_left(Locale::En, 0, 30),
+            "QR code valid for 30 seconds more"
+        );
         assert_eq!(time_left(Locale::ZhCn, 2, 0), "二维码还剩 2 分钟有效");
         assert_eq!(time_left(Locale::ZhTw, 0, 10), "二維碼還剩 10 秒有效");
     }

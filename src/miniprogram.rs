@@ -24,30 +24,36 @@ mod browser {
     use wasm_bindgen::prelude::*;
 
     use super::target_page;
-    use crate::backend::Status;
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
 
     const NO_SDK: &str = "the mini-program JS-SDK is not on this page: add <script src=\"https://res.wx.qq.com/open/js/jweixin-1.6.0.js\"> (wx.miniProgram.navigateTo is missing)";
 
     fn navigate_to() -> Option<(JsValue, Function)> {
-        let wx = Reflect::get(&js_sys::global(), &"wx".into()).ok().filter(JsValue::is_object)?;
-        let mp = Reflect::get(&wx, &"miniProgram".into()).ok().filter(JsValue::is_object)?;
-        let f = Reflect::get(&mp, &"navigateTo".into()).ok()?.dyn_into().ok()?;
+        let wx = Reflect::get(&js_sys::global(), &"wx".into())
+            .ok()
+            .filter(JsValue::is_object)?;
+        let mp = Reflect::get(&wx, &"miniProgram".into())
+            .ok()
+            .filter(JsValue::is_object)?;
+        let f = Reflect::get(&mp, &"navigateTo".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
         Some((mp, f))
     }
 
     pub async fn flow(ctx: &Ctx) -> End {
         let page = match target_page(&ctx.settings.miniprogram_path, &ctx.order_id) {
             Ok(p) => p,
-            Err(why) => return Outcome::new(Status::Failed, Some(why.into())).into(),
+            Err(why) => return failed(why),
         };
         let Some((mp, navigate)) = navigate_to() else {
-            return Outcome::new(Status::Failed, Some(NO_SDK.into())).into();
+            return failed(NO_SDK);
         };
         let args = Object::new();
         let _ = Reflect::set(&args, &"url".into(), &page.as_str().into());
         if navigate.call1(&mp, &args).is_err() {
-            return Outcome::new(Status::Failed, Some("wx.miniProgram.navigateTo threw".into())).into();
+            return failed("wx.miniProgram.navigateTo threw");
         }
         ctx.enter(State::Paying, &[("miniprogramPage", page.as_str().into())]);
         // The buyer comes back with navigateBack; the page turns visible and polls at once.
@@ -65,7 +71,10 @@ mod tests {
 
     #[test]
     fn page_paths() {
-        assert_eq!(target_page("/pages/pay/index", "O 1").as_deref(), Ok("/pages/pay/index?order_id=O%201"));
+        assert_eq!(
+            target_page("/pages/pay/index", "O 1").as_deref(),
+            Ok("/pages/pay/index?order_id=O%201")
+        );
         for bad in ["pages/pay/index", "/pages/pay?x=1", "", "/p#x"] {
             assert!(target_page(bad, "1").is_err(), "{bad}");
         }

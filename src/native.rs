@@ -16,9 +16,23 @@ const ANNOUNCE_AT_S: [i64; 8] = [3600, 1800, 600, 300, 120, 60, 30, 10];
 pub fn format_remaining(ms: i64) -> String {
     // Round up: "00:00" should appear only when the code has really expired.
     let s = (ms.max(0) + 999) / 1000;
-    let two = |n: i64| -> String { [((b'0' + (n / 10) as u8) as char), ((b'0' + (n % 10) as u8) as char)].iter().collect() };
+    let two = |n: i64| -> String {
+        [
+            ((b'0' + (n / 10) as u8) as char),
+            ((b'0' + (n % 10) as u8) as char),
+        ]
+        .iter()
+        .collect()
+    };
     if s >= 3600 {
-        [crate::i18n::decimal((s / 3600) as u64), ":".into(), two(s / 60 % 60), ":".into(), two(s % 60)].concat()
+        [
+            crate::i18n::decimal((s / 3600) as u64),
+            ":".into(),
+            two(s / 60 % 60),
+            ":".into(),
+            two(s % 60),
+        ]
+        .concat()
     } else {
         [two(s / 60), ":".into(), two(s % 60)].concat()
     }
@@ -41,13 +55,19 @@ pub fn announcement(prev_ms: Option<i64>, now_ms: i64) -> Option<(u32, u32)> {
     if !crossed {
         return None;
     }
-    Some(if now_s >= 60 { ((now_s / 60) as u32, 0) } else { (0, now_s as u32) })
+    Some(if now_s >= 60 {
+        ((now_s / 60) as u32, 0)
+    } else {
+        (0, now_s as u32)
+    })
 }
 
 /// When the QR code counts as expired: `expires_at` if the backend sent a readable one, else
 /// WeChat's documented two hours from `now`.
 pub fn expiry(expires_at: Option<&str>, now: EpochMs) -> EpochMs {
-    expires_at.and_then(crate::clock::parse_rfc3339).unwrap_or(now + 2 * 3600 * 1000)
+    expires_at
+        .and_then(crate::clock::parse_rfc3339)
+        .unwrap_or(now + 2 * 3600 * 1000)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -62,14 +82,14 @@ mod browser {
     use web_sys::{Document, Element};
 
     use super::{announcement, expiry, format_remaining};
-    use crate::backend::{PayRequest, Status};
-    use crate::checkout::{Ctx, End, Outcome, PollEnd, State};
+    use crate::backend::PayRequest;
+    use crate::checkout::{failed, Ctx, End, PollEnd, State};
     use crate::clock::EpochMs;
-    use crate::mode::PayMode;
-    use crate::session::{now, Action, Event};
     use crate::dom::mount_qr;
     use crate::i18n::{text, time_left, Locale, Text};
+    use crate::mode::PayMode;
     use crate::qr::QrOptions;
+    use crate::session::{now, Action, Event};
 
     /// Shows QR codes until the backend reports a final state, refreshing expired ones
     /// (by itself `settings.auto_refresh` times in a row, then on the buyer's request).
@@ -78,28 +98,48 @@ mod browser {
         let mut refreshes = 0;
         loop {
             ctx.enter(State::Preparing, &[]);
-            let req = PayRequest { mode: Some(PayMode::Native), ..PayRequest::default() };
+            let req = PayRequest {
+                mode: Some(PayMode::Native),
+                ..PayRequest::default()
+            };
             let payment = match ctx.pay(&req).await {
                 Ok(p) => p,
                 Err(Err(end)) => return end,
-                Err(Ok(e)) => return Outcome::new(Status::Failed, Some(e.message())).into(),
+                Err(Ok(e)) => return failed(&e.message()),
             };
             let Some(code_url) = payment.code_url.filter(|c| !c.is_empty()) else {
-                return Outcome::new(Status::Failed, Some("the backend's native payment has no code_url".into())).into();
+                return failed("the backend's native payment has no code_url");
             };
             // A backend clock ahead of ours must not make us hand out codes in a tight loop.
             let expires = expiry(payment.expires_at.as_deref(), now()).max(now() + 5_000);
-            ctx.enter(State::Scanning, &[("codeUrl", code_url.as_str().into()), ("expiresAt", js_sys::Date::new(&(expires as f64).into()).into())]);
+            ctx.enter(
+                State::Scanning,
+                &[
+                    ("codeUrl", code_url.as_str().into()),
+                    (
+                        "expiresAt",
+                        js_sys::Date::new(&(expires as f64).into()).into(),
+                    ),
+                ],
+            );
             match &ctx.view {
                 Some(view) => {
                     if let Err(why) = view.show_qr(&code_url, expires, &ctx.session) {
-                        return Outcome::new(Status::Failed, Some(why)).into();
+                        return failed(&why);
                     }
                 }
-                None => ctx.session.push_later((expires - now()).clamp(0, i32::MAX as i64) as u32, Event::QrExpired),
+                None => ctx.session.push_later(
+                    (expires - now()).clamp(0, i32::MAX as i64) as u32,
+                    Event::QrExpired,
+                ),
             }
             loop {
-                match ctx.poll(&mut poller, &|e| matches!(e, Event::QrExpired | Event::Action(Action::RefreshQr))).await {
+                match ctx
+                    .poll(&mut poller, &|e| {
+                        matches!(e, Event::QrExpired | Event::Action(Action::RefreshQr))
+                    })
+                    .await
+                {
                     PollEnd::End(end) => return end,
                     PollEnd::Event(Event::QrExpired) if refreshes >= ctx.settings.auto_refresh => {
                         // Ask the buyer, keep polling meanwhile (a late scan may still be paid).
@@ -155,7 +195,9 @@ mod browser {
         let _ = label.set_attribute("class", "wxpay-countdown");
         let caption = doc.create_element("span").map_err(|_| "cannot create elements")?;
         caption.set_text_content(Some(text(locale, Text::ExpiresIn)));
-        let timer = doc.create_element("span").map_err(|_| "cannot create elements")?;
+        let timer = doc
+            .create_element("span")
+            .map_err(|_| "cannot create elements")?;
         let _ = timer.set_attribute("role", "timer");
         let _ = timer.set_attribute("aria-label", text(locale, Text::ExpiresIn));
         let _ = timer.set_attribute("class", "wxpay-timer");
@@ -185,9 +227,15 @@ mod browser {
         let tick = Closure::<dyn FnMut()>::new(update);
         let window = web_sys::window().ok_or("no window")?;
         let interval = window
-            .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1000)
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                1000,
+            )
             .map_err(|_| "cannot start the countdown timer")?;
-        Ok(Countdown { interval, _tick: tick })
+        Ok(Countdown {
+            interval,
+            _tick: tick,
+        })
     }
 }
 
@@ -222,7 +270,19 @@ mod tests {
             }
             prev = Some(left);
         }
-        assert_eq!(said, [(60, 0), (30, 0), (10, 0), (5, 0), (2, 0), (1, 0), (0, 30), (0, 10)]);
+        assert_eq!(
+            said,
+            [
+                (60, 0),
+                (30, 0),
+                (10, 0),
+                (5, 0),
+                (2, 0),
+                (1, 0),
+                (0, 30),
+                (0, 10)
+            ]
+        );
         // A throttled tab that skips several thresholds at once speaks once.
         assert_eq!(announcement(Some(700_000), 50_000), Some((0, 50)));
         assert_eq!(announcement(Some(5_000), 0), None);

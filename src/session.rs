@@ -65,7 +65,11 @@ impl Session {
             let s = session.clone();
             let d = doc.clone();
             session.listen(doc.into(), "visibilitychange", move || {
-                s.push(if d.hidden() { Event::Hidden } else { Event::Visible })
+                s.push(if d.hidden() {
+                    Event::Hidden
+                } else {
+                    Event::Visible
+                })
             });
             if let Some(w) = web_sys::window() {
                 let s = session.clone();
@@ -83,7 +87,9 @@ impl Session {
 
     /// Whether the page is hidden right now.
     pub fn page_hidden(&self) -> bool {
-        web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden())
     }
 
     pub fn push(&self, event: Event) {
@@ -104,7 +110,8 @@ impl Session {
         }
         self.cancel_request();
         for (target, kind, closure) in self.0.listeners.borrow_mut().drain(..) {
-            let _ = target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+            let _ =
+                target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
         }
         self.0.queue.borrow_mut().clear();
         self.push(Event::Abort);
@@ -139,7 +146,12 @@ impl Session {
             let s = self.clone();
             Timeout::start(ms, Closure::new(move || s.push(Event::Timer(seq))))
         });
-        poll_fn(|cx| self.take(cx.waker(), &|e| e == Event::Abort || e == Event::Timer(seq) || wanted(e))).await
+        poll_fn(|cx| {
+            self.take(cx.waker(), &|e| {
+                e == Event::Abort || e == Event::Timer(seq) || wanted(e)
+            })
+        })
+        .await
     }
 
     fn take(&self, waker: &Waker, wanted: &dyn Fn(Event) -> bool) -> Poll<Event> {
@@ -156,13 +168,18 @@ impl Session {
 
     /// Runs `work` until it finishes or an event for which `interrupts` holds (or `Abort`)
     /// arrives first; then `Err(event)` and `work` is dropped.
-    pub async fn race<T>(&self, work: impl Future<Output = T>, interrupts: &dyn Fn(Event) -> bool) -> Result<T, Event> {
+    pub async fn race<T>(
+        &self,
+        work: impl Future<Output = T>,
+        interrupts: &dyn Fn(Event) -> bool,
+    ) -> Result<T, Event> {
         let mut work = pin!(work);
         poll_fn(|cx| {
             if let Poll::Ready(v) = work.as_mut().poll(cx) {
                 return Poll::Ready(Ok(v));
             }
-            self.take(cx.waker(), &|e| e == Event::Abort || interrupts(e)).map(Err)
+            self.take(cx.waker(), &|e| e == Event::Abort || interrupts(e))
+                .map(Err)
         })
         .await
     }
@@ -174,7 +191,10 @@ impl Session {
         // FnOnce kind would add its own JS shim.
         let f = Closure::<dyn FnMut()>::new(move || s.push(event)).into_js_value();
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                f.unchecked_ref(),
+                ms as i32,
+            );
         }
     }
 }
@@ -189,9 +209,16 @@ pub struct Timeout {
 impl Timeout {
     pub fn start(ms: u32, callback: Closure<dyn FnMut()>) -> Timeout {
         let handle = web_sys::window().and_then(|w| {
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), ms.min(i32::MAX as u32) as i32).ok()
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                ms.min(i32::MAX as u32) as i32,
+            )
+            .ok()
         });
-        Timeout { handle, _callback: callback }
+        Timeout {
+            handle,
+            _callback: callback,
+        }
     }
 }
 

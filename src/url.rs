@@ -50,22 +50,35 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     }
     // Byte positions and `get` rather than `split_once("://")` and `&s[a..b]`: same result,
     // without a substring searcher or a panic path in the wasm.
-    let colon = url.bytes().position(|b| b == b':').ok_or(RedirectError::Malformed)?;
+    let colon = url
+        .bytes()
+        .position(|b| b == b':')
+        .ok_or(RedirectError::Malformed)?;
     let scheme = url.get(..colon).unwrap_or_default();
     if url.get(colon..colon + 3) != Some("://") {
         return Err(RedirectError::Malformed);
     }
     let rest = url.get(colon + 3..).unwrap_or_default();
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+    {
         return Err(RedirectError::Malformed);
     }
-    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let authority = rest.get(..end).unwrap_or_default();
     if authority.bytes().any(|b| b == b'@') {
         return Err(RedirectError::UserInfo);
     }
     let (host, port) = match authority.bytes().rposition(|b| b == b':') {
-        Some(i) if !authority.bytes().skip(i).any(|b| b == b']') => (authority.get(..i).unwrap_or_default(), authority.get(i + 1..)),
+        Some(i) if !authority.bytes().skip(i).any(|b| b == b']') => (
+            authority.get(..i).unwrap_or_default(),
+            authority.get(i + 1..),
+        ),
         _ => (authority, None),
     };
     let port = match port {
@@ -79,18 +92,33 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
         Some(_) => return Err(RedirectError::Malformed),
     };
     let valid_host = if let Some(v6) = host.strip_prefix('[') {
-        v6.strip_suffix(']').is_some_and(|inner| !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+        v6.strip_suffix(']').is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        })
     } else {
-        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     };
     if !valid_host {
         return Err(RedirectError::Malformed);
     }
-    Ok(Origin { scheme: scheme.to_ascii_lowercase(), host: host.to_ascii_lowercase(), port })
+    Ok(Origin {
+        scheme: scheme.to_ascii_lowercase(),
+        host: host.to_ascii_lowercase(),
+        port,
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.ends_with(".localhost") || host == "[::1]" || host.starts_with("127.")
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host.starts_with("127.")
 }
 
 /// Accepts `url` only if it is a safe place to send the buyer (see the module comment).
@@ -102,7 +130,9 @@ pub fn check_redirect(url: &str, allowed_hosts: &[String]) -> Result<(), Redirec
         "http" if is_loopback(&o.host) => {}
         _ => return Err(RedirectError::Scheme),
     }
-    let with_port = o.port.map(|p| [o.host.as_str(), ":", &crate::i18n::decimal(p.into())].concat());
+    let with_port = o
+        .port
+        .map(|p| [o.host.as_str(), ":", &crate::i18n::decimal(p.into())].concat());
     let allowed = allowed_hosts.iter().any(|entry| {
         let entry = entry.trim().to_ascii_lowercase();
         entry == o.host || with_port.as_deref() == Some(entry.as_str())
@@ -224,8 +254,14 @@ mod tests {
         let allow = hosts(&["wx.tenpay.com", "127.0.0.1:8080"]);
         let h5 = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016&package=1037687096&redirect_url=https%3A%2F%2Fshop.example%2Fpay";
         assert_eq!(check_redirect(h5, &allow), Ok(()));
-        assert_eq!(check_redirect("HTTPS://WX.TENPAY.COM:443/x", &allow), Ok(()));
-        assert_eq!(check_redirect("http://127.0.0.1:8080/sim/checkmweb?prepay_id=1", &allow), Ok(()));
+        assert_eq!(
+            check_redirect("HTTPS://WX.TENPAY.COM:443/x", &allow),
+            Ok(())
+        );
+        assert_eq!(
+            check_redirect("http://127.0.0.1:8080/sim/checkmweb?prepay_id=1", &allow),
+            Ok(())
+        );
     }
 
     #[test]
@@ -233,12 +269,30 @@ mod tests {
         let allow = hosts(&["wx.tenpay.com", "127.0.0.1:8080", "localhost"]);
         let cases = [
             ("http://wx.tenpay.com/x", RedirectError::Scheme),
-            ("javascript://wx.tenpay.com/%0aalert(1)", RedirectError::Scheme),
-            ("https://wx.tenpay.com@evil.example/x", RedirectError::UserInfo),
-            ("https://evil.example\\@wx.tenpay.com/", RedirectError::Malformed),
-            ("https://evil.example/?https://wx.tenpay.com", RedirectError::HostNotAllowed("evil.example".into())),
-            ("https://wx.tenpay.com.evil.example/", RedirectError::HostNotAllowed("wx.tenpay.com.evil.example".into())),
-            ("http://127.0.0.1:9090/", RedirectError::HostNotAllowed("127.0.0.1:9090".into())),
+            (
+                "javascript://wx.tenpay.com/%0aalert(1)",
+                RedirectError::Scheme,
+            ),
+            (
+                "https://wx.tenpay.com@evil.example/x",
+                RedirectError::UserInfo,
+            ),
+            (
+                "https://evil.example\\@wx.tenpay.com/",
+                RedirectError::Malformed,
+            ),
+            (
+                "https://evil.example/?https://wx.tenpay.com",
+                RedirectError::HostNotAllowed("evil.example".into()),
+            ),
+            (
+                "https://wx.tenpay.com.evil.example/",
+                RedirectError::HostNotAllowed("wx.tenpay.com.evil.example".into()),
+            ),
+            (
+                "http://127.0.0.1:9090/",
+                RedirectError::HostNotAllowed("127.0.0.1:9090".into()),
+            ),
             ("//wx.tenpay.com/x", RedirectError::Malformed),
             ("/relative", RedirectError::Malformed),
             ("https://wx.tenpay.com:99999/", RedirectError::Malformed),
@@ -250,7 +304,10 @@ mod tests {
             assert!(!expected.message().is_empty());
         }
         assert_eq!(check_redirect("http://localhost:3000/", &allow), Ok(()));
-        assert_eq!(check_redirect("http://[::1]:8080/", &hosts(&["[::1]:8080"])), Ok(()));
+        assert_eq!(
+            check_redirect("http://[::1]:8080/", &hosts(&["[::1]:8080"])),
+            Ok(())
+        );
     }
 
     #[test]
@@ -261,7 +318,11 @@ mod tests {
         assert_eq!(query_param(url, "top"), None);
         assert_eq!(query_param("https://a/?flag", "flag").as_deref(), Some(""));
         assert_eq!(
-            rewrite_query(url, &["code", "state", "wxpay_order"], &[("wxpay_order", "新/订单 1")]),
+            rewrite_query(
+                url,
+                &["code", "state", "wxpay_order"],
+                &[("wxpay_order", "新/订单 1")]
+            ),
             "https://shop.example/pay?item=7&wxpay_order=%E6%96%B0%2F%E8%AE%A2%E5%8D%95%201"
         );
         assert_eq!(rewrite_query("https://a/p?code=1#x", &["code"], &[]), "https://a/p");
@@ -272,7 +333,14 @@ mod tests {
 
     #[test]
     fn percent_coding_round_trips() {
-        for text in ["", "abc", "a b+c", "https://x/?a=1&b=2#f", "订单%zz", "100%"] {
+        for text in [
+            "",
+            "abc",
+            "a b+c",
+            "https://x/?a=1&b=2#f",
+            "订单%zz",
+            "100%",
+        ] {
             assert_eq!(decode(&encode(text)), text);
         }
         assert_eq!(decode("%E8%AE%A2+%zz%4"), "订 %zz%4");

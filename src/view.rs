@@ -83,13 +83,24 @@ impl View {
             let _ = panel.append_child(child);
         }
         let _ = container.append_child(&panel);
-        Some(View { doc, panel, status, body, note, actions, locale, countdown: RefCell::default(), clicks: RefCell::default() })
+        Some(View {
+            doc,
+            panel,
+            status,
+            body,
+            note,
+            actions,
+            locale,
+            countdown: RefCell::default(),
+            clicks: RefCell::default(),
+        })
     }
 
     /// Shows `state`: its sentence, a spinner or mark, and clears what belonged to the last one.
     pub fn show(&self, state: State, mode: PayMode) {
         let _ = self.panel.set_attribute("data-state", state.as_str());
-        self.status.set_text_content(Some(text(self.locale, state.text(mode))));
+        self.status
+            .set_text_content(Some(text(self.locale, state.text(mode))));
         self.set_buttons(&[], None);
         if state == State::Scanning {
             return; // show_qr fills the body
@@ -120,7 +131,8 @@ impl View {
 
     /// A secondary line (connection trouble, an error message); `None` clears it.
     pub fn note(&self, note: Option<Text>) {
-        self.note.set_text_content(note.map(|t| text(self.locale, t)));
+        self.note
+            .set_text_content(note.map(|t| text(self.locale, t)));
     }
 
     /// Shows a message that came from elsewhere (an error's text) — as text, never markup.
@@ -129,12 +141,24 @@ impl View {
     }
 
     /// Draws the QR and its countdown; pushes `QrExpired` into `session` at zero.
-    pub fn show_qr(&self, code_url: &str, expires_at: EpochMs, session: &Session) -> Result<(), String> {
+    pub fn show_qr(
+        &self,
+        code_url: &str,
+        expires_at: EpochMs,
+        session: &Session,
+    ) -> Result<(), String> {
         self.countdown.borrow_mut().take();
         self.body.set_text_content(None);
         let _ = self.panel.set_attribute("class", "wxpay-panel");
         let s = session.clone();
-        let countdown = crate::native::mount(&self.doc, &self.body, code_url, expires_at, self.locale, Box::new(move || s.push(crate::session::Event::QrExpired)))?;
+        let countdown = crate::native::mount(
+            &self.doc,
+            &self.body,
+            code_url,
+            expires_at,
+            self.locale,
+            Box::new(move || s.push(crate::session::Event::QrExpired)),
+        )?;
         *self.countdown.borrow_mut() = Some(countdown);
         Ok(())
     }
@@ -155,13 +179,17 @@ impl View {
         clicks.clear();
         let Some(session) = session else { return };
         for (label, action) in buttons {
-            let Ok(button) = self.doc.create_element("button") else { continue };
+            let Ok(button) = self.doc.create_element("button") else {
+                continue;
+            };
             let _ = button.set_attribute("type", "button");
             let _ = button.set_attribute("data-action", action_name(*action));
             button.set_text_content(Some(text(self.locale, *label)));
             let (s, action) = (session.clone(), *action);
-            let click = Closure::<dyn FnMut()>::new(move || s.push(crate::session::Event::Action(action)));
-            let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+            let click =
+                Closure::<dyn FnMut()>::new(move || s.push(crate::session::Event::Action(action)));
+            let _ =
+                button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
             let _ = self.actions.append_child(&button);
             clicks.push(click);
         }
@@ -170,7 +198,9 @@ impl View {
     /// A single button that calls `f` (the element's "try again" after a final state).
     pub fn offer(&self, label: Text, f: Box<dyn FnMut()>) {
         self.set_buttons(&[], None);
-        let Ok(button) = self.doc.create_element("button") else { return };
+        let Ok(button) = self.doc.create_element("button") else {
+            return;
+        };
         let _ = button.set_attribute("type", "button");
         let _ = button.set_attribute("data-action", "retry");
         button.set_text_content(Some(text(self.locale, label)));

@@ -106,6 +106,9 @@ async function placeOrder() {
 $('minus').addEventListener('click', () => { count = Math.max(1, count - 1); render(); });
 $('plus').addEventListener('click', () => { count = Math.min(99, count + 1); render(); });
 $('pay').addEventListener('click', placeOrder);
+// The button is disabled in the HTML until the package (and its wasm) has loaded and the
+// handler above exists, so an early tap is not silently lost.
+$('pay').disabled = false;
 $('lang').addEventListener('click', () => { locale = locale === 'en' ? 'zh-CN' : 'en'; render(); });
 
 render();

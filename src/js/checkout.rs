@@ -13,7 +13,9 @@ use crate::session::Session;
 use crate::view::View;
 
 fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(obj, &key.into()).ok().filter(|v| given(v).is_some())
+    Reflect::get(obj, &key.into())
+        .ok()
+        .filter(|v| given(v).is_some())
 }
 
 fn bad(what: &str) -> JsError {
@@ -23,7 +25,10 @@ fn bad(what: &str) -> JsError {
 fn string(obj: &JsValue, key: &str) -> Result<Option<String>, JsError> {
     match get(obj, key) {
         None => Ok(None),
-        Some(v) => v.as_string().map(Some).ok_or_else(|| bad(&["option ", key, " must be a string"].concat())),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| bad(&["option ", key, " must be a string"].concat())),
     }
 }
 
@@ -32,8 +37,12 @@ fn number(obj: &JsValue, key: &str, scale: f64) -> Result<Option<u32>, JsError> 
     match get(obj, key) {
         None => Ok(None),
         Some(v) => match v.as_f64() {
-            Some(n) if n >= 0.0 && n.is_finite() => Ok(Some((n * scale).min(f64::from(u32::MAX)) as u32)),
-            _ => Err(bad(&["option ", key, " must be a non-negative number"].concat())),
+            Some(n) if n >= 0.0 && n.is_finite() => {
+                Ok(Some((n * scale).min(f64::from(u32::MAX)) as u32))
+            }
+            _ => Err(bad(
+                &["option ", key, " must be a non-negative number"].concat()
+            )),
         },
     }
 }
@@ -45,15 +54,27 @@ pub fn checkout_js(options: JsValue) -> Result<Promise, JsError> {
     if !options.is_object() {
         return Err(bad("expects an options object with at least { orderId }"));
     }
-    let order_id = string(&options, "orderId")?.filter(|s| !s.is_empty()).ok_or_else(|| bad("option orderId (the merchant order id) is required"))?;
+    let order_id = string(&options, "orderId")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("option orderId (the merchant order id) is required"))?;
     let mode = match string(&options, "mode")? {
         None => crate::choose_pay_mode(&crate::navigator::detect_here()),
-        Some(m) => mode_from_name(&m).ok_or_else(|| bad(&["mode \"", &m, "\" is not one of jsapi, h5, native, miniprogram"].concat()))?,
+        Some(m) => mode_from_name(&m).ok_or_else(|| {
+            bad(&[
+                "mode \"",
+                &m,
+                "\" is not one of jsapi, h5, native, miniprogram",
+            ]
+            .concat())
+        })?,
     };
     let locale = Locale::parse(&string(&options, "locale")?.unwrap_or_default());
     let mut settings = Settings::default();
     if let Some(hosts) = get(&options, "redirectHosts") {
-        let list: Vec<String> = js_sys::Array::from(&hosts).iter().filter_map(|h| h.as_string()).collect();
+        let list: Vec<String> = js_sys::Array::from(&hosts)
+            .iter()
+            .filter_map(|h| h.as_string())
+            .collect();
         settings.redirect_hosts = redirect_hosts(list.iter().map(String::as_str));
     }
     if let Some(path) = string(&options, "miniprogramPath")? {
@@ -67,11 +88,17 @@ pub fn checkout_js(options: JsValue) -> Result<Promise, JsError> {
     }
     if let Some(p) = get(&options, "polling") {
         let poll = &mut settings.poll;
-        poll.interval_ms = number(&p, "interval", 1.0)?.unwrap_or(poll.interval_ms).max(100);
-        poll.max_interval_ms = number(&p, "maxInterval", 1.0)?.unwrap_or(poll.max_interval_ms).max(poll.interval_ms);
+        poll.interval_ms = number(&p, "interval", 1.0)?
+            .unwrap_or(poll.interval_ms)
+            .max(100);
+        poll.max_interval_ms = number(&p, "maxInterval", 1.0)?
+            .unwrap_or(poll.max_interval_ms)
+            .max(poll.interval_ms);
         poll.fast_for_ms = number(&p, "fastFor", 1.0)?.unwrap_or(poll.fast_for_ms);
         poll.max_duration_ms = number(&p, "maxDuration", 1.0)?.unwrap_or(poll.max_duration_ms);
-        poll.long_poll_s = number(&p, "longPoll", 1.0)?.unwrap_or(poll.long_poll_s).min(30);
+        poll.long_poll_s = number(&p, "longPoll", 1.0)?
+            .unwrap_or(poll.long_poll_s)
+            .min(30);
         if let Some(j) = get(&p, "jitter").and_then(|j| j.as_f64()) {
             poll.jitter = j.clamp(0.0, 1.0);
         }
@@ -81,13 +108,19 @@ pub fn checkout_js(options: JsValue) -> Result<Promise, JsError> {
     }
     let backend = match get(&options, "backend") {
         Some(hooks) => Backend::Custom(hooks),
-        None => Backend::Http { api_base: string(&options, "apiBase")?.unwrap_or_else(|| "/api".into()) },
+        None => Backend::Http {
+            api_base: string(&options, "apiBase")?.unwrap_or_else(|| "/api".into()),
+        },
     };
     let view = match get(&options, "container") {
         None => None,
         Some(c) => {
-            let node: web_sys::Node = c.dyn_into().map_err(|_| bad("option container must be a DOM element or shadow root"))?;
-            Some(Rc::new(View::new(&node, locale).ok_or_else(|| bad("cannot draw into container"))?))
+            let node: web_sys::Node = c
+                .dyn_into()
+                .map_err(|_| bad("option container must be a DOM element or shadow root"))?;
+            Some(Rc::new(
+                View::new(&node, locale).ok_or_else(|| bad("cannot draw into container"))?,
+            ))
         }
     };
     let on_state = get(&options, "onState").and_then(|f| f.dyn_into::<Function>().ok());
@@ -114,7 +147,9 @@ pub fn checkout_js(options: JsValue) -> Result<Promise, JsError> {
     // FnMut, not Fn: the same closure kind as every other no-argument callback (one JS shim).
     let abort = Closure::<dyn FnMut()>::new(move || s.abort()).into_js_value();
     let _ = Reflect::set(&promise, &"abort".into(), &abort);
-    if let Some(signal) = get(&options, "signal").and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok()) {
+    if let Some(signal) =
+        get(&options, "signal").and_then(|s| s.dyn_into::<web_sys::AbortSignal>().ok())
+    {
         if signal.aborted() {
             session.abort();
         } else {

@@ -49,7 +49,10 @@ async fn invokes_get_brand_wcpay_request_with_the_six_parameters() {
     let calls = calls();
     assert_eq!(calls.length(), 1);
     let call = Array::from(&calls.get(0));
-    assert_eq!(call.get(0).as_string().as_deref(), Some("getBrandWCPayRequest"));
+    assert_eq!(
+        call.get(0).as_string().as_deref(),
+        Some("getBrandWCPayRequest")
+    );
     let p = call.get(1);
     for (key, value) in [
         ("appId", "wxd678efh567hg6787"),
@@ -60,7 +63,14 @@ async fn invokes_get_brand_wcpay_request_with_the_six_parameters() {
         ("paySign", "c2lnbmF0dXJl"),
     ] {
         // Strings, not numbers: some WeChat clients reject a numeric timeStamp.
-        assert_eq!(Reflect::get(&p, &key.into()).unwrap().as_string().as_deref(), Some(value), "{key}");
+        assert_eq!(
+            Reflect::get(&p, &key.into())
+                .unwrap()
+                .as_string()
+                .as_deref(),
+            Some(value),
+            "{key}"
+        );
     }
     remove_bridge();
 }
@@ -68,12 +78,32 @@ async fn invokes_get_brand_wcpay_request_with_the_six_parameters() {
 #[wasm_bindgen_test]
 async fn maps_every_answer_spelling() {
     for (key, msg, expected) in [
-        ("err_msg", "get_brand_wcpay_request:cancel", BridgeResult::Cancel),
+        (
+            "err_msg",
+            "get_brand_wcpay_request:cancel",
+            BridgeResult::Cancel,
+        ),
         ("err_msg", "getBrandWCPayRequest:ok", BridgeResult::Ok),
-        ("errMsg", "getBrandWCPayRequest:cancel", BridgeResult::Cancel),
-        ("err_msg", "get_brand_wcpay_request:fail_nosupport", BridgeResult::NotSupported),
-        ("err_msg", "get_brand_wcpay_request:fail", BridgeResult::Fail("get_brand_wcpay_request:fail".into())),
-        ("other", "get_brand_wcpay_request:ok", BridgeResult::Fail(String::new())),
+        (
+            "errMsg",
+            "getBrandWCPayRequest:cancel",
+            BridgeResult::Cancel,
+        ),
+        (
+            "err_msg",
+            "get_brand_wcpay_request:fail_nosupport",
+            BridgeResult::NotSupported,
+        ),
+        (
+            "err_msg",
+            "get_brand_wcpay_request:fail",
+            BridgeResult::Fail("get_brand_wcpay_request:fail".into()),
+        ),
+        (
+            "other",
+            "get_brand_wcpay_request:ok",
+            BridgeResult::Fail(String::new()),
+        ),
     ] {
         install_bridge(&answer(key, msg), -1);
         assert_eq!(invoke(&params(), 1_000).await, Ok(expected), "{key}={msg}");
@@ -96,14 +126,24 @@ async fn gives_up_with_a_clear_error_when_no_bridge_comes() {
     let err = invoke(&params(), 150).await.unwrap_err();
     assert_eq!(err, BridgeError::NotReady { waited_ms: 150 });
     assert!(js_sys::Date::now() - started >= 140.0);
-    assert!(err.message().contains("only work inside the WeChat app"), "{}", err.message());
+    assert!(
+        err.message().contains("only work inside the WeChat app"),
+        "{}",
+        err.message()
+    );
 }
 
 #[wasm_bindgen_test]
 async fn bad_parameters_never_reach_the_bridge() {
     install_bridge(&answer("err_msg", "get_brand_wcpay_request:ok"), -1);
-    let bad = JsapiParams { package: "wx2014".into(), ..params() };
-    assert!(matches!(invoke(&bad, 1_000).await, Err(BridgeError::BadParams(_))));
+    let bad = JsapiParams {
+        package: "wx2014".into(),
+        ..params()
+    };
+    assert!(matches!(
+        invoke(&bad, 1_000).await,
+        Err(BridgeError::BadParams(_))
+    ));
     assert_eq!(calls().length(), 0);
     remove_bridge();
 }

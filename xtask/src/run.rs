@@ -1,11 +1,16 @@
 //! Paths of the workspace and running external commands with readable failures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-/// The repository root (the workspace), found from this crate's manifest directory.
+/// The repository root (the workspace), found from this crate's manifest directory. Read at run
+/// time (`cargo run` sets it): a build cache shared by two clones would otherwise hand this
+/// binary the other clone's path, baked in at compile time.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().expect("xtask lives one level below the root").to_path_buf()
 }
 
 /// cargo's target directory, honouring `CARGO_TARGET_DIR` as cargo does.
