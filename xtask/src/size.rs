@@ -13,9 +13,10 @@ use crate::run;
 ///
 /// Interim value. Issue 2 set the guard at 45 000 bytes; the foundation alone (detection, mode,
 /// QR) measured ~37 000, but with the whole checkout (flows, polling, element) the package
-/// measured 82 267 on 2026-11-26, so the guard sits just above that until the package is cut
-/// back under 45 000 (issue 2 stays open for it). Lower it whenever the package shrinks.
-pub const GZIP_BUDGET: u64 = 84_000;
+/// measured 82 267 on 2026-11-26, and 69 190 after a first size pass, so the guard sits just
+/// above that until the package is cut back under 45 000 (issue 2 stays open for it). Lower it
+/// whenever the package shrinks.
+pub const GZIP_BUDGET: u64 = 71_000;
 
 /// Prints the table and fails if the gzip total is over [`GZIP_BUDGET`].
 pub fn report_and_check() -> Result<(), String> {
