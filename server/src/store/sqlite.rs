@@ -8,7 +8,7 @@ use super::{
     DueQuery, NewOrder, NotificationRecord, OrderEvent, Prepay, Store, StoreError, StoreFuture,
     Transition, TransitionOutcome,
 };
-use crate::order::{Order, TradeState};
+use crate::order::Order;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -159,13 +159,12 @@ const ORDER_COLUMNS: &str = "order_id, out_trade_no, description, amount, state,
     updated_at, paid_at, transaction_id, payer_openid, last_queried_at";
 
 fn order_from_row(r: &Row) -> rusqlite::Result<Order> {
-    let state: String = r.get(4)?;
     Ok(Order {
         order_id: r.get(0)?,
         out_trade_no: r.get(1)?,
         description: r.get(2)?,
         amount: r.get(3)?,
-        state: parse_state(&state)?,
+        state: parsed_column(r, 4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         paid_at: r.get(7)?,
@@ -175,9 +174,12 @@ fn order_from_row(r: &Row) -> rusqlite::Result<Order> {
     })
 }
 
-fn parse_state(s: &str) -> rusqlite::Result<TradeState> {
-    s.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+/// A text column holding one of our enums (trade state, pay mode); a value this build does not
+/// know is a conversion error naming the column, not a panic.
+fn parsed_column<T: std::str::FromStr<Err = String>>(r: &Row, idx: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    text.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into())
     })
 }
 
@@ -193,13 +195,10 @@ const PREPAY_COLUMNS: &str = "out_trade_no, order_id, mode, api_version, openid,
     code_url, h5_url, expires_at, created_at";
 
 fn prepay_from_row(r: &Row) -> rusqlite::Result<Prepay> {
-    let mode: String = r.get(2)?;
     Ok(Prepay {
         out_trade_no: r.get(0)?,
         order_id: r.get(1)?,
-        mode: mode.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-        })?,
+        mode: parsed_column(r, 2)?,
         api_version: r.get(3)?,
         openid: r.get(4)?,
         prepay_id: r.get(5)?,
@@ -403,8 +402,8 @@ impl Store for SqliteStore {
             let rows = stmt.query_map([order_id], |r| {
                 Ok(OrderEvent {
                     order_id: r.get(0)?,
-                    from: parse_state(&r.get::<_, String>(1)?)?,
-                    to: parse_state(&r.get::<_, String>(2)?)?,
+                    from: parsed_column(r, 1)?,
+                    to: parsed_column(r, 2)?,
                     source: r.get(3)?,
                     at: r.get(4)?,
                 })
