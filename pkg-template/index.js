@@ -7,6 +7,9 @@
 // Node cannot fetch file: URLs, so there the bytes are read from disk. The `node:` import is
 // built from a variable and marked ignore so bundlers neither resolve nor polyfill it.
 import init from './wxpay_checkout.js';
+// The driver around the wasm run, the panel and the element. Static imports are evaluated
+// before the top-level await below, so checkout.js touches no wasm until it is called.
+import { register } from './checkout.js';
 
 // Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/ without their
 // assets, so there the file is found where the package itself is still served. That URL is
@@ -26,7 +29,11 @@ if (inNode) {
   await init({ module_or_path: wasmUrl });
 }
 
+// Importing registers <wxpay-checkout>. Only now: elements already in the page upgrade (and
+// start their run) the moment the name is defined, so the wasm must be ready first.
+register();
+
 // The public API: named re-exports only, so wasm-bindgen's init helpers stay private.
 // Keep this list, index.d.ts and src/js/ in step (tests/node checks the first two agree).
-// Importing also registers the <wxpay-checkout> element (src/element.rs, a wasm start function).
-export { detectEnvironment, choosePayMode, renderQrSvg, mountQr, checkout } from './wxpay_checkout.js';
+export { detectEnvironment, choosePayMode, renderQrSvg, mountQr } from './wxpay_checkout.js';
+export { checkout } from './checkout.js';

@@ -3,7 +3,8 @@
 //! cargo (wasm32, release profile tuned for size) → `wasm-bindgen --target web` (JS glue that
 //! the entry module in `pkg-template/index.js` initialises) → `wasm-opt -Oz` → short import
 //! names (`imports`) → esbuild-minified glue → `pkg/` = the
-//! template, with the version from Cargo.toml, plus the glue and the optimised wasm.
+//! template (its driver module minified too), with the version from Cargo.toml, plus the
+//! glue and the optimised wasm.
 
 use std::fs;
 use std::path::Path;
@@ -49,6 +50,7 @@ pub fn package(tools: &Tools) -> Result<(), String> {
     copy_tree(&staging.join("snippets"), &pkg.join("snippets"))?;
     // The generated JS is minified (a quarter of the package's gzip bytes otherwise); exports,
     // import paths and `new URL('…_bg.wasm', import.meta.url)` survive esbuild's minifier.
+    // So are pkg-template's hand-written modules (checkout.js, the driver), copied below.
     // pkg-template/index.js is not minified (its inline bundler hint comments must stay); only
     // its whole-line `//` comments, written for maintainers, are dropped below.
     let mut generated = vec![pkg.join(format!("{STEM}.js"))];
@@ -60,9 +62,6 @@ pub fn package(tools: &Tools) -> Result<(), String> {
     write(&generated[0], &glue)?;
     println!("xtask: shortened {renamed} import names");
     js_files(&pkg.join("snippets"), &mut generated);
-    for file in &generated {
-        status(command(&tools.esbuild).arg("--minify").arg("--format=esm").arg("--log-level=warning").arg("--allow-overwrite").arg(file).arg(format!("--outfile={}", file.display())))?;
-    }
 
     let version = crate_version()?;
     for entry in fs::read_dir(root.join("pkg-template")).map_err(|e| format!("cannot read pkg-template/: {e}"))? {
@@ -78,7 +77,13 @@ pub fn package(tools: &Tools) -> Result<(), String> {
             write(&pkg.join(name), &without_line_comments(&read(&path)?))?;
         } else if path.is_file() {
             copy(&path, &pkg.join(name))?;
+            if is_minified_template(&name.to_string_lossy()) {
+                generated.push(pkg.join(name));
+            }
         }
+    }
+    for file in &generated {
+        status(command(&tools.esbuild).arg("--minify").arg("--format=esm").arg("--log-level=warning").arg("--allow-overwrite").arg(file).arg(format!("--outfile={}", file.display())))?;
     }
     println!("xtask: built pkg/ ({CRATE} {version}) in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
@@ -101,6 +106,11 @@ fn recreate_dir(dir: &Path) -> Result<(), String> {
         fs::remove_dir_all(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
     }
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// pkg-template files shipped minified: every `.js` module but the entry `index.js`.
+fn is_minified_template(name: &str) -> bool {
+    name.ends_with(".js") && name != "index.js"
 }
 
 /// `js` without its whole-line `//` comments (inline `/* … */` hints stay), so the shipped
@@ -151,7 +161,15 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{version_from_pkgid, without_line_comments};
+    use super::{is_minified_template, version_from_pkgid, without_line_comments};
+
+    #[test]
+    fn template_modules_but_the_entry_are_minified() {
+        assert!(is_minified_template("checkout.js"));
+        for name in ["index.js", "index.d.ts", "package.json", "README.md", "LICENSE"] {
+            assert!(!is_minified_template(name), "{name}");
+        }
+    }
 
     #[test]
     fn line_comments_go_inline_hints_stay() {
