@@ -3,7 +3,8 @@
 //! merchant's own functions (the `backend` option) when their backend speaks differently.
 //!
 //! What the answers mean (which trade states are final, which errors are worth retrying) is
-//! pure and tested natively; the HTTP is the wasm-only `backend_http.rs`.
+//! pure and tested natively; the HTTP is the JS driver's (`pkg-template/checkout.js`), and
+//! `js/run.rs` reads its answers into these types.
 
 use crate::bridge::JsapiParams;
 use crate::i18n::decimal;
@@ -139,13 +140,6 @@ pub fn order_url(api_base: &str, order_id: &str) -> String {
     ]
     .concat()
 }
-
-#[cfg(target_arch = "wasm32")]
-pub use browser::Backend;
-
-#[cfg(target_arch = "wasm32")]
-#[path = "backend_http.rs"]
-mod browser;
 
 #[cfg(test)]
 mod tests {

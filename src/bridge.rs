@@ -3,8 +3,8 @@
 //!
 //! What the bridge answers is a hint, never proof: `:ok` only means the WeChat sheet closed
 //! after a payment attempt, so the flow shows "confirming" and asks the backend. The checks
-//! and the answer mapping are pure (tested natively); waiting and invoking live in the
-//! wasm-only [`invoke`] at the bottom (tested in headless Chromium with a fake bridge).
+//! and the answer mapping are pure (tested natively); waiting and invoking are the JS driver's
+//! (`pkg-template/checkout.js`, its `bridge` effect; tested end to end with a fake bridge).
 
 /// The six parameters the backend signed, in WeChat's spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,18 @@ impl BridgeError {
 }
 
 impl JsapiParams {
+    /// The six in WeChat's spelling and order, as `getBrandWCPayRequest` takes them.
+    pub fn fields(&self) -> [(&'static str, &str); 6] {
+        [
+            ("appId", &self.app_id),
+            ("timeStamp", &self.time_stamp),
+            ("nonceStr", &self.nonce_str),
+            ("package", &self.package),
+            ("signType", &self.sign_type),
+            ("paySign", &self.pay_sign),
+        ]
+    }
+
     /// Checks the parameters before handing them to WeChat, whose own errors are a bare
     /// `:fail` that tells the buyer nothing.
     pub fn validate(&self) -> Result<(), BridgeError> {
@@ -130,108 +142,6 @@ pub fn map_result(err_msg: &str) -> BridgeResult {
         "cancel" => BridgeResult::Cancel,
         "fail_nosupport" | "fail_no_support" | "nosupport" => BridgeResult::NotSupported,
         _ => BridgeResult::Fail(msg.into()),
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-pub use browser::invoke;
-
-#[cfg(target_arch = "wasm32")]
-mod browser {
-    use js_sys::{Function, Object, Promise, Reflect};
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen_futures::JsFuture;
-
-    use super::{map_result, BridgeError, BridgeResult, JsapiParams};
-    use crate::session::Timeout;
-
-    fn bridge() -> Option<JsValue> {
-        let b = Reflect::get(&js_sys::global(), &"WeixinJSBridge".into()).ok()?;
-        b.is_object().then_some(b)
-    }
-
-    /// Resolves once `WeixinJSBridge` exists (at once, or on `WeixinJSBridgeReady`), or
-    /// fails after `timeout_ms`. Listener and timer are both removed before returning.
-    async fn ready(timeout_ms: u32) -> Result<JsValue, BridgeError> {
-        if let Some(b) = bridge() {
-            return Ok(b);
-        }
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or(BridgeError::InvokeFailed)?;
-        let mut resolve: Option<Function> = None;
-        let promise = Promise::new(&mut |r, _| resolve = Some(r));
-        let resolve = resolve.ok_or(BridgeError::InvokeFailed)?;
-        let r = resolve.clone();
-        let on_ready = Closure::<dyn FnMut()>::new(move || {
-            let _ = r.call0(&JsValue::NULL);
-        });
-        let _ = document.add_event_listener_with_callback(
-            "WeixinJSBridgeReady",
-            on_ready.as_ref().unchecked_ref(),
-        );
-        let timer = Timeout::start(
-            timeout_ms,
-            Closure::new(move || {
-                let _ = resolve.call0(&JsValue::NULL);
-            }),
-        );
-        let _ = JsFuture::from(promise).await;
-        let _ = document.remove_event_listener_with_callback(
-            "WeixinJSBridgeReady",
-            on_ready.as_ref().unchecked_ref(),
-        );
-        drop(timer);
-        bridge().ok_or(BridgeError::NotReady {
-            waited_ms: timeout_ms,
-        })
-    }
-
-    /// Validates `params`, waits for the bridge and shows WeChat's pay sheet.
-    pub async fn invoke(
-        params: &JsapiParams,
-        ready_timeout_ms: u32,
-    ) -> Result<BridgeResult, BridgeError> {
-        params.validate()?;
-        let bridge = ready(ready_timeout_ms).await?;
-        let invoke: Function = Reflect::get(&bridge, &"invoke".into())
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or(BridgeError::InvokeFailed)?;
-        let args = Object::new();
-        for (key, value) in [
-            ("appId", &params.app_id),
-            ("timeStamp", &params.time_stamp),
-            ("nonceStr", &params.nonce_str),
-            ("package", &params.package),
-            ("signType", &params.sign_type),
-            ("paySign", &params.pay_sign),
-        ] {
-            let _ = Reflect::set(&args, &key.into(), &value.into());
-        }
-        let mut call_error = false;
-        let answer = Promise::new(&mut |resolve, _| {
-            // FnMut(JsValue) is the kind wasm-bindgen-futures already uses: no extra JS shim.
-            let callback = Closure::<dyn FnMut(JsValue)>::new(move |res: JsValue| {
-                let _ = resolve.call1(&JsValue::NULL, &res);
-            })
-            .into_js_value();
-            call_error = invoke.call3(&bridge, &"getBrandWCPayRequest".into(), &args, &callback).is_err();
-        });
-        if call_error {
-            return Err(BridgeError::InvokeFailed);
-        }
-        let res = JsFuture::from(answer).await.unwrap_or(JsValue::UNDEFINED);
-        // Old clients name the field errMsg.
-        let msg = ["err_msg", "errMsg"]
-            .iter()
-            .find_map(|k| {
-                Reflect::get(&res, &(*k).into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-            })
-            .unwrap_or_default();
-        Ok(map_result(&msg))
     }
 }
 

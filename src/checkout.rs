@@ -1,10 +1,6 @@
 //! One checkout, start to finish: environment → pay mode → that mode's flow → polling the
-//! backend → an outcome. The flows (`native`, `jsapi`, `h5`, `miniprogram`) each do their
-//! part and then hand over to [`Ctx::poll`], because only the backend knows whether the
-//! buyer paid.
-//!
-//! The states and settings are plain data (tested natively); [`Ctx`] and [`run`] are the
-//! wasm-only driver that ties the session (events), the view (DOM) and the backend together.
+//! backend → an outcome: the states a run passes through, its settings and its outcome, as
+//! plain data. The run itself is the state machine in [`crate::flow`].
 
 use crate::backend::{final_status, OrderStatus, Status};
 use crate::i18n::Text;
@@ -191,13 +187,6 @@ pub fn redirect_hosts<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<Strin
     }
     hosts
 }
-
-#[cfg(target_arch = "wasm32")]
-pub use driver::{failed, outcome_js, run, Ctx, End, PollEnd, Report};
-
-#[cfg(target_arch = "wasm32")]
-#[path = "checkout_driver.rs"]
-mod driver;
 
 #[cfg(test)]
 mod tests {

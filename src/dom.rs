@@ -1,11 +1,8 @@
-//! Small typed DOM writes the checkout flows share, starting with putting a Native QR code on
-//! the page accessibly.
+//! Putting a Native QR code on the page accessibly (`mountQr`).
 //!
 //! Kept apart from `qr.rs` so the renderer stays pure (tested natively) while this file is
 //! tested in headless Chromium (`tests/browser/`).
 
-use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
 use web_sys::Element;
 
 use crate::qr::{render_svg, QrError, QrOptions};
@@ -22,16 +19,4 @@ pub fn mount_qr(target: &Element, text: &str, options: &QrOptions) -> Result<(),
     let _ = target.set_attribute("role", "img");
     let _ = target.set_attribute("aria-label", &options.title);
     Ok(())
-}
-
-/// A plain `{ key: value, … }` object, for the init dictionaries of `fetch`, `CustomEvent` and
-/// `attachShadow`. web-sys' typed dictionaries import one JS setter per field; `Reflect.set`
-/// is one import for all of them (smaller package, same objects).
-pub fn plain_object(entries: &[(&str, &JsValue)]) -> Object {
-    let obj = Object::new();
-    for (key, value) in entries {
-        // Defining a data property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&obj, &JsValue::from_str(key), value);
-    }
-    obj
 }

@@ -20,25 +20,29 @@
 //! - [`miniprogram`] — the hand-off page path.
 //! - [`i18n`] — every buyer-facing sentence in zh-CN, zh-TW and en.
 //! - [`checkout`] — the states of a checkout, its settings and outcome.
+//! - [`flow`] — one checkout run as a sans-IO state machine: inputs (backend answers, timers,
+//!   visibility, buttons, the bridge's answer) in, [`effect`]s out. Every decision of the four
+//!   flows and the polling lives here.
+//! - [`effect`] — what a run asks the page to do, as one JSON array per step.
 //!
 //! Browser modules (wasm32 only; tested in headless Chromium, `tests/browser/`):
 //! - `navigator` — reads the UA and hints from the live runtime (browser or Node).
-//! - `dom` — DOM writes the flows share: mounting the QR code.
-//! - `session` — one run's inbox of events: timers, abort, visibility, clicks.
-//! - `view` — the panel the buyer sees (status, QR + countdown, buttons), text-only writes.
-//! - `jsapi` — the JSAPI flow incl. the OAuth round trip; the other flows live with their
-//!   pure halves (`native`, `h5`, `miniprogram`), the polling driver in `checkout`.
-//! - `element` — the `<wxpay-checkout>` custom element.
+//! - `dom` — mounting the QR code into an element.
 //! - `js` — the JavaScript API (`detectEnvironment`, `choosePayMode`, `renderQrSvg`,
-//!   `mountQr`, `checkout`): a thin layer of `#[wasm_bindgen]` exports, one submodule per concept.
+//!   `mountQr`, and the `CheckoutRun` class behind `checkout()`): a thin layer of
+//!   `#[wasm_bindgen]` exports, one submodule per concept.
 //!
-//! Size: the package has a gzip budget (`cargo xtask size`). On the wasm side, `str::contains`
-//! with a `char`/`&str` pattern, `{:?}`, panicking `&s[a..b]` slicing and serde error messages
-//! each drag kilobytes of core's formatting, Unicode and float-printing code in; byte-level
-//! matching and plain `{}` messages avoid it (one `"…".contains(c)` cost 5 KB gzip); so do
-//! `str::parse`, `split(char)` and `join` (use byte positions, digit folds, `concat`). On the
-//! JS side every distinct web-sys method and closure kind adds glue: init dictionaries are
-//! plain objects (`dom::plain_object`), callbacks are `FnMut()` / `FnMut(JsValue)`.
+//! The I/O of a checkout — fetch, timers, DOM, listeners, navigation, `WeixinJSBridge` — is
+//! the small hand-written driver `pkg-template/checkout.js`, which also defines
+//! `checkout()` and the `<wxpay-checkout>` element. It carries out the effects of a run and
+//! feeds back what happened; it decides nothing (like rustls: the caller moves the bytes).
+//!
+//! Size: the package has a gzip budget (`cargo xtask size`). Async Rust in the wasm (state
+//! machines, closures, web-sys glue) cost ~30 KB gzip, hence the sans-IO run. On the wasm
+//! side, `str::contains` with a `char`/`&str` pattern, `{:?}`, panicking `&s[a..b]` slicing
+//! and serde error messages each drag kilobytes of core's formatting, Unicode and
+//! float-printing code in; byte-level matching and plain messages avoid it; so do
+//! `str::parse`, `split(char)` and `join` (use byte positions, digit folds, `concat`).
 
 // Smaller than std's dlmalloc (see Cargo.toml); wasm32 without threads has one thread, which is
 // what AssumeSingleThreaded requires.
@@ -54,6 +58,8 @@ pub mod bridge;
 pub mod checkout;
 pub mod clock;
 pub mod detect;
+pub mod effect;
+pub mod flow;
 pub mod h5;
 pub mod i18n;
 pub mod miniprogram;
@@ -71,14 +77,6 @@ pub mod dom;
 pub mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod navigator;
-#[cfg(target_arch = "wasm32")]
-pub mod element;
-#[cfg(target_arch = "wasm32")]
-pub mod jsapi;
-#[cfg(target_arch = "wasm32")]
-pub mod session;
-#[cfg(target_arch = "wasm32")]
-pub mod view;
 
 pub use detect::{detect, detect_with_hints, BrowserHints, Client, Environment, Platform};
 pub use mode::{choose_pay_mode, PayMode};

@@ -15,56 +15,6 @@ pub fn target_page(path: &str, order_id: &str) -> Result<String, &'static str> {
     Ok([path, "?order_id=", &encode(order_id)].concat())
 }
 
-#[cfg(target_arch = "wasm32")]
-pub use browser::flow;
-
-#[cfg(target_arch = "wasm32")]
-mod browser {
-    use js_sys::{Function, Object, Reflect};
-    use wasm_bindgen::prelude::*;
-
-    use super::target_page;
-    use crate::checkout::{failed, Ctx, End, PollEnd, State};
-
-    const NO_SDK: &str = "the mini-program JS-SDK is not on this page: add <script src=\"https://res.wx.qq.com/open/js/jweixin-1.6.0.js\"> (wx.miniProgram.navigateTo is missing)";
-
-    fn navigate_to() -> Option<(JsValue, Function)> {
-        let wx = Reflect::get(&js_sys::global(), &"wx".into())
-            .ok()
-            .filter(JsValue::is_object)?;
-        let mp = Reflect::get(&wx, &"miniProgram".into())
-            .ok()
-            .filter(JsValue::is_object)?;
-        let f = Reflect::get(&mp, &"navigateTo".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        Some((mp, f))
-    }
-
-    pub async fn flow(ctx: &Ctx) -> End {
-        let page = match target_page(&ctx.settings.miniprogram_path, &ctx.order_id) {
-            Ok(p) => p,
-            Err(why) => return failed(why),
-        };
-        let Some((mp, navigate)) = navigate_to() else {
-            return failed(NO_SDK);
-        };
-        let args = Object::new();
-        let _ = Reflect::set(&args, &"url".into(), &page.as_str().into());
-        if navigate.call1(&mp, &args).is_err() {
-            return failed("wx.miniProgram.navigateTo threw");
-        }
-        ctx.enter(State::Paying, &[("miniprogramPage", page.as_str().into())]);
-        // The buyer comes back with navigateBack; the page turns visible and polls at once.
-        let mut poller = ctx.poller();
-        match ctx.poll(&mut poller, &|_| false).await {
-            PollEnd::End(end) => end,
-            PollEnd::Event(_) => End::Aborted,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,9 @@
 //! To add an export: write the logic in its own crate module, add a submodule here, declare it
 //! in `pkg-template/index.d.ts`, and call it from `tests/node/`.
 
-pub mod checkout;
 pub mod detect;
 pub mod qr;
+pub mod run;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsError, JsValue};

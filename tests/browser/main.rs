@@ -5,7 +5,5 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-mod bridge;
-mod checkout;
 mod hints;
 mod qr_mount;
