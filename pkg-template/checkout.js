@@ -103,8 +103,10 @@ function start(options, container, report, strict) {
   const panel = container && view(container, run.locale);
   const timers = new Map();
   const undo = []; // removes listeners
+  const queue = [];
   let ctl; // the fetch in flight
   let over; // the run has ended: nothing more is sent
+  let busy; // carrying out a step's effects
   let timer; // the countdown's spans
   let live;
 
@@ -118,17 +120,25 @@ function start(options, container, report, strict) {
     timers.forEach(clearTimeout);
     undo.forEach((f) => f());
   };
-  // An effect that fails at once (no mini-program SDK, location.assign throwing) sends its
-  // step at once, nested: that step ends the run, and the rest of the outer list (after a
-  // `done`) is dropped, so nothing is drawn or fetched for a run that is already over.
+  // An effect can answer at once (a missing SDK, a bridge calling back synchronously, a
+  // merchant's onState calling abort()). Such inputs wait until the whole list of effects is
+  // carried out, so the page never shows an older state after a newer one, and step() is
+  // never re-entered.
   const send = (kind, arg) => {
     if (over) return;
+    queue.push([kind, arg]);
+    if (busy) return;
+    busy = true;
     try {
-      for (const e of JSON.parse(run.step(kind, arg, Date.now(), Math.random()))) if (!over) act[e.t](e);
+      while (queue.length && !over) {
+        const [k, a] = queue.shift();
+        for (const e of JSON.parse(run.step(k, a, Date.now(), Math.random()))) if (!over) act[e.t](e);
+      }
     } catch (e) {
-      if (over) throw e; // already ended and reported: let it surface
       finish();
       report('error', e);
+    } finally {
+      busy = false;
     }
   };
   const act = {

@@ -308,12 +308,15 @@ test('mini-program: without the JS-SDK it fails clearly and polls nothing', asyn
   const r = await page.evaluate(async () => {
     delete window.wx;
     const backend = fakeBackend(['NOTPAY']);
-    const outcome = await wxpay.checkout(opts(backend, container(), { mode: 'miniprogram' }));
-    return { outcome, polls: backend.log.polls.length };
+    const states = [];
+    const outcome = await wxpay.checkout(opts(backend, container(), { mode: 'miniprogram', onState: (d) => states.push(d.state) }));
+    return { outcome, states, polls: backend.log.polls.length };
   });
   assert.equal(r.outcome.status, 'failed');
   assert.match(r.outcome.detail.message, /JS-SDK/);
   assert.match(r.outcome.detail.message, /jweixin/);
+  // Nothing happens for a hand-off that never happened: no "paying", no status call.
+  assert.deepEqual(r.states, ['failed']);
   assert.equal(r.polls, 0);
   await done(page);
 });
