@@ -95,6 +95,8 @@ const NO_MINI_SDK: &str = "the mini-program JS-SDK is not on this page: add <scr
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Idle,
+    /// Mini-program: `navigateTo` was asked; if it does not fail at once, the buyer is there.
+    HandOff,
     /// Asking for a payment: attempt number and the next retry delay.
     Paying { attempt: u8, delay_ms: u32 },
     /// Left for WeChat's OAuth page (JSAPI needs the openid).
@@ -182,6 +184,10 @@ impl Run {
 
     pub fn mode(&self) -> PayMode {
         self.mode
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.locale
     }
 
     pub fn order_id(&self) -> &str {
@@ -282,10 +288,10 @@ impl Run {
                 match crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id) {
                     Err(why) => self.fail(why),
                     Ok(page) => {
+                        // A missing SDK answers at once; only without that answer is it "paying".
+                        self.phase = Phase::HandOff;
                         self.fx.mini(&page);
-                        self.enter(State::Paying, &[("miniprogramPage", Value::Str(&page))]);
-                        // The buyer comes back with navigateBack; the page turns visible and polls.
-                        self.poll_start();
+                        self.wait_timer = self.set_timer(0);
                     }
                 }
             }
@@ -544,6 +550,12 @@ impl Run {
                 }
                 Phase::Authorizing => self.fail("WeChat's OAuth page did not open"),
                 Phase::Redirecting => self.back_from_cashier(),
+                Phase::HandOff => {
+                    let page = crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id).unwrap_or_default();
+                    self.enter(State::Paying, &[("miniprogramPage", Value::Str(&page))]);
+                    // The buyer comes back with navigateBack; the page turns visible and polls.
+                    self.poll_start();
+                }
                 _ => {}
             }
         }

@@ -68,11 +68,12 @@ impl CheckoutRun {
             Some(m) => match mode_from_name(m.trim()) {
                 Some(mode) => (mode, None),
                 None => {
-                    let msg = ["mode \"", &m, "\" is not one of jsapi, h5, native, miniprogram"].concat();
+                    let rest = "\" is not one of jsapi, h5, native, miniprogram";
                     if strict {
-                        return Err(bad(&msg));
+                        return Err(bad(&["mode \"", &m, rest].concat()));
                     }
-                    (detected(), Some(msg))
+                    // The element: name the attribute as it is written.
+                    (detected(), Some(["mode=\"", &m, rest].concat()))
                 }
             },
         };
@@ -116,6 +117,12 @@ impl CheckoutRun {
     #[wasm_bindgen(getter)]
     pub fn mode(&self) -> String {
         mode_name(self.run.mode()).into()
+    }
+
+    /// The BCP 47 tag of the run's language (the panel's `lang`).
+    #[wasm_bindgen(getter)]
+    pub fn locale(&self) -> String {
+        self.run.locale().tag().into()
     }
 
     #[wasm_bindgen(getter, js_name = orderId)]
