@@ -1,16 +1,15 @@
 //! Native pay's QR code: turns a `code_url` (`weixin://wxpay/bizpayurl?pr=…`) into an SVG.
 //!
-//! The `qrcode` crate only encodes; the SVG is written here because its renderer draws one
-//! sub-path per module, adds an XML prolog (noise inside HTML) and has no `<title>`. Ours
-//! merges each row's dark modules into runs — one compact `<path>` — and puts the quiet zone in
-//! the `viewBox` so the picture scales crisply to any size. Pure Rust, so it is tested
-//! natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
+//! The symbol comes from [`crate::qr_symbol`]; the SVG is written here: each row's dark modules
+//! merged into runs — one compact `<path>` — with the quiet zone in the `viewBox` so the
+//! picture scales crisply to any size, and a `<title>` for screen readers. Pure Rust, so it is
+//! tested natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
 
 use std::fmt;
 
 use crate::i18n::decimal;
 
-use qrcode::{EcLevel as QrEcLevel, QrCode};
+use crate::qr_symbol::{self, Level};
 
 /// How much damage the code survives; higher levels hold less text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,12 +53,12 @@ impl EcLevel {
         }
     }
 
-    fn to_qrcode(self) -> QrEcLevel {
+    fn symbol_level(self) -> Level {
         match self {
-            EcLevel::L => QrEcLevel::L,
-            EcLevel::M => QrEcLevel::M,
-            EcLevel::Q => QrEcLevel::Q,
-            EcLevel::H => QrEcLevel::H,
+            EcLevel::L => Level::L,
+            EcLevel::M => Level::M,
+            EcLevel::Q => Level::Q,
+            EcLevel::H => Level::H,
         }
     }
 }
@@ -157,7 +156,7 @@ impl std::error::Error for QrError {}
 pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     check_options(options)?;
     let modules = encode(text, options.ec_level)?;
-    let width = modules.width;
+    let width = modules.size;
     let side = width as u32 + 2 * options.margin;
 
     let mut svg = String::with_capacity(256 + width * width * 2);
@@ -210,39 +209,13 @@ fn push_signed(out: &mut String, n: i64) {
     out.push_str(&decimal(n.unsigned_abs()));
 }
 
-/// The module grid, row-major, `true` for dark.
-struct Modules {
-    width: usize,
-    dark: Vec<bool>,
-}
-
-impl Modules {
-    fn dark(&self, x: usize, y: usize) -> bool {
-        self.dark[y * self.width + x]
-    }
-}
-
-fn encode(text: &str, level: EcLevel) -> Result<Modules, QrError> {
+fn encode(text: &str, level: EcLevel) -> Result<qr_symbol::Symbol, QrError> {
     if text.is_empty() {
         return Err(QrError::EmptyText);
     }
     // Any other encoder error can only come from options we never set (Kanji mode, a fixed
     // version); "too long" is the one outside input can trigger, so it is what we report.
-    let code = (1..=40)
-        .find_map(|v| byte_mode(text.as_bytes(), v, level.to_qrcode()))
-        .ok_or(QrError::TooLong { bytes: text.len(), level })?;
-    let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
-    Ok(Modules { width: code.width(), dark })
-}
-
-/// `data` as one byte-mode segment in version `version`, if it fits. Byte mode only: a
-/// `code_url` is lowercase (byte mode anyway), and skipping qrcode's mixed-mode optimiser keeps
-/// ~1 KB gzip out of the wasm, at the price of larger codes for all-digit text.
-fn byte_mode(data: &[u8], version: i16, level: qrcode::EcLevel) -> Option<QrCode> {
-    let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(version));
-    bits.push_byte_data(data).ok()?;
-    bits.push_terminator(level).ok()?;
-    QrCode::with_bits(bits, level).ok()
+    qr_symbol::encode(text.as_bytes(), level.symbol_level()).ok_or(QrError::TooLong { bytes: text.len(), level })
 }
 
 fn check_options(options: &QrOptions) -> Result<(), QrError> {

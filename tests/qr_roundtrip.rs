@@ -26,6 +26,38 @@ fn random_code_urls_decode_back_to_themselves() {
     }
 }
 
+/// Our encoder (`src/qr_symbol.rs`) against the `qrcode` crate: for every version and level the
+/// largest byte-mode text that fits version `v` there gets version `v` here too, one byte more
+/// gets a bigger one, and the code decodes back (levels rotate so all 40 versions are decoded).
+#[test]
+fn every_version_and_level_matches_qrcode_capacity_and_decodes() {
+    use qrcode::{bits::Bits, EcLevel as Ref, Version};
+    let levels = [(EcLevel::L, Ref::L), (EcLevel::M, Ref::M), (EcLevel::Q, Ref::Q), (EcLevel::H, Ref::H)];
+    let fits = |n: usize, v: i16, level: Ref| {
+        let mut bits = Bits::new(Version::Normal(v));
+        bits.push_byte_data(&vec![b'a'; n]).is_ok() && bits.push_terminator(level).is_ok()
+    };
+    let mut rng = XorShift(0x5eed);
+    for v in 1..=40i16 {
+        for (i, (ours, reference)) in levels.iter().enumerate() {
+            let n = (1..3000).collect::<Vec<usize>>().partition_point(|&n| fits(n, v, *reference));
+            let text: String = (0..n).map(|_| (b'!' + rng.below(90) as u8) as char).collect();
+            let options = QrOptions { ec_level: *ours, margin: 4, ..QrOptions::default() };
+            let svg = render_svg(&text, &options).unwrap();
+            assert_eq!(view_box_side(&svg).unwrap(), 4 * v as usize + 17 + 8, "v{v} {ours:?} n={n}");
+            let bigger = render_svg(&[text.as_str(), "x"].concat(), &options);
+            if let Ok(bigger) = bigger {
+                assert_eq!(view_box_side(&bigger).unwrap(), 4 * v as usize + 21 + 8, "v{v} {ours:?} n={n}+1");
+            } else {
+                assert_eq!(v, 40);
+            }
+            if i == v as usize % 4 {
+                assert_eq!(decode_svg(&svg, 0).unwrap_or_else(|e| panic!("v{v} {ours:?}: {e}")), text);
+            }
+        }
+    }
+}
+
 #[test]
 fn margin_zero_decodes_once_the_page_supplies_the_quiet_zone() {
     let text = "weixin://wxpay/bizpayurl?pr=Zx8Qm3a";
