@@ -59,9 +59,8 @@ const parse = (text) => {
 const isRoot = (c) => typeof Node == 'function' && (c instanceof Element || c instanceof ShadowRoot);
 
 /** Appends one run's panel to `root`: status line, body (QR, spinner, mark), note, buttons. */
-function view(root, lang) {
+function view(root) {
   const panel = h('div', { class: 'wxpay-panel', part: 'panel' });
-  if (lang) panel.setAttribute('lang', lang);
   // The status line is what screen readers should hear on every state change.
   const status = h('p', { class: 'wxpay-status', part: 'status', role: 'status', 'aria-live': 'polite' });
   const body = h('div', { class: 'wxpay-body' });
@@ -98,9 +97,9 @@ function start(options, container, report, strict) {
     run.free();
     throw new Error('checkout(): option container must be a DOM element or shadow root');
   }
-  const orderId = run.orderId;
+  const orderId = options.orderId; // a string: the run would not exist otherwise
   const hooks = options.backend;
-  const panel = container && view(container, run.locale);
+  const panel = container && view(container);
   const timers = new Map();
   const undo = []; // removes listeners
   const queue = [];
@@ -142,8 +141,9 @@ function start(options, container, report, strict) {
     }
   };
   const act = {
-    state({ state, text, detail }) {
+    state({ state, text, lang, detail }) {
       if (panel) {
+        panel.panel.lang = lang;
         panel.panel.setAttribute('data-state', state);
         panel.panel.setAttribute('class', 'wxpay-panel');
         panel.status.textContent = text;

@@ -62,11 +62,13 @@ impl Effects {
         self.json.push('}');
     }
 
-    /// Entered `state`: the view shows `text`; `detail` goes to `onState` / `wxpay-state`.
-    pub fn state(&mut self, state: &str, text: &str, detail: &[(&str, Value)]) {
+    /// Entered `state`: the view shows `text` in language `lang`; `detail` goes to `onState` /
+    /// `wxpay-state`.
+    pub fn state(&mut self, state: &str, text: &str, lang: &str, detail: &[(&str, Value)]) {
         self.open("state");
         self.field("state", Some(state));
         self.field("text", Some(text));
+        self.field("lang", Some(lang));
         self.key("detail");
         self.json.push('{');
         for (i, (key, value)) in detail.iter().enumerate() {

@@ -182,18 +182,6 @@ impl Run {
         self
     }
 
-    pub fn mode(&self) -> PayMode {
-        self.mode
-    }
-
-    pub fn locale(&self) -> Locale {
-        self.locale
-    }
-
-    pub fn order_id(&self) -> &str {
-        &self.order_id
-    }
-
     /// Which call request `id` was, if it is the one in flight (else its answer is stale).
     pub fn awaiting(&self, id: u32) -> Option<Call> {
         self.request.filter(|r| r.0 == id).map(|r| r.1)
@@ -669,7 +657,7 @@ impl Run {
             ("orderId", Value::Str(&self.order_id)),
         ];
         detail.extend_from_slice(extra);
-        self.fx.state(state.as_str(), text(self.locale, state.text(self.mode)), &detail);
+        self.fx.state(state.as_str(), text(self.locale, state.text(self.mode)), self.locale.tag(), &detail);
     }
 
     fn fail(&mut self, message: &str) {

@@ -6,7 +6,7 @@
 //! no `navigator`: there it answers "a desktop browser" instead of throwing.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use crate::detect::{detect_with_hints, BrowserHints, Environment};
 
@@ -25,7 +25,7 @@ pub fn user_agent() -> Option<String> {
 
 /// The hints a UA string cannot carry; absent ones read as "no hint".
 pub fn hints() -> BrowserHints {
-    let global = js_sys::global().into();
+    let global = global_this();
     let wxjs_environment = get(&global, "__wxjs_environment").as_string();
     let max_touch_points = navigator()
         .and_then(|n| get(&n, "maxTouchPoints").as_f64())
@@ -34,8 +34,20 @@ pub fn hints() -> BrowserHints {
 }
 
 fn navigator() -> Option<JsValue> {
-    let nav = get(&js_sys::global().into(), "navigator");
+    let nav = get(&global_this(), "navigator");
     (nav.is_object()).then_some(nav)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // One import, where js_sys::global() probes four names (globalThis, self, window, global).
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
+
+/// `globalThis`: the window in a browser, the global object in Node.
+fn global_this() -> JsValue {
+    GLOBAL_THIS.with(JsValue::clone)
 }
 
 /// A property read that never throws: a missing object or getter error reads as `undefined`.

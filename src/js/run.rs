@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::{get, given};
 use crate::backend::{BackendError, OrderStatus, Payment};
 use crate::bridge::{map_result, BridgeError, JsapiParams};
-use crate::checkout::{mode_from_name, mode_name, redirect_hosts, Settings};
+use crate::checkout::{mode_from_name, redirect_hosts, Settings};
 use crate::flow::{Action, Answer, Call, Input, Run};
 use crate::i18n::{decimal, Locale};
 use crate::poll::parse_retry_after;
@@ -112,22 +112,6 @@ impl CheckoutRun {
             Some(msg) => run.failing(msg),
             None => run,
         } })
-    }
-
-    #[wasm_bindgen(getter)]
-    pub fn mode(&self) -> String {
-        mode_name(self.run.mode()).into()
-    }
-
-    /// The BCP 47 tag of the run's language (the panel's `lang`).
-    #[wasm_bindgen(getter)]
-    pub fn locale(&self) -> String {
-        self.run.locale().tag().into()
-    }
-
-    #[wasm_bindgen(getter, js_name = orderId)]
-    pub fn order_id(&self) -> String {
-        self.run.order_id().into()
     }
 
     /// One input (see `pkg-template/checkout.js` for the kinds); returns the effects as JSON.
