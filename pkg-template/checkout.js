@@ -16,14 +16,13 @@ const CSS =
   '.wxpay-panel{box-sizing:border-box;font:var(--wxpay-font,15px/1.5 -apple-system,BlinkMacSystemFont,"PingFang SC","Microsoft YaHei","Segoe UI",sans-serif);color:var(--wxpay-text,#1f2329);background:var(--wxpay-bg,#fff);border:1px solid var(--wxpay-border,#e5e6eb);border-radius:var(--wxpay-radius,12px);padding:20px;text-align:center;max-width:var(--wxpay-max-width,360px);margin:0 auto}' +
   '.wxpay-status{margin:0 0 12px;font-weight:600;font-size:1.05em}' +
   '.wxpay-note{margin:8px 0 0;color:var(--wxpay-muted,#86909c);font-size:.85em}' +
-  '.wxpay-note:empty{display:none}' +
+  '.wxpay-note:empty,.wxpay-actions:empty{display:none}' +
   '.wxpay-qr{width:var(--wxpay-qr-size,200px);height:var(--wxpay-qr-size,200px);margin:0 auto;padding:8px;background:#fff;border:1px solid var(--wxpay-border,#e5e6eb);border-radius:8px;transition:opacity .2s}' +
   '.wxpay-qr svg{display:block;width:100%;height:100%}' +
   '.wxpay-expired .wxpay-qr{opacity:.15}' +
   '.wxpay-countdown{margin:10px 0 0;color:var(--wxpay-muted,#86909c);font-size:.9em}' +
   '.wxpay-timer{margin-left:.4em;font-variant-numeric:tabular-nums;color:var(--wxpay-text,#1f2329)}' +
   '.wxpay-actions{display:flex;flex-wrap:wrap;gap:8px;justify-content:center;margin-top:14px}' +
-  '.wxpay-actions:empty{display:none}' +
   '.wxpay-actions button{font:inherit;cursor:pointer;border-radius:8px;padding:10px 18px;border:1px solid var(--wxpay-accent,#07c160);background:var(--wxpay-accent,#07c160);color:var(--wxpay-on-accent,#fff);min-height:44px}' +
   '.wxpay-actions button+button{background:transparent;color:var(--wxpay-accent,#07c160)}' +
   '.wxpay-spin{width:28px;height:28px;margin:6px auto;border:3px solid var(--wxpay-border,#e5e6eb);border-top-color:var(--wxpay-accent,#07c160);border-radius:50%;animation:wxpay-spin 1s linear infinite}' +
@@ -145,7 +144,7 @@ function start(options, container, report, strict) {
       if (panel) {
         panel.panel.lang = lang;
         panel.panel.setAttribute('data-state', state);
-        panel.panel.setAttribute('class', 'wxpay-panel');
+        panel.panel.className = 'wxpay-panel';
         panel.status.textContent = text;
         panel.buttons([]);
         // Scanning: the `qr` effect that follows fills the body.
@@ -177,7 +176,7 @@ function start(options, container, report, strict) {
       live = h('span', { class: 'wxpay-sr', 'aria-live': 'polite' }, say ?? '');
       const countdown = h('p', { class: 'wxpay-countdown' });
       countdown.append(h('span', {}, caption), timer);
-      panel.panel.setAttribute('class', 'wxpay-panel');
+      panel.panel.className = 'wxpay-panel';
       panel.body.replaceChildren(qr, countdown, live);
     },
     tick({ time, say }) {
@@ -188,7 +187,7 @@ function start(options, container, report, strict) {
     'qr-expired'({ text }) {
       if (!panel) return;
       // Dimmed: an expired code must not be scanned.
-      panel.panel.setAttribute('class', 'wxpay-panel wxpay-expired');
+      panel.panel.className = 'wxpay-panel wxpay-expired';
       panel.status.textContent = text;
     },
     buttons({ list }) {

@@ -62,17 +62,17 @@ impl Effects {
         self.json.push('}');
     }
 
-    /// Entered `state`: the view shows `text` in language `lang`; `detail` goes to `onState` /
-    /// `wxpay-state`.
-    pub fn state(&mut self, state: &str, text: &str, lang: &str, detail: &[(&str, Value)]) {
+    /// Entered `state`: the view shows `text` in language `lang`; `detail` = `{ state, mode,
+    /// orderId, …extra }` goes to `onState` / `wxpay-state`.
+    pub fn state(&mut self, state: &str, text: &str, lang: &str, [mode, order_id]: [&str; 2], extra: &[(&str, Value)]) {
         self.open("state");
         self.field("state", Some(state));
         self.field("text", Some(text));
         self.field("lang", Some(lang));
         self.key("detail");
         self.json.push('{');
-        for (i, (key, value)) in detail.iter().enumerate() {
-            if i > 0 {
+        for (key, value) in [("state", Value::Str(state)), ("mode", Value::Str(mode)), ("orderId", Value::Str(order_id))].iter().chain(extra) {
+            if !self.json.ends_with('{') {
                 self.json.push(',');
             }
             string(&mut self.json, key);
@@ -120,11 +120,11 @@ impl Effects {
     }
 
     /// Replace the buttons: `(action, label)` pairs.
-    pub fn buttons(&mut self, list: &[(&str, &str)]) {
+    pub fn buttons<'a>(&mut self, list: impl Iterator<Item = (&'a str, &'a str)>) {
         self.open("buttons");
         self.key("list");
         self.json.push('[');
-        for (i, (action, label)) in list.iter().enumerate() {
+        for (i, (action, label)) in list.enumerate() {
             if i > 0 {
                 self.json.push(',');
             }

@@ -92,7 +92,7 @@ const NO_MINI_SDK: &str = "the mini-program JS-SDK is not on this page: add <scr
 
 /// Where the run is. Polling has no sub-phase of its own: the request and timer slots of
 /// [`Run`] say whether it is asking, waiting or paused (hidden page).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Phase {
     Idle,
     /// Mini-program: `navigateTo` was asked; if it does not fail at once, the buyer is there.
@@ -188,7 +188,7 @@ impl Run {
     }
 
     pub fn is_over(&self) -> bool {
-        self.phase == Phase::Over
+        matches!(self.phase, Phase::Over)
     }
 
     /// Feeds one input at `now` (`random` in `[0, 1)` spreads polling delays) and returns the
@@ -196,7 +196,7 @@ impl Run {
     pub fn step(&mut self, input: Input, now: EpochMs, random: f64) -> String {
         self.now = now;
         self.random = random;
-        if self.phase != Phase::Over {
+        if !matches!(self.phase, Phase::Over) {
             self.handle(input);
         }
         self.fx.take()
@@ -204,7 +204,7 @@ impl Run {
 
     fn handle(&mut self, input: Input) {
         match input {
-            Input::Start { page } if self.phase == Phase::Idle => {
+            Input::Start { page } if matches!(self.phase, Phase::Idle) => {
                 self.page = page.to_owned();
                 self.start();
             }
@@ -218,7 +218,7 @@ impl Run {
             Input::Timer(id) => self.timer(id),
             Input::Hidden => {
                 self.hidden = true;
-                if self.phase == Phase::Polling {
+                if matches!(self.phase, Phase::Polling) {
                     self.poll_stop();
                     self.poller().hide();
                 }
@@ -238,7 +238,7 @@ impl Run {
                 }
             }
             Input::Action(action) => self.action(action),
-            Input::Bridge(answer) if self.phase == Phase::Bridge => self.bridge_answered(answer),
+            Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => self.bridge_answered(answer),
             Input::Bridge(_) => {}
             Input::MiniProgramFailed { threw } => self.fail(if threw {
                 "wx.miniProgram.navigateTo threw"
@@ -526,7 +526,7 @@ impl Run {
         } else if id == self.check_timer {
             self.check_timer = None;
             self.enter(State::Unconfirmed, &[]);
-            self.offer(&[Action::IHavePaid, Action::PayAgain]);
+            self.offer(&ACTIONS[..2]); // "I have paid", "Pay again"
             self.poll_stop();
             self.poll_start();
         } else if id == self.wait_timer {
@@ -550,7 +550,7 @@ impl Run {
     }
 
     fn action(&mut self, action: Action) {
-        if self.phase != Phase::Polling {
+        if !matches!(self.phase, Phase::Polling) {
             return;
         }
         match (self.mode, action) {
@@ -573,14 +573,10 @@ impl Run {
         }
     }
 
-    /// Buttons for `actions`, labelled in the run's language.
-    fn offer(&mut self, actions: &[Action]) {
-        let list: Vec<(&str, &str)> = actions
-            .iter()
-            .filter_map(|a| ACTIONS.iter().find(|x| x.0 == *a))
-            .map(|a| (a.1, text(self.locale, a.2)))
-            .collect();
-        self.fx.buttons(&list);
+    /// Buttons for `actions` (entries of [`ACTIONS`]), labelled in the run's language.
+    fn offer(&mut self, actions: &[(Action, &'static str, Text)]) {
+        let locale = self.locale;
+        self.fx.buttons(actions.iter().map(|a| (a.1, text(locale, a.2))));
     }
 
     // ---- H5 --------------------------------------------------------------------------------
@@ -635,7 +631,7 @@ impl Run {
         if self.refreshes >= self.settings.auto_refresh {
             // Ask the buyer; keep polling meanwhile (a late scan may still be paid).
             self.fx.qr_expired(text(self.locale, Text::QrExpired));
-            self.offer(&[Action::RefreshQr]);
+            self.offer(&ACTIONS[2..]); // "Get a new QR code"
             self.poll_start();
         } else {
             self.refreshes += 1;
@@ -651,13 +647,8 @@ impl Run {
 
     /// Enters `state`: the view's sentence and `detail` = `{state, mode, orderId, …extra}`.
     fn enter(&mut self, state: State, extra: &[(&str, Value)]) {
-        let mut detail = vec![
-            ("state", Value::Str(state.as_str())),
-            ("mode", Value::Str(mode_name(self.mode))),
-            ("orderId", Value::Str(&self.order_id)),
-        ];
-        detail.extend_from_slice(extra);
-        self.fx.state(state.as_str(), text(self.locale, state.text(self.mode)), self.locale.tag(), &detail);
+        let text = text(self.locale, state.text(self.mode));
+        self.fx.state(state.as_str(), text, self.locale.tag(), [mode_name(self.mode), &self.order_id], extra);
     }
 
     fn fail(&mut self, message: &str) {
@@ -676,8 +667,11 @@ impl Run {
             return self.fx.done(&json, None, None);
         };
         let message = o.message.as_deref();
-        let extra: Vec<(&str, Value)> = message.map(|m| ("message", Value::Str(m))).into_iter().collect();
-        self.enter(State::of_status(o.status), &extra);
+        let state = State::of_status(o.status);
+        match message {
+            Some(m) => self.enter(state, &[("message", Value::Str(m))]),
+            None => self.enter(state, &[]),
+        }
         let json = outcome_json(
             o.status.as_str(),
             &self.order_id,
