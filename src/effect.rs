@@ -5,6 +5,22 @@
 //! bridge — and feeds what happened back in. JSON is the cheapest way across the boundary: one
 //! string per step and one `JSON.parse` in JS, instead of a JS import per object field. The
 //! shapes are the contract of `pkg-template/checkout.js`; `tests/flows.rs` reads them back.
+//!
+//! | `t` | fields | the driver |
+//! |---|---|---|
+//! | `state` | `state`, `text`, `lang`, `detail` | shows the state's sentence; spinner or mark; reports `detail` (`expiresAt` becomes a `Date`) |
+//! | `note` | `text` or null | the secondary line |
+//! | `qr` | `svg`, `codeUrl`, `caption`, `time`, `say` | draws our SVG (the only markup ever inserted) with its countdown |
+//! | `tick` | `time`, `say` or null | one second of the countdown; `say` goes to the live region |
+//! | `qr-expired` | `text` | dims the code |
+//! | `buttons` | `list` of `[action, label]` | a click steps `action` |
+//! | `fetch` | `id`, `call` (`pay`/`status`), `url`, `body` or `wait` | HTTP or the merchant's hooks; steps `answer` |
+//! | `cancel` | | aborts the request in flight; its answer never comes back |
+//! | `timer` | `id`, `ms` | steps `timer` `id` later |
+//! | `go`, `replace` | `url` | `location.assign`, `history.replaceState` |
+//! | `bridge` | `params` (the six), `timeout` | waits for `WeixinJSBridge`, `getBrandWCPayRequest`; steps `bridge` |
+//! | `mini` | `url` | `wx.miniProgram.navigateTo` |
+//! | `done` | `outcome`, `retry` label, `message` | the run is over: resolves `checkout()`, fires the element's event |
 
 use crate::bridge::JsapiParams;
 use crate::i18n::decimal;

@@ -72,8 +72,9 @@ pub fn encode(data: &[u8], level: Level) -> Option<Symbol> {
         apply_mask(&mut symbol, mask);
         draw_format(&mut symbol, level, mask);
         let score = penalty(&symbol);
-        if best.is_none_or(|(s, _)| score < s) {
-            best = Some((score, mask));
+        match best {
+            Some((lowest, _)) if lowest <= score => {}
+            _ => best = Some((score, mask)),
         }
         apply_mask(&mut symbol, mask); // XOR again: undone
     }
@@ -131,7 +132,7 @@ struct Bits {
 impl Bits {
     fn push(&mut self, value: u32, count: u32) {
         for i in (0..count).rev() {
-            if self.len % 8 == 0 {
+            if self.len & 7 == 0 {
                 self.out.push(0);
             }
             if let (true, Some(last)) = (value >> i & 1 != 0, self.out.last_mut()) {
@@ -240,7 +241,7 @@ fn function_patterns(version: usize) -> Symbol {
     for (i, &cx) in centres.iter().enumerate() {
         for (j, &cy) in centres.iter().enumerate() {
             // Not where the finders are.
-            if (i == 0 && j == 0) || (i == 0 && j == last) || (i == last && j == 0) {
+            if (i == 0 && (j == 0 || j == last)) || (i == last && j == 0) {
                 continue;
             }
             for dy in -2i32..=2 {

@@ -5,6 +5,12 @@
 //! This file only converts: the options object into settings (with errors that name the
 //! option), and what the driver saw (a backend answer, the bridge's `res`) into
 //! [`Input`]s. Effects go back as one JSON string per step (see `effect.rs`).
+//!
+//! `step(kind, arg, now, random)` kinds: `start` (the page URL), `answer` (`{ id, status,
+//! statusText, body, retryAfter }` of an HTTP answer, `{ id, status: 200, body }` of a hook,
+//! `{ id, status: 0, error }` when it failed, `status: -1` when the hook is missing), `timer`
+//! (its id), `hidden`, `visible`, `action` (a button's name), `bridge` (the bridge's `res`),
+//! `bridge-missing`, `bridge-threw`, `mini-missing`, `mini-threw`, `nav-failed`, and `abort`.
 
 use wasm_bindgen::prelude::*;
 
