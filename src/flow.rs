@@ -378,17 +378,9 @@ impl Run {
             },
             PayMode::H5 => match payment.h5_url {
                 None => self.fail("the backend's H5 payment has no h5_url"),
-                Some(url) => {
-                    if let Err(e) = check_redirect(&url, &self.settings.redirect_hosts) {
-                        return self.fail(&e.message());
-                    }
-                    self.enter(State::Redirecting, &[("h5Url", Value::Str(&url))]);
-                    self.phase = Phase::Redirecting;
-                    self.fx.go(&url);
-                    // The page is unloading. If it is still here later (restored from the
-                    // back-forward cache, or navigation blocked) carry on as a return.
-                    self.wait_timer = self.set_timer(10_000);
-                }
+                // If the page is still here 10 s later (restored from the back-forward cache,
+                // or navigation blocked) it carries on as a return.
+                Some(url) => self.leave_for(&url, (State::Redirecting, "h5Url"), Phase::Redirecting, 10_000),
             },
             PayMode::Jsapi => match payment.jsapi {
                 None => self.fail("the backend's JSAPI payment has no jsapi parameters"),
@@ -405,20 +397,26 @@ impl Run {
         }
     }
 
+    /// Sends the buyer to `url` (only if the allow-list has its host), reporting it in `state`
+    /// under `key`; `wait_ms` later the timer says the page is still here.
+    fn leave_for(&mut self, url: &str, (state, key): (State, &str), phase: Phase, wait_ms: u32) {
+        if let Err(e) = check_redirect(url, &self.settings.redirect_hosts) {
+            return self.fail(&e.message());
+        }
+        self.enter(state, &[(key, Value::Str(url))]);
+        self.phase = phase;
+        self.fx.go(url);
+        self.wait_timer = self.set_timer(wait_ms);
+    }
+
     fn pay_refused(&mut self, e: BackendError) {
         match e {
             BackendError::OpenIdRequired { authorize_url } if self.mode == PayMode::Jsapi => {
                 if self.code.is_some() {
                     return self.fail("the backend still asks for the buyer's openid after the OAuth round trip: check its OAuth appid/secret");
                 }
-                if let Err(e) = check_redirect(&authorize_url, &self.settings.redirect_hosts) {
-                    return self.fail(&e.message());
-                }
-                self.enter(State::Authorizing, &[("authorizeUrl", Value::Str(&authorize_url))]);
-                self.phase = Phase::Authorizing;
-                self.fx.go(&authorize_url);
-                // Still here much later: the navigation did not happen.
-                self.wait_timer = self.set_timer(15_000);
+                // Still here 15 s later: the navigation did not happen.
+                self.leave_for(&authorize_url, (State::Authorizing, "authorizeUrl"), Phase::Authorizing, 15_000);
             }
             e => self.fail(&e.message()),
         }
