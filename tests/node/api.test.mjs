@@ -26,7 +26,7 @@ test('the manifest is a publishable ES module package', () => {
   assert.equal(manifest.exports['.'].types, './index.d.ts');
   for (const file of manifest.files) {
     const url = new URL(`./${file}`, import.meta.resolve('wxpay-checkout'));
-    // Directories (snippets/: wasm-bindgen's inline JS) must exist and hold files.
+    // A listed directory must exist and hold files.
     if (file.endsWith('/')) assert.ok(readdirSync(url, { recursive: true }).length > 0, file);
     else assert.doesNotThrow(() => readFileSync(url), file);
   }

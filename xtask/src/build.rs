@@ -49,9 +49,11 @@ pub fn package(tools: &Tools) -> Result<(), String> {
             .arg(pkg.join(&bg))
             .arg(staging.join(&bg)),
     )?;
-    // wasm-bindgen writes `inline_js` (the <wxpay-checkout> class, src/element.rs) to
-    // snippets/<crate>-<hash>/inlineN.js, imported by the .js glue.
-    copy_tree(&staging.join("snippets"), &pkg.join("snippets"))?;
+    // Hand-written JS lives in pkg-template/ (checkout.js); `inline_js` / `module =` snippets
+    // would need their own copying, minifying and `files` entry, so they are refused here.
+    if staging.join("snippets").exists() {
+        return Err("wasm-bindgen wrote snippets/ (inline_js or a JS module import): put that JS in pkg-template/ instead".into());
+    }
     // The generated JS is minified (a quarter of the package's gzip bytes otherwise); exports,
     // import paths and `new URL('…_bg.wasm', import.meta.url)` survive esbuild's minifier.
     // So are pkg-template's hand-written modules (checkout.js, the driver), copied below.
@@ -65,7 +67,6 @@ pub fn package(tools: &Tools) -> Result<(), String> {
     fs::write(&wasm_path, wasm_bytes).map_err(|e| format!("cannot write {}: {e}", wasm_path.display()))?;
     write(&generated[0], &glue)?;
     println!("xtask: shortened {renamed} import names");
-    js_files(&pkg.join("snippets"), &mut generated);
 
     let version = crate_version()?;
     for entry in fs::read_dir(root.join("pkg-template")).map_err(|e| format!("cannot read pkg-template/: {e}"))? {
@@ -121,34 +122,6 @@ fn is_minified_template(name: &str) -> bool {
 /// entry module is code only while pkg-template/index.js keeps the explanations.
 fn without_line_comments(js: &str) -> String {
     js.lines().filter(|line| !line.trim_start().starts_with("//")).map(|line| [line, "\n"].concat()).collect()
-}
-
-/// The `.js` files under `dir`, recursively; a missing `dir` has none.
-fn js_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for path in entries.flatten().map(|e| e.path()) {
-        if path.is_dir() {
-            js_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "js") {
-            out.push(path);
-        }
-    }
-}
-
-/// Copies a directory tree; a missing `from` copies nothing.
-fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let Ok(entries) = fs::read_dir(from) else { return Ok(()) };
-    fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let target = to.join(path.file_name().unwrap_or_default());
-        if path.is_dir() {
-            copy_tree(&path, &target)?;
-        } else {
-            copy(&path, &target)?;
-        }
-    }
-    Ok(())
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

@@ -44,7 +44,7 @@ pub fn report_and_check() -> Result<(), String> {
     Ok(())
 }
 
-/// Every file under `dir` (wasm-bindgen puts JS snippets in `snippets/<crate>/`).
+/// Every file under `dir`, subfolders included.
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     for entry in fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
