@@ -33,6 +33,7 @@ const SUITES: &[Suite] = &[
     Suite { name: "size", needs_pkg: true, run: size_budget },
     Suite { name: "browser", needs_pkg: false, run: browser },
     Suite { name: "node", needs_pkg: true, run: node },
+    Suite { name: "bundlers", needs_pkg: true, run: bundlers },
     Suite { name: "e2e", needs_pkg: true, run: e2e },
 ];
 
@@ -131,6 +132,12 @@ fn browser(tools: &Tools) -> Result<Outcome, String> {
 /// `npm pack`, so the `files` list is tested too).
 fn node(_: &Tools) -> Result<Outcome, String> {
     run_node_tests(&run::root().join("tests/node"))
+}
+
+/// `tests/bundlers/`: the same installed package bundled by Vite and webpack 5 with their
+/// default configuration and run in Chromium (issue 2: no plugin, no init() call).
+fn bundlers(_: &Tools) -> Result<Outcome, String> {
+    run_node_tests(&run::root().join("tests/bundlers"))
 }
 
 /// `tests/e2e/`: whole checkout flows in Chromium against the simulator (added with the flows).
