@@ -101,12 +101,18 @@ fn ensure_node_modules() -> Result<(), String> {
 
 fn check_node_version() -> Result<(), String> {
     let version = output(command("node").arg("--version"))
-        .ok_or("Node.js is not installed; install Node 20 or newer (Debian: apt-get install nodejs npm)")?;
-    let major: u32 = version.trim().trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    if major < 20 {
-        return Err(format!("Node.js {} is too old; the package and its tests need Node 20 or newer", version.trim()));
+        .ok_or("Node.js is not installed; install Node 20.19 or newer (Debian: apt-get install nodejs npm)")?;
+    if node_version(&version) < (20, 19) {
+        // The package itself runs on any Node 20; the test tools (Vite 7) need 20.19.
+        return Err(format!("Node.js {} is too old; the tests need Node 20.19 or newer", version.trim()));
     }
     Ok(())
+}
+
+/// `v20.19.2` → (20, 19); anything unreadable → (0, 0).
+fn node_version(text: &str) -> (u32, u32) {
+    let mut parts = text.trim().trim_start_matches('v').split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -115,7 +121,15 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    use super::wasm_bindgen_version_in;
+    use super::{node_version, wasm_bindgen_version_in};
+
+    #[test]
+    fn node_versions_compare_by_major_and_minor() {
+        assert_eq!(node_version("v20.19.2\n"), (20, 19));
+        assert!(node_version("v20.18.9") < (20, 19));
+        assert!(node_version("v22.1.0") >= (20, 19));
+        assert_eq!(node_version("banana"), (0, 0));
+    }
 
     #[test]
     fn reads_the_wasm_bindgen_version_not_a_look_alike() {
