@@ -5,7 +5,7 @@
 //! Data flows one way, down this list: where the buyer is → which pay mode → the flow.
 //!
 //! Pure modules (no browser; tested natively with `cargo test`):
-//! - [`detect`] — user agent (+ browser hints) → [`Environment`]: WeChat, WeCom, mini-program,
+//! - [`detect`](mod@detect) — user agent (+ browser hints) → [`Environment`]: WeChat, WeCom, mini-program,
 //!   Alipay, QQ or a browser; platform; phone/tablet or desktop; WeChat version.
 //! - [`mode`] — [`Environment`] → [`PayMode`]: `jsapi`, `h5`, `native` or `miniprogram`.
 //! - [`qr`] — a Native `code_url` → an accessible, compact SVG QR code.
