@@ -11,8 +11,18 @@ import { demoAndBrowser, openPage, UA, DESKTOP } from './harness.mjs';
 
 const ctx = demoAndBrowser();
 
+/** The six JSAPI parameters the fake backends hand out (WeChat's documented example values). */
+const JSAPI_PARAMS = {
+  appId: 'wxd678efh567hg6787',
+  timeStamp: '1795696662',
+  nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
+  package: 'prepay_id=wx201410272009395522657a690389285100',
+  signType: 'RSA',
+  paySign: 'c2lnbmF0dXJl',
+};
+
 /** In-page helpers, installed before the package loads. */
-function helpers() {
+function helpers(jsapiParams) {
   /** A custom backend: pay answers `payment` (default a Native code_url), status walks `states`. */
   window.fakeBackend = (states, payment) => {
     const log = { pays: [], polls: [] };
@@ -48,22 +58,14 @@ function helpers() {
       document.dispatchEvent(new Event('WeixinJSBridgeReady'));
     }, later);
   };
-  window.jsapiParams = (extra) => ({
-    appId: 'wxd678efh567hg6787',
-    timeStamp: '1795696662',
-    nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
-    package: 'prepay_id=wx201410272009395522657a690389285100',
-    signType: 'RSA',
-    paySign: 'c2lnbmF0dXJl',
-    ...extra,
-  });
+  window.jsapiParams = (extra) => ({ ...jsapiParams, ...extra });
   window.jsapiOpts = (backend, extra) => opts(backend, container(), { mode: 'jsapi', ...extra });
 }
 
 /** A blank page on the demo's origin with the package imported as `window.wxpay`. */
 async function blankPage() {
   const page = await openPage(ctx.browser, { ua: UA.desktop, viewport: DESKTOP });
-  await page.addInitScript(helpers);
+  await page.addInitScript(helpers, JSAPI_PARAMS);
   await page.route('**/driver-test.html', (route) =>
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>driver test</title><body></body>' }),
   );
@@ -238,15 +240,8 @@ test('JSAPI: a WeixinJSBridge that appears late (WeixinJSBridgeReady) gets the s
   assert.equal(r.calls.length, 1);
   const [name, params] = r.calls[0];
   assert.equal(name, 'getBrandWCPayRequest');
-  // Strings, not numbers: some WeChat clients reject a numeric timeStamp.
-  assert.deepEqual(params, {
-    appId: 'wxd678efh567hg6787',
-    timeStamp: '1795696662',
-    nonceStr: '5K8264ILTKCH16CQ2502SI8ZNMTM67VS',
-    package: 'prepay_id=wx201410272009395522657a690389285100',
-    signType: 'RSA',
-    paySign: 'c2lnbmF0dXJl',
-  });
+  // Exactly the six, all strings (some WeChat clients reject a numeric timeStamp).
+  assert.deepEqual(params, JSAPI_PARAMS);
   await done(page);
 });
 
