@@ -55,6 +55,9 @@ const parse = (text) => {
   } catch {} // not JSON: Rust gets no body and says so
 };
 
+/** setTimeout fires at once for delays past 2^31 - 1 ms (a long Retry-After, say): clamp them. */
+const clamp = (ms) => Math.min(ms, 2 ** 31 - 1);
+
 const isRoot = (c) => typeof Node == 'function' && (c instanceof Element || c instanceof ShadowRoot);
 
 /** Appends one run's panel to `root`: status line, body (QR, spinner, mark), note, buttons. */
@@ -173,7 +176,11 @@ function start(options, container, report, strict) {
       }
       // role=timer is not read out every second; the live region speaks when Rust says so.
       timer = h('span', { class: 'wxpay-timer', role: 'timer', 'aria-label': caption }, time);
-      live = h('span', { class: 'wxpay-sr', 'aria-live': 'polite' }, say ?? '');
+      // Inserted empty, filled a moment later: a live region that arrives with its text is
+      // often not read out.
+      live = h('span', { class: 'wxpay-sr', 'aria-live': 'polite' });
+      const region = live;
+      setTimeout(() => (region.textContent = say ?? ''), 100);
       const countdown = h('p', { class: 'wxpay-countdown' });
       countdown.append(h('span', {}, caption), timer);
       panel.panel.className = 'wxpay-panel';
@@ -234,7 +241,7 @@ function start(options, container, report, strict) {
         setTimeout(() => {
           timers.delete(id);
           send('timer', id);
-        }, ms),
+        }, clamp(ms)),
       );
     },
     go({ url }) {
@@ -263,7 +270,7 @@ function start(options, container, report, strict) {
         off();
         window.WeixinJSBridge ? invoke() : send('bridge-missing');
       };
-      const wait = setTimeout(ready, timeout);
+      const wait = setTimeout(ready, clamp(timeout));
       const off = () => {
         clearTimeout(wait);
         document.removeEventListener(READY, ready);
@@ -275,9 +282,9 @@ function start(options, container, report, strict) {
       const mp = window.wx?.miniProgram;
       if (typeof mp?.navigateTo != 'function') return send('mini-missing');
       try {
-        mp.navigateTo({ url });
+        mp.navigateTo({ url, fail: () => send('mini-failed') });
       } catch {
-        send('mini-threw');
+        send('mini-failed');
       }
     },
     done(e) {
@@ -290,10 +297,12 @@ function start(options, container, report, strict) {
   if (typeof document == 'object') {
     listen(document, 'visibilitychange', () => send(document.hidden ? 'hidden' : 'visible'));
     // Back from the H5 cashier, the page may come from the back-forward cache: pageshow, no load.
-    listen(window, 'pageshow', () => send('visible'));
+    listen(window, 'pageshow', (e) => e.persisted && send('visible'));
     if (document.hidden) send('hidden');
   }
-  send('start', globalThis.location?.href ?? '');
+  // On a microtask: checkout() returns its handle first, so an abort (or an already aborted
+  // signal) comes before anything is asked of the backend.
+  queueMicrotask(() => send('start', globalThis.location?.href ?? ''));
   return () => send('abort');
 }
 
@@ -324,7 +333,7 @@ export function checkout(options) {
   );
   promise.abort = abort;
   const signal = options.signal;
-  if (signal instanceof AbortSignal) signal.aborted ? abort() : signal.addEventListener('abort', abort);
+  if (signal instanceof AbortSignal) signal.aborted ? abort() : signal.addEventListener('abort', abort, { once: true });
   return promise;
 }
 

@@ -224,6 +224,7 @@ mod tests {
         }
         // Names are unique: they are the `detail.state` contract.
         let mut names: Vec<_> = all.iter().map(|s| s.as_str()).collect();
+        names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), all.len());
     }

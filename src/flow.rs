@@ -38,8 +38,8 @@ pub enum Input<'a> {
     Action(Action),
     /// What `WeixinJSBridge` answered, or why it could not be asked.
     Bridge(Result<BridgeResult, BridgeError>),
-    /// `wx.miniProgram.navigateTo` is missing (`false`) or threw (`true`).
-    MiniProgramFailed { threw: bool },
+    /// `wx.miniProgram.navigateTo` is missing (`sdk_missing`), or threw or reported `fail`.
+    MiniProgramFailed { sdk_missing: bool },
     /// `location.assign` threw.
     NavigationFailed,
     /// Stop now (the promise's `abort()`, the element removed).
@@ -240,10 +240,10 @@ impl Run {
             Input::Action(action) => self.action(action),
             Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => self.bridge_answered(answer),
             Input::Bridge(_) => {}
-            Input::MiniProgramFailed { threw } => self.fail(if threw {
-                "wx.miniProgram.navigateTo threw"
-            } else {
+            Input::MiniProgramFailed { sdk_missing } => self.fail(if sdk_missing {
                 NO_MINI_SDK
+            } else {
+                "wx.miniProgram.navigateTo failed: is miniprogramPath a page of the mini-program?"
             }),
             Input::NavigationFailed => match self.phase {
                 Phase::Authorizing => self.fail("WeChat's OAuth page did not open"),
@@ -264,6 +264,10 @@ impl Run {
             PayMode::Jsapi => {
                 if returned_for(&self.page, &self.order_id) {
                     self.code = query_param(&self.page, "code").filter(|c| !c.is_empty());
+                    // Back from OAuth (`state` is ours) without a code: going again would loop.
+                    if self.code.is_none() && query_param(&self.page, "state").is_some() {
+                        return self.fail("WeChat's OAuth page came back without a code: the buyer did not authorise, or the backend's OAuth appid or redirect is wrong");
+                    }
                 }
                 if self.code.is_some() {
                     // The code is single-use: keep it out of history, bookmarks and reloads.
@@ -454,10 +458,13 @@ impl Run {
         self.last_state = None;
         let (hidden, now) = (self.hidden, self.now);
         let poller = self.poller();
-        if hidden {
+        // The page may have turned visible (or hidden) while no poll was running.
+        let step = if hidden {
             poller.hide();
-        }
-        let step = poller.due(now);
+            poller.due(now)
+        } else {
+            poller.visible(now)
+        };
         self.poll_step(step);
     }
 

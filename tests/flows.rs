@@ -191,6 +191,26 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
 }
 
 #[test]
+fn a_page_back_in_view_while_a_new_code_is_ordered_polls_again() {
+    let mut s = settings();
+    s.poll.interval_ms = 60_000;
+    s.poll.max_interval_ms = 60_000;
+    let mut p = Page::with(PayMode::Native, s);
+    let fx = p.start(PAGE);
+    let fx = p.answer(&fx, native_payment(Some("2020-01-01T00:00:00Z")));
+    p.step(Input::Hidden);
+    let mut tick = fx.clone();
+    for _ in 0..5 {
+        tick = p.fire(&tick, 1000);
+    }
+    // Expired while hidden: a new code is ordered; the buyer comes back meanwhile.
+    assert_eq!(kinds(&tick), ["tick", "state:preparing", "fetch:pay"]);
+    assert_eq!(kinds(&p.step(Input::Visible)), Vec::<String>::new());
+    let fx = p.answer(&tick, native_payment(None));
+    assert_eq!(kinds(&fx), ["note", "state:scanning", "qr", "timer", "fetch:status"]);
+}
+
+#[test]
 fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
@@ -237,6 +257,17 @@ fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     // Asking for the openid again after the round trip is a backend misconfiguration.
     let end = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: oauth.into() })));
     assert!(end[1]["message"].as_str().unwrap().contains("check its OAuth appid/secret"));
+}
+
+#[test]
+fn back_from_oauth_without_a_code_fails_instead_of_looping() {
+    let mut p = Page::new(PayMode::Jsapi);
+    let end = p.start("https://shop.example/checkout?wxpay_order=O-1&state=s1");
+    assert_eq!(kinds(&end), ["state:failed", "done"]);
+    assert!(end[1]["message"].as_str().unwrap().contains("without a code"), "{end:?}");
+    // A reload after a good round trip (code and state already removed) just pays.
+    let mut p = Page::new(PayMode::Jsapi);
+    assert_eq!(kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")), ["state:preparing", "fetch:pay"]);
 }
 
 #[test]
@@ -365,7 +396,7 @@ fn mini_program_hands_off_with_the_order_and_polls() {
     let mut p = Page::new(PayMode::MiniProgram);
     p.start(PAGE);
     // A missing SDK answers before the hand-off counts: no "paying", nothing polled.
-    let end = p.step(Input::MiniProgramFailed { threw: false });
+    let end = p.step(Input::MiniProgramFailed { sdk_missing: true });
     assert_eq!(kinds(&end), ["state:failed", "done"]);
     assert!(end[1]["message"].as_str().unwrap().contains("jweixin"));
 }

@@ -58,6 +58,40 @@ fn every_version_and_level_matches_qrcode_capacity_and_decodes() {
     }
 }
 
+/// Module for module: our symbol equals the one `qrcode` draws from the same data with one of
+/// the eight masks (rqrr corrects errors, so a decode alone would miss a wrong module or two).
+#[test]
+fn symbols_match_qrcode_module_for_module() {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    use qrcode::{bits::Bits, ec, EcLevel as Ref, Version};
+    use wxpay_checkout::qr_symbol::{encode, Level};
+    const MASKS: [MaskPattern; 8] = [
+        MaskPattern::Checkerboard, MaskPattern::HorizontalLines, MaskPattern::VerticalLines, MaskPattern::DiagonalLines,
+        MaskPattern::LargeCheckerboard, MaskPattern::Fields, MaskPattern::Diamonds, MaskPattern::Meadow,
+    ];
+    let levels = [(Level::L, Ref::L), (Level::M, Ref::M), (Level::Q, Ref::Q), (Level::H, Ref::H)];
+    let mut rng = XorShift(0x1234_5678);
+    for case in 0..200 {
+        let data: Vec<u8> = (0..1 + rng.below(1200)).map(|_| rng.below(256) as u8).collect();
+        let (ours, reference) = levels[case % 4];
+        let Some(symbol) = encode(&data, ours) else { continue };
+        let version = Version::Normal(((symbol.size - 17) / 4) as i16);
+        let mut bits = Bits::new(version);
+        bits.push_byte_data(&data).unwrap();
+        bits.push_terminator(reference).unwrap();
+        let (data_codewords, ecc) = ec::construct_codewords(&bits.into_bytes(), version, reference).unwrap();
+        let mut canvas = Canvas::new(version, reference);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data_codewords, &ecc);
+        let same = MASKS.iter().any(|&mask| {
+            let mut c = canvas.clone();
+            c.apply_mask(mask);
+            (0..symbol.size).all(|y| (0..symbol.size).all(|x| c.get(x as i16, y as i16).is_dark() == symbol.dark(x, y)))
+        });
+        assert!(same, "case {case}: {version:?} {reference:?}, {} bytes: no mask of qrcode's draws our symbol", data.len());
+    }
+}
+
 #[test]
 fn margin_zero_decodes_once_the_page_supplies_the_quiet_zone() {
     let text = "weixin://wxpay/bizpayurl?pr=Zx8Qm3a";

@@ -10,7 +10,7 @@
 //! statusText, body, retryAfter }` of an HTTP answer, `{ id, status: 200, body }` of a hook,
 //! `{ id, status: 0, error }` when it failed, `status: -1` when the hook is missing), `timer`
 //! (its id), `hidden`, `visible`, `action` (a button's name), `bridge` (the bridge's `res`),
-//! `bridge-missing`, `bridge-threw`, `mini-missing`, `mini-threw`, `nav-failed`, and `abort`.
+//! `bridge-missing`, `bridge-threw`, `mini-missing`, `mini-failed`, `nav-failed`, and `abort`.
 
 use wasm_bindgen::prelude::*;
 
@@ -86,6 +86,9 @@ impl CheckoutRun {
         let locale = Locale::parse(&string(&options, "locale")?.unwrap_or_default());
         let mut settings = Settings::default();
         if let Some(hosts) = given(&get(&options, "redirectHosts")) {
+            if !js_sys::Array::is_array(hosts) {
+                return Err(bad("option redirectHosts must be an array of host names"));
+            }
             let list: Vec<String> = js_sys::Array::from(hosts).iter().filter_map(|h| h.as_string()).collect();
             settings.redirect_hosts = redirect_hosts(list.iter().map(String::as_str));
         }
@@ -147,8 +150,8 @@ impl CheckoutRun {
             }
             "bridge-missing" => Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })),
             "bridge-threw" => Input::Bridge(Err(BridgeError::InvokeFailed)),
-            "mini-missing" => Input::MiniProgramFailed { threw: false },
-            "mini-threw" => Input::MiniProgramFailed { threw: true },
+            "mini-missing" => Input::MiniProgramFailed { sdk_missing: true },
+            "mini-failed" => Input::MiniProgramFailed { sdk_missing: false },
             "nav-failed" => Input::NavigationFailed,
             _ => Input::Abort,
         };

@@ -176,15 +176,19 @@ test('an AbortSignal stops a checkout, also one aborted before the start', async
     controller.abort();
     const first = await running;
     const polls = backend.log.polls.length;
-    const early = await wxpay.checkout(opts(fakeBackend(['NOTPAY']), undefined, { signal: AbortSignal.abort() }));
+    const idle = fakeBackend(['NOTPAY']);
+    const states = [];
+    const early = await wxpay.checkout(opts(idle, undefined, { signal: AbortSignal.abort(), onState: (d) => states.push(d.state) }));
     await sleep(400);
-    return { first, early, polls, pollsLater: backend.log.polls.length };
+    return { first, early, polls, pollsLater: backend.log.polls.length, idle: idle.log, states };
   });
   for (const outcome of [r.first, r.early]) {
     assert.equal(outcome.status, 'cancelled');
     assert.equal(outcome.detail.reason, 'aborted');
   }
   assert.equal(r.pollsLater, r.polls, 'no status call after the signal aborted');
+  // Aborted before it started: the backend is never asked and no state is entered.
+  assert.deepEqual([r.idle.pays, r.idle.polls, r.states], [[], [], []]);
   await done(page);
 });
 
