@@ -92,7 +92,7 @@ const NO_MINI_SDK: &str = "the mini-program JS-SDK is not on this page: add <scr
 
 /// Where the run is. Polling has no sub-phase of its own: the request and timer slots of
 /// [`Run`] say whether it is asking, waiting or paused (hidden page).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Phase {
     Idle,
     /// Mini-program: `navigateTo` was asked; if it does not fail at once, the buyer is there.
@@ -337,8 +337,11 @@ impl Run {
     }
 
     fn answered(&mut self, answer: Answer) {
-        match (answer, self.phase.clone()) {
-            (Answer::Pay(answer), Phase::Paying { attempt, delay_ms }) => match answer {
+        // Taken, not cloned (less wasm): each arm puts back or moves on.
+        match (answer, std::mem::replace(&mut self.phase, Phase::Idle)) {
+            (Answer::Pay(answer), Phase::Paying { attempt, delay_ms }) => {
+                self.phase = Phase::Paying { attempt, delay_ms };
+                match answer {
                 Ok(payment) => {
                     self.fx.note(None);
                     self.paid(payment);
@@ -349,8 +352,12 @@ impl Run {
                     self.wait_timer = self.set_timer(wait);
                 }
                 Err(e) => self.pay_refused(e),
-            },
-            (Answer::Status(answer), Phase::Polling) => self.polled(answer),
+                }
+            }
+            (Answer::Status(answer), Phase::Polling) => {
+                self.phase = Phase::Polling;
+                self.polled(answer);
+            }
             (Answer::Status(answer), Phase::CheckOnce(result)) => {
                 if let Ok(order) = answer {
                     if let Some(outcome) = Outcome::settled_by(order) {
@@ -369,7 +376,7 @@ impl Run {
                     BridgeResult::Ok => self.finish(None),
                 }
             }
-            _ => {}
+            (_, phase) => self.phase = phase,
         }
     }
 
