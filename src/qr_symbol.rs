@@ -382,7 +382,9 @@ fn penalty(s: &Symbol) -> u32 {
                     score += 1;
                 }
                 window = (window << 1 | u32::from(dark)) & 0x7FF;
-                // 1:1:3:1:1 finder look-alikes with four light modules on one side.
+                // 1:1:3:1:1 finder look-alikes with four light modules on one side, inside the
+                // symbol only (some encoders count the quiet zone as light too; this only
+                // changes which mask wins, every mask decodes).
                 if i >= 10 && (window == 0b101_1101_0000 || window == 0b000_0101_1101) {
                     score += 40;
                 }
