@@ -207,7 +207,7 @@ function start(options, container, report, strict) {
       const pay = call == 'pay';
       (hooks != null
         ? typeof hooks[call] == 'function'
-          ? new Promise((ok) => ok(hooks[call](orderId, pay ? body : { wait, signal }))).then((value) => ({ status: 200, body: value }))
+          ? new Promise((ok) => ok(hooks[call](orderId, pay ? body : { wait, signal }, { signal }))).then((value) => ({ status: 200, body: value }))
           : Promise.resolve({ status: -1, error: { message: `the custom backend has no ${call}() function` } })
         : fetch(
             url,

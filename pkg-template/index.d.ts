@@ -138,7 +138,7 @@ export interface CheckoutBackend {
    * package, signType, paySign } }` (jsapi) or `{ h5_url }` (h5), each with optional
    * `expires_at` (RFC 3339). Throw `{ error: "openid_required", authorize_url }` to start OAuth.
    */
-  pay(orderId: string, request: { mode: PayMode; code?: string; return_url?: string }): Promise<object>;
+  pay(orderId: string, request: { mode: PayMode; code?: string; return_url?: string }, options: { signal: AbortSignal }): Promise<object>;
   /** Resolve to `{ state }` (WeChat's trade_state) plus optional `transaction_id`, `paid_at`. Throwing means "try again later". */
   status(orderId: string, options: { wait?: number; signal?: AbortSignal }): Promise<{ state: string; transaction_id?: string; paid_at?: string }>;
 }

@@ -192,6 +192,28 @@ test('an AbortSignal stops a checkout, also one aborted before the start', async
   await done(page);
 });
 
+test('abort() reaches a pay hook that is still working, through its signal', async () => {
+  const page = await blankPage();
+  const r = await page.evaluate(async () => {
+    let signal;
+    const backend = {
+      pay: (orderId, request, options) => {
+        signal = options.signal;
+        return new Promise(() => {}); // never answers
+      },
+      status: async () => ({ state: 'NOTPAY' }),
+    };
+    const handle = wxpay.checkout(opts(backend, undefined));
+    await sleep(50);
+    const before = signal?.aborted;
+    handle.abort();
+    const outcome = await handle;
+    return { before, after: signal?.aborted, status: outcome.status };
+  });
+  assert.deepEqual(r, { before: false, after: true, status: 'cancelled' });
+  await done(page);
+});
+
 test('option errors throw at once and name the option', async () => {
   const page = await blankPage();
   const r = await page.evaluate(() => {
