@@ -8,15 +8,6 @@
 
 use crate::bridge::JsapiParams;
 use crate::i18n::decimal;
-use crate::mode::PayMode;
-
-/// Body of `POST /api/orders/{id}/pay`.
-#[derive(Debug, Clone, Default)]
-pub struct PayRequest {
-    pub mode: Option<PayMode>,
-    pub code: Option<String>,
-    pub return_url: Option<String>,
-}
 
 /// Answer of `POST /api/orders/{id}/pay`: one of the three payment handles.
 #[derive(Debug, Clone, Default)]

@@ -24,11 +24,6 @@ pub fn returned_for(page: &str, order_id: &str) -> bool {
     query_param(page, MARKER).is_some_and(|id| id == order_id)
 }
 
-/// The order id a page was returned for, so a shop page can resume its checkout on load.
-pub fn returned_order(page: &str) -> Option<String> {
-    query_param(page, MARKER).filter(|id| !id.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,7 +48,5 @@ mod tests {
         assert!(returned_for(&back, "订单 9"));
         assert!(!returned_for(&back, "订单 1"));
         assert!(!returned_for("http://127.0.0.1:8080/?x=1", "订单 9"));
-        assert_eq!(returned_order(&back).as_deref(), Some("订单 9"));
-        assert_eq!(returned_order("https://a/?wxpay_order="), None);
     }
 }

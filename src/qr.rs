@@ -9,9 +9,10 @@ use std::fmt;
 
 use crate::i18n::decimal;
 
-use crate::qr_symbol::{self, Level};
+use crate::qr_symbol;
 
-/// How much damage the code survives; higher levels hold less text.
+/// How much damage the code survives; higher levels hold less text. The order is that of
+/// `qr_symbol`'s tables, which it indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EcLevel {
     L,
@@ -50,15 +51,6 @@ impl EcLevel {
             EcLevel::M => "M",
             EcLevel::Q => "Q",
             EcLevel::H => "H",
-        }
-    }
-
-    fn symbol_level(self) -> Level {
-        match self {
-            EcLevel::L => Level::L,
-            EcLevel::M => Level::M,
-            EcLevel::Q => Level::Q,
-            EcLevel::H => Level::H,
         }
     }
 }
@@ -215,7 +207,7 @@ fn encode(text: &str, level: EcLevel) -> Result<qr_symbol::Symbol, QrError> {
     }
     // Any other encoder error can only come from options we never set (Kanji mode, a fixed
     // version); "too long" is the one outside input can trigger, so it is what we report.
-    qr_symbol::encode(text.as_bytes(), level.symbol_level()).ok_or(QrError::TooLong { bytes: text.len(), level })
+    qr_symbol::encode(text.as_bytes(), level).ok_or(QrError::TooLong { bytes: text.len(), level })
 }
 
 fn check_options(options: &QrOptions) -> Result<(), QrError> {

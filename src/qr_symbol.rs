@@ -9,14 +9,7 @@
 //! (capacities) and decoded back with `rqrr` for every version and level
 //! (`tests/qr_roundtrip.rs`).
 
-/// Error correction level, in the order of the tables below.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    L = 0,
-    M = 1,
-    Q = 2,
-    H = 3,
-}
+use crate::qr::EcLevel;
 
 /// Error correction codewords per block, by level then version 1–40.
 const ECC_PER_BLOCK: [[u8; 40]; 4] = [
@@ -58,7 +51,7 @@ impl Symbol {
 
 /// The smallest symbol that holds `data` as one byte-mode segment at `level`, or `None` if
 /// even version 40 cannot.
-pub fn encode(data: &[u8], level: Level) -> Option<Symbol> {
+pub fn encode(data: &[u8], level: EcLevel) -> Option<Symbol> {
     let (version, capacity) = (1..=40).map(|v| (v, data_codewords(v, level))).find(|&(v, cap)| {
         let count_bits = if v < 10 { 8 } else { 16 };
         4 + count_bits + 8 * data.len() <= cap * 8
@@ -85,7 +78,7 @@ pub fn encode(data: &[u8], level: Level) -> Option<Symbol> {
 }
 
 /// Data codewords of a version and level (all modules minus function patterns, minus ECC).
-fn data_codewords(version: usize, level: Level) -> usize {
+fn data_codewords(version: usize, level: EcLevel) -> usize {
     raw_modules(version) / 8 - usize::from(ECC_PER_BLOCK[level as usize][version - 1]) * usize::from(BLOCKS[level as usize][version - 1])
 }
 
@@ -144,7 +137,7 @@ impl Bits {
 }
 
 /// Splits the data into blocks, appends each block's Reed–Solomon ECC, and interleaves.
-fn with_ecc(data: &[u8], version: usize, level: Level) -> Vec<u8> {
+fn with_ecc(data: &[u8], version: usize, level: EcLevel) -> Vec<u8> {
     let blocks = usize::from(BLOCKS[level as usize][version - 1]);
     let ecc_len = usize::from(ECC_PER_BLOCK[level as usize][version - 1]);
     let raw = raw_modules(version) / 8;
@@ -252,7 +245,7 @@ fn function_patterns(version: usize) -> Symbol {
             }
         }
     }
-    draw_format(&mut s, Level::L, 0); // reserves the areas; the real bits come after masking
+    draw_format(&mut s, EcLevel::L, 0); // reserves the areas; the real bits come after masking
     if version >= 7 {
         let mut rem = version as u32;
         for _ in 0..12 {
@@ -284,7 +277,7 @@ fn alignment_centres(version: usize) -> Vec<usize> {
 }
 
 /// The 15 format bits (level and mask, BCH-protected) in both copies, plus the dark module.
-fn draw_format(s: &mut Symbol, level: Level, mask: u8) {
+fn draw_format(s: &mut Symbol, level: EcLevel, mask: u8) {
     let level_bits = [1u32, 0, 3, 2][level as usize];
     let data = level_bits << 3 | u32::from(mask);
     let mut rem = data;
@@ -421,8 +414,8 @@ mod tests {
     #[test]
     fn capacities_of_the_corner_versions() {
         // Byte-mode capacities from the standard's table 7.
-        let bytes = |v: usize, l: Level| data_codewords(v, l) - if v < 10 { 2 } else { 3 };
-        assert_eq!([bytes(1, Level::L), bytes(1, Level::H), bytes(40, Level::L), bytes(40, Level::H)], [17, 7, 2953, 1273]);
+        let bytes = |v: usize, l: EcLevel| data_codewords(v, l) - if v < 10 { 2 } else { 3 };
+        assert_eq!([bytes(1, EcLevel::L), bytes(1, EcLevel::H), bytes(40, EcLevel::L), bytes(40, EcLevel::H)], [17, 7, 2953, 1273]);
         assert_eq!(raw_modules(1), 208);
         assert_eq!(raw_modules(40), 29648);
     }

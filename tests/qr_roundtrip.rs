@@ -64,12 +64,12 @@ fn every_version_and_level_matches_qrcode_capacity_and_decodes() {
 fn symbols_match_qrcode_module_for_module() {
     use qrcode::canvas::{Canvas, MaskPattern};
     use qrcode::{bits::Bits, ec, EcLevel as Ref, Version};
-    use wxpay_checkout::qr_symbol::{encode, Level};
+    use wxpay_checkout::qr_symbol::encode;
     const MASKS: [MaskPattern; 8] = [
         MaskPattern::Checkerboard, MaskPattern::HorizontalLines, MaskPattern::VerticalLines, MaskPattern::DiagonalLines,
         MaskPattern::LargeCheckerboard, MaskPattern::Fields, MaskPattern::Diamonds, MaskPattern::Meadow,
     ];
-    let levels = [(Level::L, Ref::L), (Level::M, Ref::M), (Level::Q, Ref::Q), (Level::H, Ref::H)];
+    let levels = [(EcLevel::L, Ref::L), (EcLevel::M, Ref::M), (EcLevel::Q, Ref::Q), (EcLevel::H, Ref::H)];
     let mut rng = XorShift(0x1234_5678);
     for case in 0..200 {
         let data: Vec<u8> = (0..1 + rng.below(1200)).map(|_| rng.below(256) as u8).collect();

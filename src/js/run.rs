@@ -41,15 +41,20 @@ fn string(obj: &JsValue, key: &str) -> Result<Option<String>, JsError> {
     }
 }
 
-/// A non-negative number option, clamped into u32.
-fn number(obj: &JsValue, key: &str) -> Result<Option<u32>, JsError> {
+/// A non-negative, finite number option.
+fn float(obj: &JsValue, key: &str) -> Result<Option<f64>, JsError> {
     match given(&get(obj, key)) {
         None => Ok(None),
         Some(v) => match v.as_f64() {
-            Some(n) if n >= 0.0 && n.is_finite() => Ok(Some(n.min(f64::from(u32::MAX)) as u32)),
+            Some(n) if n >= 0.0 && n.is_finite() => Ok(Some(n)),
             _ => Err(bad(&["option ", key, " must be a non-negative number"].concat())),
         },
     }
+}
+
+/// A non-negative number option (milliseconds, seconds), clamped into u32.
+fn number(obj: &JsValue, key: &str) -> Result<Option<u32>, JsError> {
+    Ok(float(obj, key)?.map(|n| n.min(f64::from(u32::MAX)) as u32))
 }
 
 fn text(obj: &JsValue, key: &str) -> Option<String> {
@@ -102,18 +107,17 @@ impl CheckoutRun {
             settings.h5_check_ms = ms;
         }
         if let Some(p) = given(&get(&options, "polling")) {
+            if !p.is_object() {
+                return Err(bad("option polling must be an object such as { interval: 2000 }"));
+            }
             let poll = &mut settings.poll;
             poll.interval_ms = number(p, "interval")?.unwrap_or(poll.interval_ms).max(100);
             poll.max_interval_ms = number(p, "maxInterval")?.unwrap_or(poll.max_interval_ms).max(poll.interval_ms);
             poll.fast_for_ms = number(p, "fastFor")?.unwrap_or(poll.fast_for_ms);
             poll.max_duration_ms = number(p, "maxDuration")?.unwrap_or(poll.max_duration_ms);
             poll.long_poll_s = number(p, "longPoll")?.unwrap_or(poll.long_poll_s).min(30);
-            if let Some(j) = get(p, "jitter").as_f64() {
-                poll.jitter = j.clamp(0.0, 1.0);
-            }
-            if let Some(f) = get(p, "backoff").as_f64() {
-                poll.backoff_factor = f.clamp(1.0, 10.0);
-            }
+            poll.jitter = float(p, "jitter")?.map_or(poll.jitter, |j| j.min(1.0));
+            poll.backoff_factor = float(p, "backoff")?.map_or(poll.backoff_factor, |f| f.clamp(1.0, 10.0));
         }
         let api_base = string(&options, "apiBase")?.unwrap_or_else(|| "/api".into());
         let run = Run::new(order_id, mode, locale, settings, api_base);

@@ -230,6 +230,9 @@ test('option errors throw at once and name the option', async () => {
       noOrderId: message({}),
       mode: message(opts(undefined, undefined, { mode: 'app' })),
       interval: message(opts(undefined, undefined, { polling: { interval: -1 } })),
+      jitter: message(opts(undefined, undefined, { polling: { jitter: '20%' } })),
+      polling: message(opts(undefined, undefined, { polling: 2000 })),
+      hosts: message(opts(undefined, undefined, { redirectHosts: 'pay.example.com' })),
       container: message(opts(fakeBackend(['NOTPAY']), '#pay')),
       shadowRootOk: (() => {
         const host = container();
@@ -244,6 +247,9 @@ test('option errors throw at once and name the option', async () => {
   assert.match(r.mode, /"app"/);
   assert.match(r.mode, /mode/);
   assert.match(r.interval, /interval/);
+  assert.equal(r.jitter, 'checkout(): option jitter must be a non-negative number');
+  assert.match(r.polling, /^checkout\(\): option polling must be an object/);
+  assert.equal(r.hosts, 'checkout(): option redirectHosts must be an array of host names');
   assert.equal(r.container, 'checkout(): option container must be a DOM element or shadow root');
   assert.ok(r.shadowRootOk, 'a shadow root is a valid container');
   await done(page);
