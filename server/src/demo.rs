@@ -168,6 +168,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
             prepay: cfg.native_ttl_secs as i64,
             h5: cfg.h5_ttl_secs as i64,
         },
+        mini_program: Some(DEMO_MP_APPID.into()),
     });
     let backend = crate::serve::backend_from_config(cfg)?;
 

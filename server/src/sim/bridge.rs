@@ -46,28 +46,17 @@ struct BridgeRequest {
 }
 
 async fn api_bridge(State(sim): State<Arc<SimInner>>, Json(req): Json<BridgeRequest>) -> Response {
-    let fail = |desc: &str| {
-        Json(json!({ "err_msg": "get_brand_wcpay_request:fail", "err_desc": desc })).into_response()
+    let params = PayParams {
+        app_id: req.app_id,
+        time_stamp: req.time_stamp,
+        nonce_str: req.nonce_str,
+        package: req.package,
+        sign_type: req.sign_type,
+        pay_sign: req.pay_sign.trim().to_string(),
     };
-    let Some(prepay_id) = req.package.strip_prefix("prepay_id=") else {
-        return fail("package 格式错误 (must be prepay_id=…)");
-    };
-    let found = sim
-        .ledger()
-        .find(&Target::PrepayId(prepay_id.into()))
-        .cloned();
-    let Some(order) = found else {
-        return fail("prepay_id 不存在");
-    };
-    if order.params.appid != req.app_id {
-        return fail("appId 与下单时不一致");
-    }
-    if !sim.pay_sign_ok(&req) {
-        return fail("支付验证签名失败");
-    }
     let action = req.action.unwrap_or(PayAction::Pay);
-    match sim.buyer_acts(&Target::PrepayId(prepay_id.into()), action) {
-        Ok(_) => {
+    match sim.pay_sheet(&params, action) {
+        Ok(()) => {
             let msg = match action {
                 PayAction::Pay => "get_brand_wcpay_request:ok",
                 PayAction::Cancel => "get_brand_wcpay_request:cancel",
@@ -75,29 +64,49 @@ async fn api_bridge(State(sim): State<Arc<SimInner>>, Json(req): Json<BridgeRequ
             };
             Json(json!({ "err_msg": msg })).into_response()
         }
-        Err(r) => fail(r.codes().2),
+        Err(desc) => Json(json!({ "err_msg": "get_brand_wcpay_request:fail", "err_desc": desc }))
+            .into_response(),
     }
 }
 
 impl SimInner {
+    /// What WeChat's client does with the signed parameters (JSAPI's `getBrandWCPayRequest`, the
+    /// mini-program's `wx.requestPayment`): checks the prepay, appId and paySign, then applies
+    /// the buyer's choice. `Err` is the client's description of why the sheet did not open.
+    pub(super) fn pay_sheet(
+        self: &Arc<Self>,
+        params: &PayParams,
+        action: PayAction,
+    ) -> Result<(), &'static str> {
+        let Some(prepay_id) = params.package.strip_prefix("prepay_id=") else {
+            return Err("package 格式错误 (must be prepay_id=…)");
+        };
+        let target = Target::PrepayId(prepay_id.into());
+        let found = self.ledger().find(&target).cloned();
+        let Some(order) = found else {
+            return Err("prepay_id 不存在");
+        };
+        if order.params.appid != params.app_id {
+            return Err("appId 与下单时不一致");
+        }
+        if !self.pay_sign_ok(params) {
+            return Err("支付验证签名失败");
+        }
+        self.buyer_acts(&target, action)
+            .map(|_| ())
+            .map_err(|r| r.codes().2)
+    }
+
     /// RSA: the merchant's key signed `appId\ntimeStamp\nnonceStr\npackage\n` (v3).
     /// MD5 / HMAC-SHA256: the v2 sign over the five fields.
-    fn pay_sign_ok(&self, r: &BridgeRequest) -> bool {
-        let params = PayParams {
-            app_id: r.app_id.clone(),
-            time_stamp: r.time_stamp.clone(),
-            nonce_str: r.nonce_str.clone(),
-            package: r.package.clone(),
-            sign_type: r.sign_type.clone(),
-            pay_sign: r.pay_sign.trim().to_string(),
-        };
+    fn pay_sign_ok(&self, params: &PayParams) -> bool {
         if params.sign_type == "RSA" {
             let keys = &self.cfg.merchant_keys;
             return keys.serials().any(|s| {
                 keys.get(s)
-                    .is_some_and(|k| v3::verify_pay_params(&params, k).is_ok())
+                    .is_some_and(|k| v3::verify_pay_params(params, k).is_ok())
             });
         }
-        v2::verify_pay_params(&params, &self.cfg.v2_key).is_ok()
+        v2::verify_pay_params(params, &self.cfg.v2_key).is_ok()
     }
 }

@@ -7,6 +7,8 @@
 //! - [`buyer`]: what the buyer touches: `/sim/scan`, `/sim/checkmweb`, and the automation
 //!   endpoints `/sim/api/pay`, `/sim/api/login`.
 //! - [`bridge`]: `/sim/bridge.js` (a `WeixinJSBridge` for ordinary browsers) and `/sim/api/bridge`.
+//! - [`miniprogram`]: `/sim/api/requestPayment`, `/sim/miniprogram.js` (a `wx.miniProgram` for
+//!   ordinary browsers) and the mini-program kit's pay page run with a stand-in `wx`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
@@ -19,6 +21,7 @@
 pub mod bridge;
 pub mod buyer;
 pub mod ledger;
+pub mod miniprogram;
 pub mod notify;
 pub mod oauth;
 pub mod v2;
@@ -68,6 +71,9 @@ pub struct SimConfig {
     /// How long a notify_url gets to answer one delivery.
     pub notify_timeout: Duration,
     pub lifetimes: Lifetimes,
+    /// The registered app that `/sim/miniprogram/…` plays as the mini-program (its `wx.login`
+    /// codes and `wx.requestPayment` are for this appid); `None`: no mini-program page.
+    pub mini_program: Option<String>,
 }
 
 impl SimConfig {
@@ -129,6 +135,7 @@ impl Sim {
             .merge(oauth::browser_routes())
             .merge(buyer::routes())
             .merge(bridge::routes())
+            .merge(miniprogram::routes())
             .with_state(self.0.clone())
     }
 

@@ -131,6 +131,7 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
             prepay: 7200,
             h5: 300,
         },
+        mini_program: Some(MP_APPID.into()),
     }
 }
 
