@@ -518,7 +518,8 @@ function payOrder(options) {
   let stop;
   // Aborting settles at once, even while WeChat's pay sheet (which cannot be aborted) is open.
   const aborted = new Promise((resolve) => (stop = resolve));
-  const promise = Promise.race([run.go(), aborted]);
+  // Started on a microtask: the caller holds the handle before the first onState.
+  const promise = Promise.race([Promise.resolve().then(() => run.go()), aborted]);
   promise.abort = () => {
     if (run.stopped) return;
     run.abort();

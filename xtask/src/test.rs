@@ -34,6 +34,7 @@ const SUITES: &[Suite] = &[
     Suite { name: "browser", needs_pkg: false, run: browser },
     Suite { name: "node", needs_pkg: true, run: node },
     Suite { name: "bundlers", needs_pkg: true, run: bundlers },
+    Suite { name: "miniprogram", needs_pkg: false, run: miniprogram },
     Suite { name: "e2e", needs_pkg: true, run: e2e },
 ];
 
@@ -138,6 +139,13 @@ fn node(_: &Tools) -> Result<Outcome, String> {
 /// default configuration and run in Chromium (issue 2: no plugin, no init() call).
 fn bundlers(_: &Tools) -> Result<Outcome, String> {
     run_node_tests(&run::root().join("tests/bundlers"))
+}
+
+/// `tests/miniprogram/`: the mini-program kit (`miniprogram/`) in Node with a fake `wx`,
+/// against `wxpay demo` and its simulator (no package needed).
+fn miniprogram(_: &Tools) -> Result<Outcome, String> {
+    status(command("node").arg("--test").args(test_files(&run::root().join("tests/miniprogram"))))?;
+    Ok(Outcome::Passed)
 }
 
 /// `tests/e2e/`: whole checkout flows in Chromium against the simulator (added with the flows).
