@@ -56,8 +56,22 @@ function loadSimBridge() {
   document.head.append(script);
 }
 
-function mount(orderId) {
+/** Asked for mode=miniprogram in an ordinary browser, the simulator stands in for the
+ * mini-program around the <web-view> (wx.miniProgram): its navigateTo opens the mini-program
+ * kit's payment page over this one. Loaded before mounting: the hand-off looks for it at once. */
+function loadSimMiniProgram() {
+  if (params.get('mode') !== 'miniprogram' || window.wx?.miniProgram) return Promise.resolve();
+  return new Promise((resolve) => {
+    const script = document.createElement('script');
+    script.src = '/sim/miniprogram.js';
+    script.onload = script.onerror = resolve;
+    document.head.append(script);
+  });
+}
+
+async function mount(orderId) {
   loadSimBridge();
+  await loadSimMiniProgram();
   const element = document.createElement('wxpay-checkout');
   element.setAttribute('order-id', orderId);
   element.setAttribute('api-base', '/api');
@@ -95,7 +109,7 @@ async function placeOrder() {
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.message || response.statusText);
-    mount(body.order_id);
+    await mount(body.order_id);
   } catch (e) {
     $('error').textContent = TEXT[locale].orderFailed + e.message;
   } finally {

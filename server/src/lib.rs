@@ -5,7 +5,8 @@
 //! - [`store`]: the storage layer ([`store::Store`]) and its SQLite implementation.
 //! - [`order`]: the order model and `trade_state` machine.
 //! - [`config`]: TOML + `WXPAY_*` environment configuration and key loading.
-//! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications).
+//! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications, and
+//!   stand-ins for `WeixinJSBridge` and the mini-program side).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.

@@ -246,8 +246,27 @@ async fn miniprogram(v: ApiVersion) {
         .await;
     assert_eq!(status, 200, "{pay}");
     assert_eq!(pay["jsapi"]["appId"], MP_APPID);
-    let (status, paid) = e.sim_pay(json!({ "prepay_id": pay["jsapi"]["package"].as_str().unwrap().trim_start_matches("prepay_id=") })).await;
-    assert_eq!(status, 200, "{paid}");
+    // wx.requestPayment: the five, with the mini-program's appid (implicit in WeChat).
+    let request_payment = format!("{}/sim/api/requestPayment", e.sim_url);
+    let mut params = pay["jsapi"].clone();
+    params["appId"] = json!(MP_APPID);
+    let refused = [
+        ("nonceStr", json!("0000000000000000000000000000000X"), "requestPayment:fail 支付验证签名失败"),
+        ("appId", json!(APPID), "requestPayment:fail appId 与下单时不一致"),
+        ("paySign", Value::Null, "requestPayment:fail parameter error: parameter.paySign should be String instead of Undefined;"),
+    ];
+    for (field, value, err_msg) in refused {
+        let mut forged = params.clone();
+        forged[field] = value;
+        let (_, r) = e.post(&request_payment, forged).await;
+        assert_eq!(r["errMsg"], err_msg, "{field}: {r}");
+    }
+    let mut cancel = params.clone();
+    cancel["action"] = json!("cancel");
+    let (_, r) = e.post(&request_payment, cancel).await;
+    assert_eq!(r["errMsg"], "requestPayment:fail cancel", "{r}");
+    let (_, r) = e.post(&request_payment, params).await;
+    assert_eq!(r["errMsg"], "requestPayment:ok", "{r}");
     assert_paid(&e, &order, &format!("notify-{}", v.as_str())).await;
 }
 

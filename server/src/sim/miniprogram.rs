@@ -92,7 +92,7 @@ async fn pay_page(State(sim): State<Arc<SimInner>>) -> Response {
 <style>body{{margin:0;background:#ededed}}.sim-bar{{position:sticky;top:0;display:flex;align-items:center;height:44px;background:#ededed;font:17px -apple-system,"PingFang SC",sans-serif;border-bottom:1px solid #ddd}}
 .sim-bar button{{width:44px;height:44px;border:0;background:none;font-size:28px;line-height:1;cursor:pointer}}.sim-bar span{{flex:1;text-align:center;margin-right:44px}}
 .sim-banner{{background:#fff3cd;font:12px sans-serif;padding:6px;text-align:center}}#page{{--rpx:calc(min(100vw,480px)/750);max-width:480px;margin:0 auto}}
-.wxpay-icon{{display:block;font-size:56px;line-height:64px}}button.wxpay-button{{display:block;padding:12px;border:0}}
+.wxpay-icon{{display:block;font-size:56px;line-height:64px}}[data-icon=success]{{color:#07c160}}[data-icon=warn]{{color:#fa5151}}[data-icon=cancel]{{color:#b2b2b2}}[data-icon=waiting]{{color:#10aeff}}button.wxpay-button{{display:block;padding:12px;border:0}}
 {wxss}</style>
 <div class="sim-bar"><button type="button" id="sim-back" aria-label="返回 Back">‹</button><span id="sim-title">微信支付</span></div>
 <div class="sim-banner">Mini-program simulator — the kit's pages/pay/index runs with a stand-in wx; no money moves</div>
