@@ -11,6 +11,8 @@ module.exports = {
   header: function () {
     return {};
   },
+  /** Where "back" goes when the payment page was opened with nothing under it, e.g. '/pages/index/index'. */
+  home: undefined,
   /** Polling of the order (PollingOptions of the web checkout); undefined = its defaults. */
   polling: undefined,
 };

@@ -56,11 +56,17 @@ test('zh-TW (&lang=zh_HK): a backend that cannot be reached says so in words a b
   assert.equal(wx.calls.navigateBack, 1);
 });
 
-test('no order id: says so and offers only "back"', () => {
-  const page = open(fakeWx(ctx.demo.url), {});
+test('no order id: says so and offers only "back"; with no page under it, back is the configured home', () => {
+  const wx = fakeWx(ctx.demo.url);
+  wx.navigateBack = (o) => o.fail({ errMsg: 'navigateBack:fail cannot navigate back at first page.' });
+  wx.reLaunch = (o) => (wx.calls.relaunched = o.url);
+  const page = loadPage(wx, { apiBase: `${ctx.proxy.url}/api`, polling: FAST, home: '/pages/index/index' });
+  page.onLoad({});
   assert.equal(page.data.state, 'failed');
   assert.equal(page.data.message, '缺少订单号，请返回重新下单');
   assert.deepEqual(page.data.actions.map((a) => a.name), ['back']);
+  tap(page, 'back');
+  assert.equal(wx.calls.relaunched, '/pages/index/index');
 });
 
 test('page unloaded mid-poll: the request in flight is aborted and no more are sent', async () => {

@@ -196,14 +196,13 @@ export function fakeWx(sim, { payAction = 'pay', login, requestPayment } = {}) {
 
 /**
  * Loads the kit's page (`pages/pay/index.js`) as WeChat would: `Page(definition)` gives an
- * instance with `data` and `setData`; `config.js` points at `apiBase`. Returns the instance
+ * instance with `data` and `setData`; `config.js` gets `apiBase`, `polling`, `home`. Returns the instance
  * with `history` (every `data` after a setData).
  */
-export function loadPage(wx, { apiBase, polling }) {
+export function loadPage(wx, { apiBase, polling, home }) {
   const pagePath = require.resolve(join(kitDir, 'pages/pay/index.js'));
   const config = require(join(kitDir, 'config.js'));
-  config.apiBase = apiBase;
-  config.polling = polling;
+  Object.assign(config, { apiBase, polling, home });
   let page = null;
   globalThis.wx = wx;
   globalThis.Page = (definition) => {

@@ -113,6 +113,12 @@ Page({
 
   back() {
     clearTimeout(this.backTimer);
-    wx.navigateBack({ delta: 1 });
+    wx.navigateBack({
+      delta: 1,
+      // Opened as the first page (no web-view page under it): the shop's home, if configured.
+      fail: () => {
+        if (config.home) wx.reLaunch({ url: config.home });
+      },
+    });
   },
 });
