@@ -76,8 +76,9 @@ function checkOptions(options) {
   if (typeof options.orderId !== 'string' || !options.orderId.trim()) {
     throw optionError('orderId is required (the id POST /api/orders answered)');
   }
-  const wx = options.wx || (typeof globalThis !== 'undefined' ? globalThis.wx : undefined);
-  if (!wx || typeof wx.login !== 'function' || typeof wx.request !== 'function' || typeof wx.requestPayment !== 'function') {
+  // The mini-program's global `wx` (by name: older base libraries have no globalThis).
+  const api = options.wx || (typeof wx !== 'undefined' ? wx : undefined);
+  if (!api || typeof api.login !== 'function' || typeof api.request !== 'function' || typeof api.requestPayment !== 'function') {
     throw optionError('wx (login, request, requestPayment) is missing: call payOrder in a mini-program page, or pass options.wx');
   }
   const header = options.header === undefined ? {} : options.header;
@@ -96,7 +97,7 @@ function checkOptions(options) {
     header: header,
     onState: options.onState || function () {},
     retryDelay: retryDelay,
-    wx: wx,
+    wx: api,
     now: options.now || Date.now,
     random: options.random || Math.random,
     setTimeout: options.setTimeout || setTimeout,
