@@ -181,9 +181,12 @@ mod tests {
         }
     }
 
+    /// A way to spoil one parameter, and the name the error must give.
+    type Spoiled = (fn(&mut JsapiParams), &'static str);
+
     #[test]
     fn each_bad_parameter_is_named() {
-        let cases: [(fn(&mut JsapiParams), &str); 10] = [
+        let cases: [Spoiled; 10] = [
             (|p| p.app_id.clear(), "appId"),
             (|p| p.app_id = "1234567890".into(), "appId"),
             (|p| p.time_stamp = "1414561699000".into(), "timeStamp"),
