@@ -89,12 +89,15 @@ function mount(orderId) {
     $('txn').textContent = e.detail.detail.transactionId ?? '—';
     $('done').hidden = false;
     showStep('done');
+    // On a phone the receipt is below the product: bring it on screen.
+    $('done').scrollIntoView({ block: 'nearest' });
   });
   $('pay').hidden = true;
   // The order is placed: its amount no longer follows the quantity buttons.
   $('minus').disabled = $('plus').disabled = true;
   $('checkout').replaceChildren(element);
-  element.scrollIntoView({ block: 'nearest' });
+  // The panel at the top of the screen (below the header), where it will grow.
+  $('checkout').scrollIntoView({ block: 'start' });
 }
 
 async function placeOrder() {
