@@ -99,8 +99,22 @@ async function assertPaidPage(page, { done }) {
   assert.deepEqual(hidden, [], 'the receipt is on screen');
 }
 
-/** What the screen shows (not the whole page), for review. */
-const screen = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
+/** The paid page for review: the whole page, and what the screen shows (`…-screen`). */
+async function keep(page, name) {
+  await shot(page, name);
+  await page.screenshot({ path: join(artifacts, `${name}-screen.png`) });
+}
+
+/**
+ * What every journey must end with, then the page closes: no console error on any of its
+ * pages (`expected` lets through the ones a flow produces by design), no page error, icons.
+ */
+async function assertCleanAndClose(page, expected = () => false) {
+  assert.deepEqual(page.consoleErrors.filter((e) => !expected(e)), []);
+  assert.deepEqual(page.errors, []);
+  await assertIcons(page);
+  await page.context().close();
+}
 
 test('desktop (Native, English): paid page at Done, ids on one line, no console error', async () => {
   const page = await shopper({ ua: UA.desktop, viewport: DESKTOP });
@@ -110,11 +124,8 @@ test('desktop (Native, English): paid page at Done, ids on one line, no console 
   await simPay(ctx.demo.url, { code_url: scanning.codeUrl });
   await waitForEvent(page, (e) => e.type === 'wxpay-paid');
   await assertPaidPage(page, { done: 'Done' });
-  await shot(page, 'shop-paid-desktop');
-  assert.deepEqual(page.consoleErrors, []);
-  assert.deepEqual(page.errors, []);
-  await assertIcons(page);
-  await page.context().close();
+  await keep(page, 'shop-paid-desktop');
+  await assertCleanAndClose(page);
 });
 
 test('iPhone Safari (H5, English): back from the cashier, paid page at Done, no console error', async () => {
@@ -129,12 +140,8 @@ test('iPhone Safari (H5, English): back from the cashier, paid page at Done, no 
   assert.equal(paid.mode, 'h5');
   assert.equal(new URL(page.url()).searchParams.get('lang'), 'en', 'back on the page the shopper left');
   await assertPaidPage(page, { done: 'Done' });
-  await shot(page, 'shop-paid-iphone-safari');
-  await screen(page, 'shop-paid-iphone-safari-screen');
-  assert.deepEqual(page.consoleErrors, []);
-  assert.deepEqual(page.errors, []);
-  await assertIcons(page);
-  await page.context().close();
+  await keep(page, 'shop-paid-iphone-safari');
+  await assertCleanAndClose(page);
 });
 
 test('inside WeChat (JSAPI): through OAuth and the bridge, paid page at Done, no console error', async () => {
@@ -148,15 +155,10 @@ test('inside WeChat (JSAPI): through OAuth and the bridge, paid page at Done, no
   const paid = await waitForEvent(page, (e) => e.type === 'wxpay-paid', 10_000);
   assert.equal(paid.mode, 'jsapi');
   await assertPaidPage(page, { done: '完成' });
-  await shot(page, 'shop-paid-wechat');
-  await screen(page, 'shop-paid-wechat-screen');
+  await keep(page, 'shop-paid-wechat');
   // The first pay request is answered 409 openid_required by design (the backend's way of
   // asking for the OAuth round trip); Chromium logs every 4xx fetch. Nothing else may appear.
-  const unexpected = page.consoleErrors.filter((e) => !(/\/api\/orders\/[^/]+\/pay$/.test(e.url) && /status of 409/.test(e.text)));
-  assert.deepEqual(unexpected, []);
-  assert.deepEqual(page.errors, []);
-  await assertIcons(page);
-  await page.context().close();
+  await assertCleanAndClose(page, (e) => /\/api\/orders\/[^/]+\/pay$/.test(e.url) && /status of 409/.test(e.text));
 });
 
 test('the detect page wears the shop’s look and logs no console error', async () => {
@@ -184,9 +186,6 @@ test('the detect page wears the shop’s look and logs no console error', async 
       overflow: false,
     });
     await shot(page, name);
-    assert.deepEqual(page.consoleErrors, []);
-    assert.deepEqual(page.errors, []);
-    await assertIcons(page);
-    await page.context().close();
+    await assertCleanAndClose(page);
   }
 });
