@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 
 const TEXT = {
   'zh-CN': {
-    brand: '山行咖啡', step1: '购物车', step2: '结算', step3: '完成', tag: '新产季 · 中度烘焙',
+    brand: '山行咖啡', stepsLabel: '结算步骤', step1: '购物车', step2: '结算', step3: '完成', tag: '新产季 · 中度烘焙',
     name: '云南保山小粒咖啡豆', desc: '海拔 1600 米日晒处理，坚果与红糖的甜感，尾韵干净。250 克，下单后 48 小时内烘焙发货。',
     qty: '数量', summary: '订单信息', subtotal: '商品金额', shipping: '运费', free: '包邮', total: '应付',
     pay: '微信支付', thanks: '感谢您的购买！', orderNo: '订单号', txn: '微信支付单号',
@@ -18,7 +18,7 @@ const TEXT = {
     title: '山行咖啡 · 结算', orderFailed: '下单失败：', lang: 'EN',
   },
   en: {
-    brand: 'Shanxing Coffee', step1: 'Cart', step2: 'Checkout', step3: 'Done', tag: 'New harvest · medium roast',
+    brand: 'Shanxing Coffee', stepsLabel: 'Checkout steps', step1: 'Cart', step2: 'Checkout', step3: 'Done', tag: 'New harvest · medium roast',
     name: 'Baoshan Yunnan Arabica beans', desc: 'Sun-dried at 1600 m: nutty, brown-sugar sweet, clean finish. 250 g, roasted and shipped within 48 hours of your order.',
     qty: 'Quantity', summary: 'Order summary', subtotal: 'Subtotal', shipping: 'Shipping', free: 'Free', total: 'Total',
     pay: 'Pay with WeChat Pay', thanks: 'Thank you for your order!', orderNo: 'Order', txn: 'WeChat Pay transaction',
@@ -39,6 +39,7 @@ function render() {
   document.documentElement.lang = locale;
   document.title = t.title;
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t[el.dataset.t];
+  for (const el of document.querySelectorAll('[data-t-label]')) el.setAttribute('aria-label', t[el.dataset.tLabel]);
   $('lang').textContent = t.lang;
   $('count').textContent = String(count);
   $('minus').disabled = count <= 1 || !!document.querySelector('wxpay-checkout');
@@ -46,6 +47,18 @@ function render() {
   $('total').textContent = yuan(UNIT_FEN * count);
   const element = document.querySelector('wxpay-checkout');
   if (element) element.setAttribute('locale', locale);
+}
+
+/** Moves the step indicator to `step` (cart, checkout, done); the steps before it are past. */
+function showStep(step) {
+  let past = true;
+  for (const li of document.querySelectorAll('#steps li')) {
+    const current = li.dataset.step === step;
+    if (current) past = false;
+    li.toggleAttribute('data-past', past);
+    if (current) li.setAttribute('aria-current', 'step');
+    else li.removeAttribute('aria-current');
+  }
 }
 
 /** In an ordinary browser pretending to be WeChat, the simulator stands in for WeixinJSBridge. */
@@ -89,12 +102,16 @@ async function mount(orderId) {
     $('order-no').textContent = e.detail.orderId;
     $('txn').textContent = e.detail.detail.transactionId ?? '—';
     $('done').hidden = false;
+    showStep('done');
+    // On a phone the receipt is below the product: bring it on screen.
+    $('done').scrollIntoView({ block: 'nearest' });
   });
   $('pay').hidden = true;
   // The order is placed: its amount no longer follows the quantity buttons.
   $('minus').disabled = $('plus').disabled = true;
   $('checkout').replaceChildren(element);
-  element.scrollIntoView({ block: 'nearest' });
+  // The panel at the top of the screen (below the header), where it will grow.
+  $('checkout').scrollIntoView({ block: 'start' });
 }
 
 async function placeOrder() {

@@ -2,7 +2,9 @@
 //! non-zero if any suite failed. `cargo xtask test browser node` runs only the named suites
 //! (plus the package build when one of them needs it).
 //!
-//! To add a suite: write a `fn(&Tools) -> Result<Outcome, String>` and list it in [`SUITES`].
+//! To add a suite: write a `fn(&Tools) -> Result<Outcome, String>` (or a `fn()` if it needs
+//! none of the installed tools) and list it in [`SUITES`]. The tools are installed only when
+//! a suite that needs them is about to run, so `cargo xtask test fmt clippy` stays quick.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,19 +25,68 @@ struct Suite {
     name: &'static str,
     /// Needs `pkg/` built first (by the `build` suite).
     needs_pkg: bool,
-    run: fn(&Tools) -> Result<Outcome, String>,
+    run: Run,
 }
 
-/// The suites, in the order they run.
+enum Run {
+    /// Needs nothing beyond cargo (and its components).
+    Plain(fn() -> Result<Outcome, String>),
+    /// Needs the installed tools (wasm-bindgen CLI, npm packages).
+    WithTools(fn(&Tools) -> Result<Outcome, String>),
+}
+
+/// The suites, in the order they run: the cheap source checks first.
 const SUITES: &[Suite] = &[
-    Suite { name: "native", needs_pkg: false, run: native },
-    Suite { name: "build", needs_pkg: false, run: build_pkg },
-    Suite { name: "size", needs_pkg: true, run: size_budget },
-    Suite { name: "browser", needs_pkg: false, run: browser },
-    Suite { name: "node", needs_pkg: true, run: node },
-    Suite { name: "bundlers", needs_pkg: true, run: bundlers },
-    Suite { name: "miniprogram", needs_pkg: false, run: miniprogram },
-    Suite { name: "e2e", needs_pkg: true, run: e2e },
+    Suite {
+        name: "fmt",
+        needs_pkg: false,
+        run: Run::Plain(fmt),
+    },
+    Suite {
+        name: "clippy",
+        needs_pkg: false,
+        run: Run::Plain(clippy),
+    },
+    Suite {
+        name: "native",
+        needs_pkg: false,
+        run: Run::Plain(native),
+    },
+    Suite {
+        name: "build",
+        needs_pkg: false,
+        run: Run::WithTools(build_pkg),
+    },
+    Suite {
+        name: "size",
+        needs_pkg: true,
+        run: Run::WithTools(size_budget),
+    },
+    Suite {
+        name: "browser",
+        needs_pkg: false,
+        run: Run::WithTools(browser),
+    },
+    Suite {
+        name: "node",
+        needs_pkg: true,
+        run: Run::WithTools(node),
+    },
+    Suite {
+        name: "bundlers",
+        needs_pkg: true,
+        run: Run::WithTools(bundlers),
+    },
+    Suite {
+        name: "miniprogram",
+        needs_pkg: false,
+        run: Run::Plain(miniprogram),
+    },
+    Suite {
+        name: "e2e",
+        needs_pkg: true,
+        run: Run::WithTools(e2e),
+    },
 ];
 
 pub fn suite_names() -> Vec<&'static str> {
@@ -43,8 +94,14 @@ pub fn suite_names() -> Vec<&'static str> {
 }
 
 pub fn main(args: &[String]) -> ExitCode {
-    if let Some(unknown) = args.iter().find(|a| !SUITES.iter().any(|s| s.name == a.as_str())) {
-        eprintln!("xtask test: unknown suite {unknown:?}; suites are {}", suite_names().join(", "));
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| !SUITES.iter().any(|s| s.name == a.as_str()))
+    {
+        eprintln!(
+            "xtask test: unknown suite {unknown:?}; suites are {}",
+            suite_names().join(", ")
+        );
         return ExitCode::FAILURE;
     }
     let wanted = |s: &Suite| args.is_empty() || args.iter().any(|a| a == s.name);
@@ -52,14 +109,8 @@ pub fn main(args: &[String]) -> ExitCode {
 
     let mut summary: Vec<(&str, String, f64)> = Vec::new();
     let started = Instant::now();
-    let tools = match tools::ensure() {
-        Ok(tools) => tools,
-        Err(e) => {
-            eprintln!("xtask test: installing tools failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    summary.push(("tools", "ok".into(), started.elapsed().as_secs_f64()));
+    // Installed before the first suite that needs them; a failure fails those suites.
+    let mut tools: Option<Result<Tools, String>> = None;
 
     let mut pkg_ok = true;
     let mut failed = false;
@@ -67,12 +118,31 @@ pub fn main(args: &[String]) -> ExitCode {
         if !(wanted(suite) || (suite.name == "build" && needs_build)) {
             continue;
         }
+        if matches!(suite.run, Run::WithTools(_)) && tools.is_none() {
+            println!("\n==> tools");
+            let t = Instant::now();
+            let installed = tools::ensure();
+            let line = match &installed {
+                Ok(_) => "ok".to_string(),
+                Err(e) => {
+                    failed = true;
+                    eprintln!("xtask test: installing tools failed: {e}");
+                    format!("FAILED: {e}")
+                }
+            };
+            summary.push(("tools", line, t.elapsed().as_secs_f64()));
+            tools = Some(installed);
+        }
         println!("\n==> {}", suite.name);
         let t = Instant::now();
         let result = if suite.needs_pkg && !pkg_ok {
             Ok(Outcome::Skipped("the package did not build".into()))
         } else {
-            (suite.run)(&tools)
+            match (&suite.run, &tools) {
+                (Run::Plain(run), _) => run(),
+                (Run::WithTools(run), Some(Ok(tools))) => run(tools),
+                (Run::WithTools(_), _) => Ok(Outcome::Skipped("the tools did not install".into())),
+            }
         };
         let line = match result {
             Ok(Outcome::Passed) => "ok".to_string(),
@@ -93,12 +163,53 @@ pub fn main(args: &[String]) -> ExitCode {
     for (name, line, secs) in &summary {
         println!("  {name:<8} {secs:>6.1}s  {line}");
     }
-    println!("  {:<8} {:>6.1}s  {}", "total", started.elapsed().as_secs_f64(), if failed { "FAILED" } else { "all passed" });
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    println!(
+        "  {:<8} {:>6.1}s  {}",
+        "total",
+        started.elapsed().as_secs_f64(),
+        if failed { "FAILED" } else { "all passed" }
+    );
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `cargo fmt --check`: the tree is formatted the way `cargo fmt` leaves it.
+fn fmt() -> Result<Outcome, String> {
+    cargo_component("fmt", "rustfmt")?;
+    status(cargo().args(["fmt", "--all", "--check"]))
+        .map_err(|e| format!("{e}; run `cargo fmt` and commit the result"))?;
+    Ok(Outcome::Passed)
+}
+
+/// Clippy on every crate and target, warnings as errors. In a target directory of its own
+/// (`<target>/clippy`): clippy's check-mode artefacts next to `cargo test`'s and `cargo
+/// doc`'s in one directory once left the tests without a dependency's rlib.
+fn clippy() -> Result<Outcome, String> {
+    cargo_component("clippy", "clippy")?;
+    status(
+        cargo()
+            .args(["clippy", "--workspace", "--all-targets", "--target-dir"])
+            .arg(run::target_dir().join("clippy"))
+            .args(["--", "-D", "warnings"]),
+    )?;
+    Ok(Outcome::Passed)
+}
+
+/// Checks that `cargo <subcommand>` exists, naming the rustup component that provides it.
+fn cargo_component(subcommand: &str, component: &str) -> Result<(), String> {
+    match output(cargo().args([subcommand, "--version"])) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "`cargo {subcommand}` is not installed: rustup component add {component}"
+        )),
+    }
 }
 
 /// Unit and integration tests of every crate, on the host.
-fn native(_: &Tools) -> Result<Outcome, String> {
+fn native() -> Result<Outcome, String> {
     status(cargo().args(["test", "--workspace"]))?;
     Ok(Outcome::Passed)
 }
@@ -121,8 +232,19 @@ fn browser(tools: &Tools) -> Result<Outcome, String> {
     )?;
     status(
         cargo()
-            .args(["test", "-p", "wxpay-checkout", "--target", "wasm32-unknown-unknown", "--test", "browser"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.test_runner)
+            .args([
+                "test",
+                "-p",
+                "wxpay-checkout",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "browser",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                &tools.test_runner,
+            )
             .env("CHROMEDRIVER", chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
@@ -143,8 +265,12 @@ fn bundlers(_: &Tools) -> Result<Outcome, String> {
 
 /// `tests/miniprogram/`: the mini-program kit (`miniprogram/`) in Node with a fake `wx`,
 /// against `wxpay demo` and its simulator (no package needed).
-fn miniprogram(_: &Tools) -> Result<Outcome, String> {
-    status(command("node").arg("--test").args(test_files(&run::root().join("tests/miniprogram"))))?;
+fn miniprogram() -> Result<Outcome, String> {
+    status(
+        command("node")
+            .arg("--test")
+            .args(test_files(&run::root().join("tests/miniprogram"))),
+    )?;
     Ok(Outcome::Passed)
 }
 
@@ -157,7 +283,10 @@ fn e2e(_: &Tools) -> Result<Outcome, String> {
 fn run_node_tests(dir: &Path) -> Result<Outcome, String> {
     let files = test_files(dir);
     if files.is_empty() {
-        return Ok(Outcome::Skipped(format!("no *.test.mjs in {}", dir.display())));
+        return Ok(Outcome::Skipped(format!(
+            "no *.test.mjs in {}",
+            dir.display()
+        )));
     }
     install_packed_pkg()?;
     // Files listed one by one: `node --test <dir>` differs between Node 20 and 22.
@@ -181,14 +310,30 @@ fn install_packed_pkg() -> Result<(), String> {
     let root = run::root();
     let packs = run::target_dir().join("wxpay-npm");
     fs::create_dir_all(&packs).map_err(|e| format!("cannot create {}: {e}", packs.display()))?;
-    let out = output(command("npm").args(["pack", "--silent", "--pack-destination"]).arg(&packs).arg(root.join("pkg")))
-        .ok_or("`npm pack pkg/` failed")?;
+    let out = output(
+        command("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&packs)
+            .arg(root.join("pkg")),
+    )
+    .ok_or("`npm pack pkg/` failed")?;
     let tarball = packs.join(out.lines().last().unwrap_or_default().trim());
     let dest = root.join("node_modules/wxpay-checkout");
     if fs::symlink_metadata(&dest).is_ok() {
-        let removed = if dest.is_symlink() { fs::remove_file(&dest) } else { fs::remove_dir_all(&dest) };
+        let removed = if dest.is_symlink() {
+            fs::remove_file(&dest)
+        } else {
+            fs::remove_dir_all(&dest)
+        };
         removed.map_err(|e| format!("cannot remove {}: {e}", dest.display()))?;
     }
     fs::create_dir_all(&dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
-    status(command("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&dest).arg("--strip-components=1"))
+    status(
+        command("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dest)
+            .arg("--strip-components=1"),
+    )
 }
