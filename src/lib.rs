@@ -9,7 +9,6 @@
 //!   Alipay, QQ or a browser; platform; phone/tablet or desktop; WeChat version.
 //! - [`mode`] — [`Environment`] → [`PayMode`]: `jsapi`, `h5`, `native` or `miniprogram`.
 //! - [`qr`] — a Native `code_url` → an accessible, compact SVG QR code.
-//! - [`qr_symbol`] — the QR symbol itself: one byte-mode segment → modules (ISO/IEC 18004).
 //! - [`clock`] — RFC 3339 / HTTP dates from the network → epoch milliseconds.
 //! - [`poll`] — when to ask the backend next: interval, backoff, jitter, Retry-After,
 //!   `?wait=` long-polling, hidden-page pause, maximum duration (injectable clock).
@@ -71,7 +70,6 @@ pub mod mode;
 pub mod native;
 pub mod poll;
 pub mod qr;
-pub mod qr_symbol;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]
