@@ -6,8 +6,9 @@
 //! and the answer mapping are pure (tested natively); waiting and invoking are the JS driver's
 //! (`pkg-template/checkout.js`, its `bridge` effect; tested end to end with a fake bridge).
 
-/// The six parameters the backend signed, in WeChat's spelling.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The six parameters the backend signed, in WeChat's spelling (as they cross to the bridge).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JsapiParams {
     pub app_id: String,
     pub time_stamp: String,

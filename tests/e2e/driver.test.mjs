@@ -360,7 +360,7 @@ async function routeApi(page, base, pay) {
   return calls;
 }
 
-test('element: a backend error message shows as text only; events are composed; try again restarts', async () => {
+test('element: a backend error message goes to detail, the buyer reads a sentence; events are composed; try again restarts', async () => {
   const page = await blankPage();
   const calls = await routeApi(page, '/xss-api', [400, { error: 'bad_request', message: '<img src=x onerror="window.__xss=1">' }]);
   await page.evaluate(() => {
@@ -387,7 +387,9 @@ test('element: a backend error message shows as text only; events are composed; 
   assert.deepEqual(r.seen, ['wxpay-state:preparing', 'wxpay-state:failed', 'wxpay-fail:failed']);
   assert.equal(r.fail.orderId, 'ord_x');
   assert.match(r.fail.detail.message, /400/);
-  assert.match(r.note, /<img src=x onerror=/, 'the message is shown as text');
+  assert.match(r.fail.detail.message, /<img src=x onerror=/, 'developers get the backend's message in detail');
+  // Buyers read what to do in their language, never the backend's English (or its markup).
+  assert.equal(r.note, 'Please try again in a moment. If it keeps failing, contact the shop.');
   assert.equal(r.imgs, 0);
   assert.equal(r.xss, null);
   assert.equal(r.state, 'failed');
