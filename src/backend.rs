@@ -124,7 +124,12 @@ impl BackendError {
             ]
             .concat(),
             BackendError::Network(why) => ["cannot reach the merchant backend: ", why].concat(),
-            BackendError::Timeout { ms } => ["the merchant backend did not answer within ", &decimal((*ms).into()), " ms"].concat(),
+            BackendError::Timeout { ms } => [
+                "the merchant backend did not answer within ",
+                &decimal((*ms).into()),
+                " ms",
+            ]
+            .concat(),
             BackendError::BadResponse(why) => [
                 "the merchant backend's answer is not what the checkout expects: ",
                 why,
@@ -188,14 +193,21 @@ fn error_of(answer: &mut HttpAnswer, now: EpochMs) -> Option<BackendError> {
     Some(BackendError::Http {
         status: answer.status,
         code: body.error.unwrap_or_default(),
-        message: body.message.unwrap_or_else(|| std::mem::take(&mut answer.status_text)),
-        retry_after_ms: answer.retry_after.as_deref().and_then(|v| parse_retry_after(v, now)),
+        message: body
+            .message
+            .unwrap_or_else(|| std::mem::take(&mut answer.status_text)),
+        retry_after_ms: answer
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, now)),
     })
 }
 
 fn openid_required(body: &Body) -> Option<BackendError> {
     match (body.error.as_deref(), &body.authorize_url) {
-        (Some("openid_required"), Some(url)) => Some(BackendError::OpenIdRequired { authorize_url: url.clone() }),
+        (Some("openid_required"), Some(url)) => Some(BackendError::OpenIdRequired {
+            authorize_url: url.clone(),
+        }),
         _ => None,
     }
 }
@@ -204,11 +216,26 @@ fn openid_required(body: &Body) -> Option<BackendError> {
 /// OAuth; anything else means "try again later" (its `message`, if any, is kept).
 pub fn thrown(body: Option<Body>, message: Option<String>) -> BackendError {
     let body = body.unwrap_or_default();
-    openid_required(&body).unwrap_or_else(|| BackendError::Network(message.or(body.message).unwrap_or_else(|| "the request failed".into())))
+    openid_required(&body).unwrap_or_else(|| {
+        BackendError::Network(
+            message
+                .or(body.message)
+                .unwrap_or_else(|| "the request failed".into()),
+        )
+    })
 }
 
 fn body_of(answer: HttpAnswer) -> Result<Body, BackendError> {
-    answer.body.ok_or_else(|| BackendError::BadResponse(["not a JSON object of the expected shape (HTTP ", &decimal(answer.status.into()), ")"].concat()))
+    answer.body.ok_or_else(|| {
+        BackendError::BadResponse(
+            [
+                "not a JSON object of the expected shape (HTTP ",
+                &decimal(answer.status.into()),
+                ")",
+            ]
+            .concat(),
+        )
+    })
 }
 
 /// The answer of `POST /api/orders/{id}/pay`.
@@ -221,7 +248,9 @@ pub fn read_pay(mut answer: HttpAnswer, now: EpochMs) -> Result<Payment, Backend
     let jsapi = match body.jsapi {
         None => None,
         Some(p) => {
-            let field = |v: Option<String>, k: &str| v.ok_or_else(|| BackendError::BadResponse(["jsapi.", k, " is missing"].concat()));
+            let field = |v: Option<String>, k: &str| {
+                v.ok_or_else(|| BackendError::BadResponse(["jsapi.", k, " is missing"].concat()))
+            };
             Some(JsapiParams {
                 app_id: field(p.app_id, "appId")?,
                 time_stamp: field(p.time_stamp, "timeStamp")?,
@@ -232,21 +261,41 @@ pub fn read_pay(mut answer: HttpAnswer, now: EpochMs) -> Result<Payment, Backend
             })
         }
     };
-    Ok(Payment { expires_at: body.expires_at, server_now, code_url: body.code_url, jsapi, h5_url: body.h5_url })
+    Ok(Payment {
+        expires_at: body.expires_at,
+        server_now,
+        code_url: body.code_url,
+        jsapi,
+        h5_url: body.h5_url,
+    })
 }
 
 /// The answer of `GET /api/orders/{id}` for `order_id`. An answer about another order is a
 /// bad answer (a misrouted proxy or cache must never make this order look paid).
-pub fn read_status(mut answer: HttpAnswer, order_id: &str, now: EpochMs) -> Result<OrderStatus, BackendError> {
+pub fn read_status(
+    mut answer: HttpAnswer,
+    order_id: &str,
+    now: EpochMs,
+) -> Result<OrderStatus, BackendError> {
     if let Some(e) = error_of(&mut answer, now) {
         return Err(e);
     }
     let body = body_of(answer)?;
     if let Some(other) = body.order_id.as_deref().filter(|id| *id != order_id) {
-        return Err(BackendError::BadResponse(["the status answer is about order ", other, ", not ", order_id].concat()));
+        return Err(BackendError::BadResponse(
+            [
+                "the status answer is about order ",
+                other,
+                ", not ",
+                order_id,
+            ]
+            .concat(),
+        ));
     }
     Ok(OrderStatus {
-        state: body.state.ok_or_else(|| BackendError::BadResponse("the order has no state".into()))?,
+        state: body
+            .state
+            .ok_or_else(|| BackendError::BadResponse("the order has no state".into()))?,
         transaction_id: body.transaction_id,
         paid_at: body.paid_at,
     })
@@ -300,21 +349,52 @@ mod tests {
     }
 
     fn answer(status: u16, body: &str) -> HttpAnswer {
-        HttpAnswer { status, body: serde_json::from_str(body).ok(), ..HttpAnswer::default() }
+        HttpAnswer {
+            status,
+            body: serde_json::from_str(body).ok(),
+            ..HttpAnswer::default()
+        }
     }
 
     #[test]
     fn status_answers_are_read_for_this_order_only() {
-        let paid = read_status(answer(200, r#"{"order_id":"o1","state":"SUCCESS","transaction_id":"42","amount":1}"#), "o1", 0).unwrap();
-        assert_eq!((paid.state.as_str(), paid.transaction_id.as_deref()), ("SUCCESS", Some("42")));
+        let paid = read_status(
+            answer(
+                200,
+                r#"{"order_id":"o1","state":"SUCCESS","transaction_id":"42","amount":1}"#,
+            ),
+            "o1",
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (paid.state.as_str(), paid.transaction_id.as_deref()),
+            ("SUCCESS", Some("42"))
+        );
         // A custom backend need not echo the order id.
         assert!(read_status(answer(200, r#"{"state":"NOTPAY"}"#), "o1", 0).is_ok());
-        let other = read_status(answer(200, r#"{"order_id":"ord_OTHER","state":"SUCCESS"}"#), "o1", 0).unwrap_err();
-        assert_eq!(other, BackendError::BadResponse("the status answer is about order ord_OTHER, not o1".into()));
-        assert_eq!(read_status(answer(200, "{}"), "o1", 0), Err(BackendError::BadResponse("the order has no state".into())));
-        assert!(matches!(read_status(answer(200, "<html>"), "o1", 0), Err(BackendError::BadResponse(m)) if m.contains("HTTP 200")));
+        let other = read_status(
+            answer(200, r#"{"order_id":"ord_OTHER","state":"SUCCESS"}"#),
+            "o1",
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(
+            other,
+            BackendError::BadResponse("the status answer is about order ord_OTHER, not o1".into())
+        );
+        assert_eq!(
+            read_status(answer(200, "{}"), "o1", 0),
+            Err(BackendError::BadResponse("the order has no state".into()))
+        );
+        assert!(
+            matches!(read_status(answer(200, "<html>"), "o1", 0), Err(BackendError::BadResponse(m)) if m.contains("HTTP 200"))
+        );
         // A field of the wrong type makes the body unreadable, not a guess.
-        assert!(matches!(read_status(answer(200, r#"{"state":7}"#), "o1", 0), Err(BackendError::BadResponse(_))));
+        assert!(matches!(
+            read_status(answer(200, r#"{"state":7}"#), "o1", 0),
+            Err(BackendError::BadResponse(_))
+        ));
     }
 
     #[test]
@@ -323,27 +403,64 @@ mod tests {
         a.retry_after = Some("99999999999".into());
         assert_eq!(
             read_status(a, "o1", 0),
-            Err(BackendError::Http { status: 503, code: "busy".into(), message: "try later".into(), retry_after_ms: Some(60_000) })
+            Err(BackendError::Http {
+                status: 503,
+                code: "busy".into(),
+                message: "try later".into(),
+                retry_after_ms: Some(60_000)
+            })
         );
         let mut bare = answer(502, "not json");
         bare.status_text = "Bad Gateway".into();
-        assert!(matches!(read_pay(bare, 0), Err(BackendError::Http { status: 502, message, .. }) if message == "Bad Gateway"));
-        let oauth = answer(403, r#"{"error":"openid_required","authorize_url":"https://open.weixin.qq.com/x"}"#);
-        assert_eq!(read_pay(oauth, 0).unwrap_err(), BackendError::OpenIdRequired { authorize_url: "https://open.weixin.qq.com/x".into() });
+        assert!(
+            matches!(read_pay(bare, 0), Err(BackendError::Http { status: 502, message, .. }) if message == "Bad Gateway")
+        );
+        let oauth = answer(
+            403,
+            r#"{"error":"openid_required","authorize_url":"https://open.weixin.qq.com/x"}"#,
+        );
+        assert_eq!(
+            read_pay(oauth, 0).unwrap_err(),
+            BackendError::OpenIdRequired {
+                authorize_url: "https://open.weixin.qq.com/x".into()
+            }
+        );
         let paid = answer(409, r#"{"error":"already_paid","message":"m"}"#);
-        assert!(matches!(read_pay(paid, 0), Err(BackendError::Http { status: 409, code, .. }) if code == "already_paid"));
+        assert!(
+            matches!(read_pay(paid, 0), Err(BackendError::Http { status: 409, code, .. }) if code == "already_paid")
+        );
     }
 
     #[test]
     fn pay_answers_carry_the_server_clock_and_name_missing_jsapi_fields() {
-        let mut a = answer(200, r#"{"code_url":"weixin://x","expires_at":"2026-11-26T12:39:42Z"}"#);
+        let mut a = answer(
+            200,
+            r#"{"code_url":"weixin://x","expires_at":"2026-11-26T12:39:42Z"}"#,
+        );
         a.date = Some("Thu, 26 Nov 2026 12:37:42 GMT".into());
         let p = read_pay(a, 0).unwrap();
-        assert_eq!((p.code_url.as_deref(), p.server_now), (Some("weixin://x"), Some(1_795_696_662_000)));
+        assert_eq!(
+            (p.code_url.as_deref(), p.server_now),
+            (Some("weixin://x"), Some(1_795_696_662_000))
+        );
         let e = read_pay(answer(200, r#"{"jsapi":{"appId":"wx1"}}"#), 0).unwrap_err();
-        assert_eq!(e, BackendError::BadResponse("jsapi.timeStamp is missing".into()));
-        assert_eq!(thrown(serde_json::from_str(r#"{"error":"openid_required","authorize_url":"u"}"#).ok(), None), BackendError::OpenIdRequired { authorize_url: "u".into() });
-        assert_eq!(thrown(None, Some("offline".into())), BackendError::Network("offline".into()));
+        assert_eq!(
+            e,
+            BackendError::BadResponse("jsapi.timeStamp is missing".into())
+        );
+        assert_eq!(
+            thrown(
+                serde_json::from_str(r#"{"error":"openid_required","authorize_url":"u"}"#).ok(),
+                None
+            ),
+            BackendError::OpenIdRequired {
+                authorize_url: "u".into()
+            }
+        );
+        assert_eq!(
+            thrown(None, Some("offline".into())),
+            BackendError::Network("offline".into())
+        );
         assert!(BackendError::Timeout { ms: 30_000 }.is_transient());
     }
 

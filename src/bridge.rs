@@ -133,8 +133,13 @@ pub fn map_result(err_msg: &str) -> BridgeResult {
     let Some(colon) = msg.bytes().position(|b| b == b':') else {
         return BridgeResult::Fail(msg.into());
     };
-    let (prefix, outcome) = (msg.get(..colon).unwrap_or_default(), msg.get(colon + 1..).unwrap_or_default());
-    if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request") && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest") {
+    let (prefix, outcome) = (
+        msg.get(..colon).unwrap_or_default(),
+        msg.get(colon + 1..).unwrap_or_default(),
+    );
+    if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request")
+        && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest")
+    {
         return BridgeResult::Fail(msg.into());
     }
     let outcome = outcome.trim().to_ascii_lowercase();
@@ -177,9 +182,12 @@ mod tests {
         }
     }
 
+    /// Spoils one parameter; the name the error must mention.
+    type Spoil = (fn(&mut JsapiParams), &'static str);
+
     #[test]
     fn each_bad_parameter_is_named() {
-        let cases: [(fn(&mut JsapiParams), &str); 10] = [
+        let cases: [Spoil; 10] = [
             (|p| p.app_id.clear(), "appId"),
             (|p| p.app_id = "1234567890".into(), "appId"),
             (|p| p.time_stamp = "1414561699000".into(), "timeStamp"),

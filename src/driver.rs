@@ -44,6 +44,9 @@ pub enum Report {
     Done(OutcomeObject, JsValue),
 }
 
+/// Where reports go.
+pub type Sink = Rc<dyn Fn(Report)>;
+
 /// A running (or finished) checkout.
 #[derive(Clone)]
 pub struct Driver {
@@ -53,7 +56,7 @@ pub struct Driver {
 struct Shared {
     inner: RefCell<Inner>,
     /// `None` once the owner stopped listening (an element removed).
-    report: RefCell<Option<Rc<dyn Fn(Report)>>>,
+    report: RefCell<Option<Sink>>,
     /// "Try again" was clicked (the element starts a new run).
     on_retry: Option<Rc<dyn Fn()>>,
 }
@@ -84,14 +87,24 @@ struct Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
     }
 }
 
-fn listen(target: &EventTarget, kind: &'static str, f: impl FnMut(web_sys::Event) + 'static) -> Listener {
+fn listen(
+    target: &EventTarget,
+    kind: &'static str,
+    f: impl FnMut(web_sys::Event) + 'static,
+) -> Listener {
     let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
     let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
-    Listener { target: target.clone(), kind, closure }
+    Listener {
+        target: target.clone(),
+        kind,
+        closure,
+    }
 }
 
 thread_local! {
@@ -107,7 +120,9 @@ pub fn set_panel(panel: Function) {
 
 /// Values to JS: absent values as `null`, maps as plain objects.
 pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::UNDEFINED)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 fn global() -> JsValue {
@@ -129,7 +144,7 @@ pub struct Parts {
     pub hooks: Option<JsValue>,
     /// Where to draw the panel (an element or shadow root).
     pub container: Option<JsValue>,
-    pub report: Rc<dyn Fn(Report)>,
+    pub report: Sink,
     pub on_retry: Option<Rc<dyn Fn()>>,
 }
 
@@ -164,7 +179,14 @@ impl Driver {
             let weak = driver.weak();
             let doc = document.clone();
             let visibility = listen(&document, "visibilitychange", move |_| {
-                send_weak(&weak, if doc.hidden() { Input::Hidden } else { Input::Visible });
+                send_weak(
+                    &weak,
+                    if doc.hidden() {
+                        Input::Hidden
+                    } else {
+                        Input::Visible
+                    },
+                );
             });
             // Back from the H5 cashier, the page may come from the back-forward cache:
             // pageshow, no load.
@@ -174,12 +196,19 @@ impl Driver {
                     send_weak(&weak, Input::Visible);
                 }
             });
-            driver.shared.inner.borrow_mut().listeners.extend([visibility, pageshow]);
+            driver
+                .shared
+                .inner
+                .borrow_mut()
+                .listeners
+                .extend([visibility, pageshow]);
             if document.hidden() {
                 driver.send(Input::Hidden);
             }
         }
-        let page = get(&get(&global(), "location"), "href").as_string().unwrap_or_default();
+        let page = get(&get(&global(), "location"), "href")
+            .as_string()
+            .unwrap_or_default();
         let weak = driver.weak();
         spawn_local(async move { send_weak(&weak, Input::Start { page }) });
         driver
@@ -191,7 +220,9 @@ impl Driver {
 
     /// Creates the panel in `container`; a click on one of its buttons steps the run.
     fn mount(&self, container: &JsValue) {
-        let Some(class) = PANEL.with(|p| p.borrow().clone()) else { return };
+        let Some(class) = PANEL.with(|p| p.borrow().clone()) else {
+            return;
+        };
         let weak = self.weak();
         let on_action = Closure::<dyn Fn(JsValue)>::new(move |name: JsValue| {
             let Some(shared) = weak.upgrade() else { return };
@@ -250,11 +281,15 @@ fn send(shared: &Rc<Shared>, input: Input) {
     loop {
         let (effects, panel, view) = {
             let mut inner = shared.inner.borrow_mut();
-            let Some(input) = inner.queue.pop_front() else { break };
+            let Some(input) = inner.queue.pop_front() else {
+                break;
+            };
             if inner.over && !matches!(input, Input::Locale(_)) {
                 continue;
             }
-            let effects = inner.run.step(input, js_sys::Date::now() as i64, js_sys::Math::random());
+            let effects = inner
+                .run
+                .step(input, js_sys::Date::now() as i64, js_sys::Math::random());
             let mut changed = false;
             for e in &effects {
                 changed |= inner.view.apply(e);
@@ -286,7 +321,10 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
         return;
     }
     match effect {
-        Effect::State { detail: Some(detail), .. } => report(shared, Report::State(detail_object(&detail))),
+        Effect::State {
+            detail: Some(detail),
+            ..
+        } => report(shared, Report::State(detail_object(&detail))),
         Effect::Fetch(request) => fetch(shared, request),
         Effect::Cancel => {
             if let Some(c) = shared.inner.borrow_mut().request.take() {
@@ -338,9 +376,15 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
 
 /// The `detail` object, `expiresAt` as a `Date`.
 fn detail_object(detail: &StateDetail) -> JsValue {
-    let value = detail.serialize(&serde_wasm_bindgen::Serializer::new()).unwrap_or(JsValue::UNDEFINED);
+    let value = detail
+        .serialize(&serde_wasm_bindgen::Serializer::new())
+        .unwrap_or(JsValue::UNDEFINED);
     if let Some(ms) = detail.expires_at {
-        set(&value, "expiresAt", &js_sys::Date::new(&JsValue::from_f64(ms as f64)));
+        set(
+            &value,
+            "expiresAt",
+            &js_sys::Date::new(&JsValue::from_f64(ms as f64)),
+        );
     }
     value
 }
@@ -351,7 +395,13 @@ fn fetch(shared: &Rc<Shared>, request: Request) {
     let Ok(controller) = AbortController::new() else {
         let missing = Err(BackendError::Network("AbortController is missing".into()));
         let answer = answer(request.call, missing, "", 0);
-        return send(shared, Input::Answer { id: request.id, answer });
+        return send(
+            shared,
+            Input::Answer {
+                id: request.id,
+                answer,
+            },
+        );
     };
     let signal = controller.signal();
     let (hooks, order_id) = {
@@ -374,7 +424,13 @@ fn fetch(shared: &Rc<Shared>, request: Request) {
         let Some(shared) = weak.upgrade() else { return };
         shared.inner.borrow_mut().request = None;
         let answer = answer(request.call, got, &order_id, js_sys::Date::now() as i64);
-        send(&shared, Input::Answer { id: request.id, answer });
+        send(
+            &shared,
+            Input::Answer {
+                id: request.id,
+                answer,
+            },
+        );
     });
 }
 
@@ -397,7 +453,9 @@ async fn http(request: &Request, signal: &AbortSignal) -> Result<HttpAnswer, Bac
     .abort_signal(Some(signal));
     let built = match &request.body {
         Some(body) => {
-            let json = js_sys::JSON::stringify(&to_js(body)).map(String::from).unwrap_or_default();
+            let json = js_sys::JSON::stringify(&to_js(body))
+                .map(String::from)
+                .unwrap_or_default();
             builder.header("Content-Type", JSON_TYPE).body(json)
         }
         None => builder.build(),
@@ -409,22 +467,36 @@ async fn http(request: &Request, signal: &AbortSignal) -> Result<HttpAnswer, Bac
     let raw = web_sys::Response::from(response);
     // Not JSON (a proxy's error page): no body, and the classification says so.
     let body = match raw.json() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|v| serde_wasm_bindgen::from_value::<Body>(v).ok()),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| serde_wasm_bindgen::from_value::<Body>(v).ok()),
         Err(_) => None,
     };
-    Ok(HttpAnswer { status, status_text, body, retry_after: headers.get("retry-after"), date: headers.get("date") })
+    Ok(HttpAnswer {
+        status,
+        status_text,
+        body,
+        retry_after: headers.get("retry-after"),
+        date: headers.get("date"),
+    })
 }
 
 /// The merchant's own `pay(orderId, request, { signal })` / `status(orderId, { wait, signal },
 /// { signal })`: what it resolves is the body; what it throws is a failure.
-async fn hook(hooks: &JsValue, order_id: &str, request: &Request, signal: &AbortSignal) -> Result<HttpAnswer, BackendError> {
+async fn hook(
+    hooks: &JsValue,
+    order_id: &str,
+    request: &Request,
+    signal: &AbortSignal,
+) -> Result<HttpAnswer, BackendError> {
     let name = match request.call {
         Call::Pay => "pay",
         Call::Status => "status",
     };
-    let function = get(hooks, name)
-        .dyn_into::<Function>()
-        .map_err(|_| BackendError::BadResponse(["the custom backend has no ", name, "() function"].concat()))?;
+    let function = get(hooks, name).dyn_into::<Function>().map_err(|_| {
+        BackendError::BadResponse(["the custom backend has no ", name, "() function"].concat())
+    })?;
     let options: JsValue = Object::new().into();
     set(&options, "signal", signal);
     let second = match (&request.body, request.call) {
@@ -444,8 +516,15 @@ async fn hook(hooks: &JsValue, order_id: &str, request: &Request, signal: &Abort
         Err(e) => Err(e),
     };
     match settled {
-        Ok(value) => Ok(HttpAnswer { status: 200, body: serde_wasm_bindgen::from_value(value).ok(), ..HttpAnswer::default() }),
-        Err(e) => Err(thrown(serde_wasm_bindgen::from_value(e.clone()).ok(), get(&e, "message").as_string())),
+        Ok(value) => Ok(HttpAnswer {
+            status: 200,
+            body: serde_wasm_bindgen::from_value(value).ok(),
+            ..HttpAnswer::default()
+        }),
+        Err(e) => Err(thrown(
+            serde_wasm_bindgen::from_value(e.clone()).ok(),
+            get(&e, "message").as_string(),
+        )),
     }
 }
 
@@ -466,7 +545,10 @@ fn bridge(shared: &Rc<Shared>, params: JsValue, timeout: u32) {
         return invoke_bridge(shared, &params);
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return send(shared, Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })));
+        return send(
+            shared,
+            Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })),
+        );
     };
     let ready = {
         let weak = Rc::downgrade(shared);
@@ -478,7 +560,10 @@ fn bridge(shared: &Rc<Shared>, params: JsValue, timeout: u32) {
             if get(&global(), "WeixinJSBridge").is_object() {
                 invoke_bridge(&shared, &params);
             } else {
-                send(&shared, Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })));
+                send(
+                    &shared,
+                    Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })),
+                );
             }
         })
     };
@@ -493,12 +578,19 @@ fn invoke_bridge(shared: &Rc<Shared>, params: &JsValue) {
     let weak = Rc::downgrade(shared);
     let callback = Closure::once_into_js(move |res: JsValue| {
         let answer: Option<BridgeAnswer> = serde_wasm_bindgen::from_value(res).ok();
-        let msg = answer.and_then(|a| a.err_msg.or(a.err_msg_old)).unwrap_or_default();
+        let msg = answer
+            .and_then(|a| a.err_msg.or(a.err_msg_old))
+            .unwrap_or_default();
         send_weak(&weak, Input::Bridge(Ok(map_result(&msg))));
     });
-    let invoked = get(&bridge, "invoke")
-        .dyn_into::<Function>()
-        .map(|invoke| invoke.call3(&bridge, &JsValue::from_str("getBrandWCPayRequest"), params, &callback));
+    let invoked = get(&bridge, "invoke").dyn_into::<Function>().map(|invoke| {
+        invoke.call3(
+            &bridge,
+            &JsValue::from_str("getBrandWCPayRequest"),
+            params,
+            &callback,
+        )
+    });
     if !matches!(invoked, Ok(Ok(_))) {
         send(shared, Input::Bridge(Err(BridgeError::InvokeFailed)));
     }
@@ -511,7 +603,9 @@ fn mini_program(shared: &Rc<Shared>, url: &str) {
         return send(shared, Input::MiniProgramFailed { sdk_missing: true });
     };
     let weak = Rc::downgrade(shared);
-    let fail = Closure::once_into_js(move || send_weak(&weak, Input::MiniProgramFailed { sdk_missing: false }));
+    let fail = Closure::once_into_js(move || {
+        send_weak(&weak, Input::MiniProgramFailed { sdk_missing: false })
+    });
     let options: JsValue = Object::new().into();
     set(&options, "url", &JsValue::from_str(url));
     set(&options, "fail", &fail);

@@ -35,33 +35,67 @@ use crate::mode::PayMode;
 #[serde(tag = "t", rename_all = "kebab-case")]
 pub enum Effect {
     /// Entered (or, without `detail`, re-labelled) `state`: the view shows `text` in `lang`.
-    State { state: State, text: String, lang: &'static str, detail: Option<StateDetail> },
+    State {
+        state: State,
+        text: String,
+        lang: &'static str,
+        detail: Option<StateDetail>,
+    },
     /// The secondary line; `None` clears it.
-    Note { text: Option<String> },
+    Note {
+        text: Option<String>,
+    },
     /// Draw the QR code (our own SVG) with its countdown.
     #[serde(rename_all = "camelCase")]
-    Qr { svg: String, code_url: String, caption: String, time: String, say: Option<String> },
+    Qr {
+        svg: String,
+        code_url: String,
+        caption: String,
+        time: String,
+        say: Option<String>,
+    },
     /// One second of the countdown.
-    Tick { time: String, say: Option<String> },
+    Tick {
+        time: String,
+        say: Option<String>,
+    },
     /// Dim the expired QR code and say so.
-    QrExpired { text: String },
+    QrExpired {
+        text: String,
+    },
     /// Replace the buttons.
-    Buttons { list: Vec<Button> },
+    Buttons {
+        list: Vec<Button>,
+    },
     Fetch(Request),
     /// Abort the request in flight; its answer must not come back.
     Cancel,
     /// Step `Input::Timer(id)` after `ms`.
-    Timer { id: u32, ms: u32 },
+    Timer {
+        id: u32,
+        ms: u32,
+    },
     /// Leave the page for `url` (`location.assign`).
-    Go { url: String },
+    Go {
+        url: String,
+    },
     /// Rewrite the address bar without a navigation (`history.replaceState`).
-    Replace { url: String },
+    Replace {
+        url: String,
+    },
     /// Wait up to `timeout` ms for `WeixinJSBridge`, then show WeChat's pay sheet.
-    Bridge { params: JsapiParams, timeout: u32 },
+    Bridge {
+        params: JsapiParams,
+        timeout: u32,
+    },
     /// `wx.miniProgram.navigateTo({ url })`.
-    Mini { url: String },
+    Mini {
+        url: String,
+    },
     /// The run is over.
-    Done { outcome: OutcomeObject },
+    Done {
+        outcome: OutcomeObject,
+    },
 }
 
 /// A button of the panel: `action` is what a click steps.
@@ -160,7 +194,11 @@ mod tests {
                 id: 1,
                 call: Call::Pay,
                 url: "/api/orders/o/pay".into(),
-                body: Some(PayRequest { mode: PayMode::H5, code: None, return_url: Some("x".into()) }),
+                body: Some(PayRequest {
+                    mode: PayMode::H5,
+                    code: None,
+                    return_url: Some("x".into()),
+                }),
                 wait: None,
             }),
         ];

@@ -21,7 +21,11 @@ pub const ATTRIBUTES: [&str; 9] = [
 ];
 
 /// The polling attributes and the `polling` option each one sets.
-pub const POLLING: [(&str, &str); 3] = [("max-duration", "maxDuration"), ("poll-interval", "interval"), ("long-poll", "longPoll")];
+pub const POLLING: [(&str, &str); 3] = [
+    ("max-duration", "maxDuration"),
+    ("poll-interval", "interval"),
+    ("long-poll", "longPoll"),
+];
 
 /// What a changed attribute does to the element's checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +50,20 @@ pub fn on_change(attribute: &str) -> Change {
 /// what to write.
 pub fn number(attribute: &str, value: &str) -> Result<u32, String> {
     let value = value.trim();
-    let unit = if attribute == "long-poll" { "seconds" } else { "milliseconds" };
+    let unit = if attribute == "long-poll" {
+        "seconds"
+    } else {
+        "milliseconds"
+    };
     if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err([attribute, "=\"", value, "\" must be a whole number of ", unit].concat());
+        return Err([
+            attribute,
+            "=\"",
+            value,
+            "\" must be a whole number of ",
+            unit,
+        ]
+        .concat());
     }
     Ok(value.bytes().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
 }
@@ -63,7 +78,14 @@ mod tests {
         assert_eq!(on_change("mode"), Change::NewRun);
         assert_eq!(on_change("api-base"), Change::NewRun);
         assert_eq!(on_change("locale"), Change::Relabel);
-        for later in ["redirect-hosts", "miniprogram-path", "max-duration", "poll-interval", "long-poll", "class"] {
+        for later in [
+            "redirect-hosts",
+            "miniprogram-path",
+            "max-duration",
+            "poll-interval",
+            "long-poll",
+            "class",
+        ] {
             assert_eq!(on_change(later), Change::NextRun, "{later}");
         }
         for (attribute, _) in POLLING {
@@ -75,8 +97,14 @@ mod tests {
     fn numbers_are_whole_and_say_their_unit() {
         assert_eq!(number("max-duration", " 600000 "), Ok(600_000));
         assert_eq!(number("long-poll", "0"), Ok(0));
-        assert_eq!(number("max-duration", "10m"), Err("max-duration=\"10m\" must be a whole number of milliseconds".into()));
-        assert_eq!(number("long-poll", "-1"), Err("long-poll=\"-1\" must be a whole number of seconds".into()));
+        assert_eq!(
+            number("max-duration", "10m"),
+            Err("max-duration=\"10m\" must be a whole number of milliseconds".into())
+        );
+        assert_eq!(
+            number("long-poll", "-1"),
+            Err("long-poll=\"-1\" must be a whole number of seconds".into())
+        );
         assert!(number("poll-interval", "1e3").is_err());
     }
 }

@@ -14,10 +14,12 @@ use serde::Serialize;
 
 use crate::backend::{order_url, BackendError, OrderStatus, Payment, Status};
 use crate::bridge::{BridgeError, BridgeResult};
-pub use crate::effect::Call;
 use crate::checkout::{Outcome, Settings, State};
 use crate::clock::EpochMs;
-use crate::effect::{Button, Effect, OutcomeDetail, OutcomeObject, PayRequest, Request, StateDetail};
+pub use crate::effect::Call;
+use crate::effect::{
+    Button, Effect, OutcomeDetail, OutcomeObject, PayRequest, Request, StateDetail,
+};
 use crate::h5::{return_url, returned_for};
 use crate::i18n::{text, time_left, Locale, Text};
 use crate::mode::PayMode;
@@ -27,12 +29,20 @@ use crate::qr::{render_svg, QrOptions};
 use crate::url::{check_redirect, query_param, rewrite_query};
 
 /// Something that happened, fed to [`Run::step`].
+// A backend answer is the large variant; an input is moved once per step, so boxing it would
+// buy nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input {
     /// The run begins on the page at this URL.
-    Start { page: String },
+    Start {
+        page: String,
+    },
     /// The backend answered request `id` (see [`Run::awaiting`] for which call it was).
-    Answer { id: u32, answer: Answer },
+    Answer {
+        id: u32,
+        answer: Answer,
+    },
     /// Timer `id` of a `timer` effect fired.
     Timer(u32),
     Hidden,
@@ -42,7 +52,9 @@ pub enum Input {
     /// What `WeixinJSBridge` answered, or why it could not be asked.
     Bridge(Result<BridgeResult, BridgeError>),
     /// `wx.miniProgram.navigateTo` is missing (`sdk_missing`), or threw or reported `fail`.
-    MiniProgramFailed { sdk_missing: bool },
+    MiniProgramFailed {
+        sdk_missing: bool,
+    },
     /// `location.assign` threw.
     NavigationFailed,
     /// Show everything in another language (the element's `locale` changed). Also on a
@@ -105,7 +117,10 @@ enum Phase {
     /// Mini-program: `navigateTo` was asked; if it does not fail at once, the buyer is there.
     HandOff,
     /// Asking for a payment: attempt number and the next retry delay.
-    Paying { attempt: u8, delay_ms: u32 },
+    Paying {
+        attempt: u8,
+        delay_ms: u32,
+    },
     /// Left for WeChat's OAuth page (JSAPI needs the openid).
     Authorizing,
     /// Left for the H5 cashier; a return (or the page still here later) carries on.
@@ -163,7 +178,13 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(order_id: String, mode: PayMode, locale: Locale, settings: Settings, api_base: String) -> Run {
+    pub fn new(
+        order_id: String,
+        mode: PayMode,
+        locale: Locale,
+        settings: Settings,
+        api_base: String,
+    ) -> Run {
         Run {
             order_id,
             mode,
@@ -263,7 +284,9 @@ impl Run {
                 }
             }
             Input::Action(action) => self.action(action),
-            Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => self.bridge_answered(answer),
+            Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => {
+                self.bridge_answered(answer)
+            }
             Input::Bridge(_) => {}
             Input::MiniProgramFailed { sdk_missing } => self.fail(if sdk_missing {
                 NO_MINI_SDK
@@ -286,15 +309,28 @@ impl Run {
         }
         self.locale = locale;
         let Some(state) = self.shown else { return };
-        self.fx.push(Effect::State { state, text: text(locale, state.text(self.mode)).into(), lang: locale.tag(), detail: None });
+        self.fx.push(Effect::State {
+            state,
+            text: text(locale, state.text(self.mode)).into(),
+            lang: locale.tag(),
+            detail: None,
+        });
         if state == State::Scanning {
             let left = self.expires_at - self.now;
             if let Ok(svg) = self.qr_svg() {
                 let caption = text(locale, Text::ExpiresIn).into();
-                self.fx.push(Effect::Qr { svg, code_url: self.code_url.clone(), caption, time: format_remaining(left), say: None });
+                self.fx.push(Effect::Qr {
+                    svg,
+                    code_url: self.code_url.clone(),
+                    caption,
+                    time: format_remaining(left),
+                    say: None,
+                });
             }
             if self.qr_expired {
-                self.fx.push(Effect::QrExpired { text: text(locale, Text::QrExpired).into() });
+                self.fx.push(Effect::QrExpired {
+                    text: text(locale, Text::QrExpired).into(),
+                });
             }
         }
         let note = self.note.map(|n| text(locale, n).to_owned());
@@ -327,7 +363,10 @@ impl Run {
                 self.order_payment();
             }
             PayMode::MiniProgram => {
-                match crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id) {
+                match crate::miniprogram::target_page(
+                    &self.settings.miniprogram_path,
+                    &self.order_id,
+                ) {
                     Err(why) => self.fail(why),
                     Ok(page) => {
                         // A missing SDK answers at once; only without that answer is it "paying".
@@ -344,7 +383,10 @@ impl Run {
 
     fn order_payment(&mut self) {
         self.enter(State::Preparing, StateDetail::default());
-        self.phase = Phase::Paying { attempt: 0, delay_ms: 1_000 };
+        self.phase = Phase::Paying {
+            attempt: 0,
+            delay_ms: 1_000,
+        };
         self.send_pay();
     }
 
@@ -353,8 +395,18 @@ impl Run {
         let url = [&order_url(&self.api_base, &self.order_id), "/pay"].concat();
         let return_url = matches!(self.mode, PayMode::Jsapi | PayMode::H5)
             .then(|| return_url(&self.page, &self.order_id));
-        let body = PayRequest { mode: self.mode, code: self.code.clone(), return_url };
-        self.fx.push(Effect::Fetch(Request { id, call: Call::Pay, url, body: Some(body), wait: None }));
+        let body = PayRequest {
+            mode: self.mode,
+            code: self.code.clone(),
+            return_url,
+        };
+        self.fx.push(Effect::Fetch(Request {
+            id,
+            call: Call::Pay,
+            url,
+            body: Some(body),
+            wait: None,
+        }));
         self.request_deadline(self.settings.request_timeout_ms);
     }
 
@@ -365,7 +417,13 @@ impl Run {
             url.push_str("?wait=");
             url.push_str(&crate::i18n::decimal(w.into()));
         }
-        self.fx.push(Effect::Fetch(Request { id, call: Call::Status, url, body: None, wait: wait_s }));
+        self.fx.push(Effect::Fetch(Request {
+            id,
+            call: Call::Status,
+            url,
+            body: None,
+            wait: wait_s,
+        }));
         // A long-poll is held `wait` seconds by design: its deadline is that plus a margin.
         let deadline = match wait_s {
             Some(w) => w.saturating_mul(1000).saturating_add(LONG_POLL_MARGIN_MS),
@@ -388,7 +446,10 @@ impl Run {
 
     fn set_timer(&mut self, ms: u32) -> Option<u32> {
         self.next_id += 1;
-        self.fx.push(Effect::Timer { id: self.next_id, ms });
+        self.fx.push(Effect::Timer {
+            id: self.next_id,
+            ms,
+        });
         Some(self.next_id)
     }
 
@@ -398,21 +459,23 @@ impl Run {
             (Answer::Pay(answer), Phase::Paying { attempt, delay_ms }) => {
                 self.phase = Phase::Paying { attempt, delay_ms };
                 match answer {
-                Ok(payment) => {
-                    self.set_note(None);
-                    self.paid(payment);
-                }
-                // Paid already (a second tab, a reload after paying): the backend confirms it.
-                Err(BackendError::Http { status: 409, code, .. }) if code == "already_paid" => {
-                    self.enter(State::Confirming, StateDetail::default());
-                    self.poll_start();
-                }
-                Err(e) if e.is_transient() && attempt < 3 => {
-                    self.set_note(Some(Text::Retrying));
-                    let wait = e.retry_after_ms().unwrap_or(delay_ms).max(delay_ms);
-                    self.wait_timer = self.set_timer(wait);
-                }
-                Err(e) => self.pay_refused(e),
+                    Ok(payment) => {
+                        self.set_note(None);
+                        self.paid(payment);
+                    }
+                    // Paid already (a second tab, a reload after paying): the backend confirms it.
+                    Err(BackendError::Http {
+                        status: 409, code, ..
+                    }) if code == "already_paid" => {
+                        self.enter(State::Confirming, StateDetail::default());
+                        self.poll_start();
+                    }
+                    Err(e) if e.is_transient() && attempt < 3 => {
+                        self.set_note(Some(Text::Retrying));
+                        let wait = e.retry_after_ms().unwrap_or(delay_ms).max(delay_ms);
+                        self.wait_timer = self.set_timer(wait);
+                    }
+                    Err(e) => self.pay_refused(e),
                 }
             }
             (Answer::Status(answer), Phase::Polling) => {
@@ -446,15 +509,25 @@ impl Run {
         match self.mode {
             PayMode::Native => match payment.code_url.filter(|c| !c.is_empty()) {
                 None => self.fail("the backend's native payment has no code_url"),
-                Some(code_url) => self.show_qr(code_url, payment.expires_at.as_deref(), payment.server_now),
+                Some(code_url) => {
+                    self.show_qr(code_url, payment.expires_at.as_deref(), payment.server_now)
+                }
             },
             PayMode::H5 => match payment.h5_url {
                 None => self.fail("the backend's H5 payment has no h5_url"),
                 // If the page is still here 10 s later (restored from the back-forward cache,
                 // or navigation blocked) it carries on as a return.
                 Some(url) => {
-                    let detail = StateDetail { h5_url: Some(url.clone()), ..StateDetail::default() };
-                    self.leave_for(url, (State::Redirecting, detail), Phase::Redirecting, 10_000);
+                    let detail = StateDetail {
+                        h5_url: Some(url.clone()),
+                        ..StateDetail::default()
+                    };
+                    self.leave_for(
+                        url,
+                        (State::Redirecting, detail),
+                        Phase::Redirecting,
+                        10_000,
+                    );
                 }
             },
             PayMode::Jsapi => match payment.jsapi {
@@ -465,7 +538,10 @@ impl Run {
                     }
                     self.enter(State::Paying, StateDetail::default());
                     self.phase = Phase::Bridge;
-                    self.fx.push(Effect::Bridge { params, timeout: self.settings.bridge_timeout_ms });
+                    self.fx.push(Effect::Bridge {
+                        params,
+                        timeout: self.settings.bridge_timeout_ms,
+                    });
                 }
             },
             PayMode::MiniProgram => {}
@@ -474,7 +550,13 @@ impl Run {
 
     /// Sends the buyer to `url` (only if the allow-list has its host), reporting it in `state`
     /// under `key`; `wait_ms` later the timer says the page is still here.
-    fn leave_for(&mut self, url: String, (state, detail): (State, StateDetail), phase: Phase, wait_ms: u32) {
+    fn leave_for(
+        &mut self,
+        url: String,
+        (state, detail): (State, StateDetail),
+        phase: Phase,
+        wait_ms: u32,
+    ) {
         if let Err(e) = check_redirect(&url, &self.settings.redirect_hosts) {
             return self.fail(&e.message());
         }
@@ -491,8 +573,16 @@ impl Run {
                     return self.fail("the backend still asks for the buyer's openid after the OAuth round trip: check its OAuth appid/secret");
                 }
                 // Still here 15 s later: the navigation did not happen.
-                let detail = StateDetail { authorize_url: Some(authorize_url.clone()), ..StateDetail::default() };
-                self.leave_for(authorize_url, (State::Authorizing, detail), Phase::Authorizing, 15_000);
+                let detail = StateDetail {
+                    authorize_url: Some(authorize_url.clone()),
+                    ..StateDetail::default()
+                };
+                self.leave_for(
+                    authorize_url,
+                    (State::Authorizing, detail),
+                    Phase::Authorizing,
+                    15_000,
+                );
             }
             e => self.fail(&e.message()),
         }
@@ -521,7 +611,8 @@ impl Run {
 
     fn poller(&mut self) -> &mut Poller {
         let (settings, now) = (&self.settings.poll, self.now);
-        self.poller.get_or_insert_with(|| Poller::new(settings.clone(), now))
+        self.poller
+            .get_or_insert_with(|| Poller::new(settings.clone(), now))
     }
 
     /// (Re)starts polling with the schedule so far: checks at once unless one is pending.
@@ -553,7 +644,8 @@ impl Run {
     fn poll_step(&mut self, step: Step) {
         match step {
             Step::TimedOut => {
-                let message = "the backend did not confirm a payment within the maximum polling time";
+                let message =
+                    "the backend did not confirm a payment within the maximum polling time";
                 self.finish(Some(Outcome::new(Status::Expired, Some(message.into()))));
             }
             Step::Paused => {}
@@ -577,13 +669,16 @@ impl Run {
                 }
                 let changed = self.last_state.as_deref().is_some_and(|s| s != state);
                 self.last_state = Some(state);
-                self.poller().answered(now, Reply::Pending { changed }, random)
+                self.poller()
+                    .answered(now, Reply::Pending { changed }, random)
             }
             // A bad answer to a check (a proxy's error page, an answer about another order)
             // proves nothing either way: ignored like a failed check, asked again later.
             Err(e) if e.is_transient() || matches!(e, BackendError::BadResponse(_)) => {
                 self.set_note(Some(Text::Retrying));
-                let reply = Reply::Failed { retry_after_ms: e.retry_after_ms() };
+                let reply = Reply::Failed {
+                    retry_after_ms: e.retry_after_ms(),
+                };
                 self.poller().answered(now, reply, random)
             }
             Err(e) => return self.fail(&e.message()),
@@ -596,7 +691,9 @@ impl Run {
     fn timer(&mut self, id: u32) {
         if let Some((_, ms)) = self.request_timer.filter(|t| t.0 == id) {
             self.request_timer = None;
-            let Some((_, call)) = self.request.take() else { return };
+            let Some((_, call)) = self.request.take() else {
+                return;
+            };
             // Aborted: its answer never comes back; the run goes on as if it had failed.
             self.fx.push(Effect::Cancel);
             let error = BackendError::Timeout { ms };
@@ -624,14 +721,27 @@ impl Run {
             self.wait_timer = None;
             match self.phase {
                 Phase::Paying { attempt, delay_ms } => {
-                    self.phase = Phase::Paying { attempt: attempt + 1, delay_ms: delay_ms.saturating_mul(2) };
+                    self.phase = Phase::Paying {
+                        attempt: attempt + 1,
+                        delay_ms: delay_ms.saturating_mul(2),
+                    };
                     self.send_pay();
                 }
                 Phase::Authorizing => self.fail("WeChat's OAuth page did not open"),
                 Phase::Redirecting => self.back_from_cashier(),
                 Phase::HandOff => {
-                    let page = crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id).unwrap_or_default();
-                    self.enter(State::Paying, StateDetail { miniprogram_page: Some(page), ..StateDetail::default() });
+                    let page = crate::miniprogram::target_page(
+                        &self.settings.miniprogram_path,
+                        &self.order_id,
+                    )
+                    .unwrap_or_default();
+                    self.enter(
+                        State::Paying,
+                        StateDetail {
+                            miniprogram_page: Some(page),
+                            ..StateDetail::default()
+                        },
+                    );
                     // The buyer comes back with navigateBack; the page turns visible and polls.
                     self.poll_start();
                 }
@@ -668,7 +778,13 @@ impl Run {
     fn offer(&mut self, actions: &'static [(Action, &'static str, Text)]) {
         self.offered = actions;
         let locale = self.locale;
-        let list = actions.iter().map(|a| Button { action: a.0, label: text(locale, a.2) }).collect();
+        let list = actions
+            .iter()
+            .map(|a| Button {
+                action: a.0,
+                label: text(locale, a.2),
+            })
+            .collect();
         self.fx.push(Effect::Buttons { list });
     }
 
@@ -701,19 +817,32 @@ impl Run {
             Ok(svg) => svg,
             Err(e) => return self.fail(&e.message()),
         };
-        let detail = StateDetail { code_url: Some(self.code_url.clone()), expires_at: Some(self.expires_at), ..StateDetail::default() };
+        let detail = StateDetail {
+            code_url: Some(self.code_url.clone()),
+            expires_at: Some(self.expires_at),
+            ..StateDetail::default()
+        };
         self.enter(State::Scanning, detail);
         let left = self.expires_at - now;
         let say = self.say(None, left);
         self.last_left = Some(left);
         let caption = text(self.locale, Text::ExpiresIn).into();
-        self.fx.push(Effect::Qr { svg, code_url: self.code_url.clone(), caption, time: format_remaining(left), say });
+        self.fx.push(Effect::Qr {
+            svg,
+            code_url: self.code_url.clone(),
+            caption,
+            time: format_remaining(left),
+            say,
+        });
         self.tick_timer = self.set_timer(next_second(left));
         self.poll_start();
     }
 
     fn qr_svg(&self) -> Result<String, crate::qr::QrError> {
-        let options = QrOptions { title: text(self.locale, Text::QrTitle).into(), ..QrOptions::default() };
+        let options = QrOptions {
+            title: text(self.locale, Text::QrTitle).into(),
+            ..QrOptions::default()
+        };
         render_svg(&self.code_url, &options)
     }
 
@@ -725,7 +854,10 @@ impl Run {
         let left = self.expires_at - self.now;
         let say = self.say(self.last_left, left);
         self.last_left = Some(left);
-        self.fx.push(Effect::Tick { time: format_remaining(left), say });
+        self.fx.push(Effect::Tick {
+            time: format_remaining(left),
+            say,
+        });
         if left > 0 {
             self.tick_timer = self.set_timer(next_second(left));
             return;
@@ -734,7 +866,9 @@ impl Run {
         if self.refreshes >= self.settings.auto_refresh {
             // Ask the buyer; keep polling meanwhile (a late scan may still be paid).
             self.qr_expired = true;
-            self.fx.push(Effect::QrExpired { text: text(self.locale, Text::QrExpired).into() });
+            self.fx.push(Effect::QrExpired {
+                text: text(self.locale, Text::QrExpired).into(),
+            });
             self.offer(&ACTIONS[2..3]); // "Get a new QR code"
             self.poll_start();
         } else {
@@ -748,7 +882,9 @@ impl Run {
     /// The secondary line (`None` clears it).
     fn set_note(&mut self, note: Option<Text>) {
         self.note = note;
-        self.fx.push(Effect::Note { text: note.map(|n| text(self.locale, n).to_owned()) });
+        self.fx.push(Effect::Note {
+            text: note.map(|n| text(self.locale, n).to_owned()),
+        });
     }
 
     /// Enters `state`: the view's sentence, and `detail` (with state, mode and order id
@@ -756,9 +892,19 @@ impl Run {
     fn enter(&mut self, state: State, detail: StateDetail) {
         self.shown = Some(state);
         self.offered = &[];
-        let detail = StateDetail { state: Some(state), mode: Some(self.mode), order_id: self.order_id.clone(), ..detail };
+        let detail = StateDetail {
+            state: Some(state),
+            mode: Some(self.mode),
+            order_id: self.order_id.clone(),
+            ..detail
+        };
         let text = text(self.locale, state.text(self.mode)).into();
-        self.fx.push(Effect::State { state, text, lang: self.locale.tag(), detail: Some(detail) });
+        self.fx.push(Effect::State {
+            state,
+            text,
+            lang: self.locale.tag(),
+            detail: Some(detail),
+        });
     }
 
     fn fail(&mut self, message: &str) {
@@ -773,11 +919,24 @@ impl Run {
         self.phase = Phase::Over;
         let (order_id, mode) = (self.order_id.clone(), self.mode);
         let Some(o) = outcome else {
-            let detail = OutcomeDetail { reason: Some("aborted"), ..OutcomeDetail::default() };
-            return self.fx.push(Effect::Done { outcome: OutcomeObject { status: Status::Cancelled, order_id, mode, detail } });
+            let detail = OutcomeDetail {
+                reason: Some("aborted"),
+                ..OutcomeDetail::default()
+            };
+            return self.fx.push(Effect::Done {
+                outcome: OutcomeObject {
+                    status: Status::Cancelled,
+                    order_id,
+                    mode,
+                    detail,
+                },
+            });
         };
         let state = State::of_status(o.status);
-        let detail = StateDetail { message: o.message.clone(), ..StateDetail::default() };
+        let detail = StateDetail {
+            message: o.message.clone(),
+            ..StateDetail::default()
+        };
         self.enter(state, detail);
         // The English `message` is for developers (`detail.message`); the buyer is told in
         // their language what they can do.
@@ -787,8 +946,20 @@ impl Run {
         if o.status != Status::Paid && self.settings.offer_retry {
             self.offer(&ACTIONS[3..]); // "Try again"
         }
-        let detail = OutcomeDetail { trade_state: o.trade_state, transaction_id: o.transaction_id, message: o.message, reason: None };
-        self.fx.push(Effect::Done { outcome: OutcomeObject { status: o.status, order_id, mode, detail } });
+        let detail = OutcomeDetail {
+            trade_state: o.trade_state,
+            transaction_id: o.transaction_id,
+            message: o.message,
+            reason: None,
+        };
+        self.fx.push(Effect::Done {
+            outcome: OutcomeObject {
+                status: o.status,
+                order_id,
+                mode,
+                detail,
+            },
+        });
     }
 }
 

@@ -54,7 +54,11 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     let scheme = protocol.strip_suffix(':').unwrap_or(&protocol).to_owned();
     let port = parsed.port();
     // `port` is empty for the scheme's default port (the URL standard drops it).
-    let port = if port.is_empty() { None } else { Some(digits_u16(&port).ok_or(RedirectError::Malformed)?) };
+    let port = if port.is_empty() {
+        None
+    } else {
+        Some(digits_u16(&port).ok_or(RedirectError::Malformed)?)
+    };
     let host = parsed.hostname();
     if host.is_empty() {
         return Err(RedirectError::Malformed);
@@ -139,7 +143,11 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     let scheme = scheme.to_ascii_lowercase();
     // As the URL standard does: the scheme's default port is no port.
     let port = port.filter(|p| Some(*p) != default_port(&scheme));
-    Ok(Origin { scheme, host: host.to_ascii_lowercase(), port })
+    Ok(Origin {
+        scheme,
+        host: host.to_ascii_lowercase(),
+        port,
+    })
 }
 
 fn default_port(scheme: &str) -> Option<u16> {
@@ -193,7 +201,14 @@ pub fn check_origin(o: &Origin, allowed_hosts: &[String]) -> Result<(), Redirect
         Ok(())
     } else {
         let shown = match o.port {
-            Some(p) => [o.scheme.as_str(), "://", &o.host, ":", &crate::i18n::decimal(p.into())].concat(),
+            Some(p) => [
+                o.scheme.as_str(),
+                "://",
+                &o.host,
+                ":",
+                &crate::i18n::decimal(p.into()),
+            ]
+            .concat(),
             None => [o.scheme.as_str(), "://", &o.host].concat(),
         };
         Err(RedirectError::HostNotAllowed(shown))
@@ -350,8 +365,14 @@ mod tests {
                 RedirectError::HostNotAllowed("http://127.0.0.1:9090".into()),
             ),
             // A host-only entry is that host on its default port, not any port.
-            ("https://wx.tenpay.com:8443/x", RedirectError::HostNotAllowed("https://wx.tenpay.com:8443".into())),
-            ("http://localhost:1/", RedirectError::HostNotAllowed("http://localhost:1".into())),
+            (
+                "https://wx.tenpay.com:8443/x",
+                RedirectError::HostNotAllowed("https://wx.tenpay.com:8443".into()),
+            ),
+            (
+                "http://localhost:1/",
+                RedirectError::HostNotAllowed("http://localhost:1".into()),
+            ),
             ("//wx.tenpay.com/x", RedirectError::Malformed),
             ("/relative", RedirectError::Malformed),
             ("https://wx.tenpay.com:99999/", RedirectError::Malformed),
@@ -363,7 +384,10 @@ mod tests {
             assert!(!expected.message().is_empty());
         }
         assert_eq!(check_redirect("http://localhost/", &allow), Ok(()));
-        assert_eq!(check_redirect("http://localhost:3000/", &hosts(&["localhost:3000"])), Ok(()));
+        assert_eq!(
+            check_redirect("http://localhost:3000/", &hosts(&["localhost:3000"])),
+            Ok(())
+        );
         assert_eq!(
             check_redirect("http://[::1]:8080/", &hosts(&["[::1]:8080"])),
             Ok(())
@@ -373,21 +397,53 @@ mod tests {
     /// The decision over parsed parts, as the browser's URL hands them over.
     #[test]
     fn origins_must_match_an_entry_in_scheme_host_and_port() {
-        let o = |scheme: &str, host: &str, port: Option<u16>| Origin { scheme: scheme.into(), host: host.into(), port };
-        let allow = hosts(&["pay.example.com", "127.0.0.1:8080", "https://shop.example:8443", "http://127.0.0.2"]);
-        assert_eq!(check_origin(&o("https", "pay.example.com", None), &allow), Ok(()));
-        assert_eq!(check_origin(&o("https", "pay.example.com", Some(444)), &allow), Err(RedirectError::HostNotAllowed("https://pay.example.com:444".into())));
+        let o = |scheme: &str, host: &str, port: Option<u16>| Origin {
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+        };
+        let allow = hosts(&[
+            "pay.example.com",
+            "127.0.0.1:8080",
+            "https://shop.example:8443",
+            "http://127.0.0.2",
+        ]);
+        assert_eq!(
+            check_origin(&o("https", "pay.example.com", None), &allow),
+            Ok(())
+        );
+        assert_eq!(
+            check_origin(&o("https", "pay.example.com", Some(444)), &allow),
+            Err(RedirectError::HostNotAllowed(
+                "https://pay.example.com:444".into()
+            ))
+        );
         // http only on loopback, and there only on the listed port.
-        assert_eq!(check_origin(&o("http", "pay.example.com", None), &allow), Err(RedirectError::Scheme));
-        assert_eq!(check_origin(&o("http", "127.0.0.1", Some(8080)), &allow), Ok(()));
-        assert_eq!(check_origin(&o("https", "127.0.0.1", Some(8080)), &allow), Ok(()));
+        assert_eq!(
+            check_origin(&o("http", "pay.example.com", None), &allow),
+            Err(RedirectError::Scheme)
+        );
+        assert_eq!(
+            check_origin(&o("http", "127.0.0.1", Some(8080)), &allow),
+            Ok(())
+        );
+        assert_eq!(
+            check_origin(&o("https", "127.0.0.1", Some(8080)), &allow),
+            Ok(())
+        );
         assert!(check_origin(&o("http", "127.0.0.1", Some(1)), &allow).is_err());
         assert!(check_origin(&o("http", "127.0.0.1", None), &allow).is_err());
         // An entry with a scheme allows only that scheme.
-        assert_eq!(check_origin(&o("https", "shop.example", Some(8443)), &allow), Ok(()));
+        assert_eq!(
+            check_origin(&o("https", "shop.example", Some(8443)), &allow),
+            Ok(())
+        );
         assert_eq!(check_origin(&o("http", "127.0.0.2", None), &allow), Ok(()));
         assert!(check_origin(&o("https", "127.0.0.2", None), &allow).is_err());
-        assert_eq!(check_origin(&o("javascript", "x", None), &allow), Err(RedirectError::Scheme));
+        assert_eq!(
+            check_origin(&o("javascript", "x", None), &allow),
+            Err(RedirectError::Scheme)
+        );
     }
 
     #[test]
@@ -405,9 +461,18 @@ mod tests {
             ),
             "https://shop.example/pay?item=7&wxpay_order=%E6%96%B0%2F%E8%AE%A2%E5%8D%95%201"
         );
-        assert_eq!(rewrite_query("https://a/p?code=1#x", &["code"], &[]), "https://a/p");
-        assert_eq!(rewrite_query("https://a/p", &[], &[("m", "1")]), "https://a/p?m=1");
-        assert_eq!(rewrite_query("https://a/p?&&x=1&code=2&", &["code"], &[("m", "1")]), "https://a/p?x=1&m=1");
+        assert_eq!(
+            rewrite_query("https://a/p?code=1#x", &["code"], &[]),
+            "https://a/p"
+        );
+        assert_eq!(
+            rewrite_query("https://a/p", &[], &[("m", "1")]),
+            "https://a/p?m=1"
+        );
+        assert_eq!(
+            rewrite_query("https://a/p?&&x=1&code=2&", &["code"], &[("m", "1")]),
+            "https://a/p?x=1&m=1"
+        );
         assert_eq!(query_param("https://a/p?x=1&y", "y").as_deref(), Some(""));
     }
 

@@ -36,14 +36,26 @@ pub enum Body {
     Mark { mark: &'static str },
     /// The Native QR code with its countdown; `say` is for the live region.
     #[serde(rename_all = "camelCase")]
-    Qr { svg: String, code_url: String, caption: String, time: String, say: Option<String>, expired: bool },
+    Qr {
+        svg: String,
+        code_url: String,
+        caption: String,
+        time: String,
+        say: Option<String>,
+        expired: bool,
+    },
 }
 
 impl View {
     /// Folds one effect in; `true` if the view changed (the panel needs drawing).
     pub fn apply(&mut self, effect: &Effect) -> bool {
         match effect {
-            Effect::State { state, text, lang, detail } => {
+            Effect::State {
+                state,
+                text,
+                lang,
+                detail,
+            } => {
                 self.state = Some(*state);
                 self.lang = lang;
                 self.status = text.clone();
@@ -61,15 +73,33 @@ impl View {
                 }
             }
             Effect::Note { text } => self.note = text.clone(),
-            Effect::Qr { svg, code_url, caption, time, say } => {
+            Effect::Qr {
+                svg,
+                code_url,
+                caption,
+                time,
+                say,
+            } => {
                 let say = say.clone().or_else(|| match &self.body {
                     Body::Qr { say, .. } => say.clone(),
                     _ => None,
                 });
-                self.body = Body::Qr { svg: svg.clone(), code_url: code_url.clone(), caption: caption.clone(), time: time.clone(), say, expired: false };
+                self.body = Body::Qr {
+                    svg: svg.clone(),
+                    code_url: code_url.clone(),
+                    caption: caption.clone(),
+                    time: time.clone(),
+                    say,
+                    expired: false,
+                };
             }
             Effect::Tick { time, say } => {
-                if let Body::Qr { time: shown, say: said, .. } = &mut self.body {
+                if let Body::Qr {
+                    time: shown,
+                    say: said,
+                    ..
+                } = &mut self.body
+                {
                     *shown = time.clone();
                     if say.is_some() {
                         *said = say.clone();
@@ -96,7 +126,12 @@ mod tests {
     use crate::flow::Action;
 
     fn state(state: State, detail: bool) -> Effect {
-        Effect::State { state, text: state.as_str().into(), lang: "en", detail: detail.then(StateDetail::default) }
+        Effect::State {
+            state,
+            text: state.as_str().into(),
+            lang: "en",
+            detail: detail.then(StateDetail::default),
+        }
     }
 
     #[test]
@@ -104,9 +139,17 @@ mod tests {
         let mut v = View::default();
         assert!(v.apply(&state(State::Preparing, true)));
         assert_eq!(v.body, Body::Spinner);
-        v.apply(&Effect::Buttons { list: vec![Button { action: Action::Retry, label: "Try again" }] });
+        v.apply(&Effect::Buttons {
+            list: vec![Button {
+                action: Action::Retry,
+                label: "Try again",
+            }],
+        });
         v.apply(&state(State::Failed, true));
-        assert_eq!((v.body.clone(), v.buttons.len()), (Body::Mark { mark: "!" }, 0));
+        assert_eq!(
+            (v.body.clone(), v.buttons.len()),
+            (Body::Mark { mark: "!" }, 0)
+        );
         v.apply(&state(State::Paid, true));
         assert_eq!(v.body, Body::Mark { mark: "✓" });
         v.apply(&state(State::Unconfirmed, true));
@@ -118,16 +161,40 @@ mod tests {
     fn the_qr_counts_down_keeps_its_last_announcement_and_dims() {
         let mut v = View::default();
         v.apply(&state(State::Scanning, true));
-        let qr = Effect::Qr { svg: "<svg/>".into(), code_url: "weixin://x".into(), caption: "c".into(), time: "01:00".into(), say: Some("1 minute".into()) };
+        let qr = Effect::Qr {
+            svg: "<svg/>".into(),
+            code_url: "weixin://x".into(),
+            caption: "c".into(),
+            time: "01:00".into(),
+            say: Some("1 minute".into()),
+        };
         v.apply(&qr);
-        v.apply(&Effect::Tick { time: "00:59".into(), say: None });
-        let Body::Qr { time, say, expired, .. } = &v.body else { panic!("{v:?}") };
-        assert_eq!((time.as_str(), say.as_deref(), *expired), ("00:59", Some("1 minute"), false));
+        v.apply(&Effect::Tick {
+            time: "00:59".into(),
+            say: None,
+        });
+        let Body::Qr {
+            time, say, expired, ..
+        } = &v.body
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            (time.as_str(), say.as_deref(), *expired),
+            ("00:59", Some("1 minute"), false)
+        );
         // Re-labelled (another language): the code stays.
-        v.apply(&Effect::Buttons { list: vec![Button { action: Action::RefreshQr, label: "New code" }] });
+        v.apply(&Effect::Buttons {
+            list: vec![Button {
+                action: Action::RefreshQr,
+                label: "New code",
+            }],
+        });
         v.apply(&state(State::Scanning, false));
         assert!(matches!(v.body, Body::Qr { .. }) && v.buttons.len() == 1);
-        v.apply(&Effect::QrExpired { text: "expired".into() });
+        v.apply(&Effect::QrExpired {
+            text: "expired".into(),
+        });
         assert!(matches!(v.body, Body::Qr { expired: true, .. }));
         assert_eq!(v.status, "expired");
     }

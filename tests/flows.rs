@@ -42,7 +42,12 @@ impl Page {
     }
 
     fn step(&mut self, input: Input) -> Vec<Value> {
-        let fx: Vec<Value> = self.run.step(input, self.now, 0.5).iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        let fx: Vec<Value> = self
+            .run
+            .step(input, self.now, 0.5)
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
         self.log.extend(fx.iter().cloned());
         fx
     }
@@ -64,13 +69,20 @@ impl Page {
     }
 
     fn status(&mut self, fx: &[Value], state: &str) -> Vec<Value> {
-        let order = OrderStatus { state: state.into(), transaction_id: Some("4200".into()), paid_at: None };
+        let order = OrderStatus {
+            state: state.into(),
+            transaction_id: Some("4200".into()),
+            paid_at: None,
+        };
         self.answer(fx, Answer::Status(Ok(order)))
     }
 
     /// Advances the clock to the timer among `fx` with the given `ms` and fires it.
     fn fire(&mut self, fx: &[Value], ms: u64) -> Vec<Value> {
-        let timer = fx.iter().find(|e| e["t"] == "timer" && e["ms"] == ms).unwrap_or_else(|| panic!("no {ms} ms timer in {fx:?}"));
+        let timer = fx
+            .iter()
+            .find(|e| e["t"] == "timer" && e["ms"] == ms)
+            .unwrap_or_else(|| panic!("no {ms} ms timer in {fx:?}"));
         self.now += ms as i64;
         self.step(Input::Timer(timer["id"].as_u64().unwrap() as u32))
     }
@@ -88,11 +100,15 @@ fn kinds(fx: &[Value]) -> Vec<String> {
 
 /// The English `message` of the outcome (the `done` effect among `fx`).
 fn message(fx: &[Value]) -> &str {
-    find(fx, "done")["outcome"]["detail"]["message"].as_str().unwrap_or_else(|| panic!("no message in {fx:?}"))
+    find(fx, "done")["outcome"]["detail"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message in {fx:?}"))
 }
 
 fn find<'a>(fx: &'a [Value], t: &str) -> &'a Value {
-    fx.iter().find(|e| e["t"] == t).unwrap_or_else(|| panic!("no {t} in {fx:?}"))
+    fx.iter()
+        .find(|e| e["t"] == t)
+        .unwrap_or_else(|| panic!("no {t} in {fx:?}"))
 }
 
 fn native_payment(expires_at: Option<&str>) -> Answer {
@@ -104,7 +120,12 @@ fn native_payment(expires_at: Option<&str>) -> Answer {
 }
 
 fn http(status: u16, retry_after_ms: Option<u32>) -> BackendError {
-    BackendError::Http { status, code: "E".into(), message: "m".into(), retry_after_ms }
+    BackendError::Http {
+        status,
+        code: "E".into(),
+        message: "m".into(),
+        retry_after_ms,
+    }
 }
 
 fn params() -> JsapiParams {
@@ -123,19 +144,38 @@ fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
     assert_eq!(kinds(&fx), ["state:preparing", "fetch:pay", "timer"]);
-    assert_eq!(fx[0]["detail"], json!({"state": "preparing", "mode": "native", "orderId": "O-1"}));
+    assert_eq!(
+        fx[0]["detail"],
+        json!({"state": "preparing", "mode": "native", "orderId": "O-1"})
+    );
     assert_eq!(fx[1]["url"], "/api/orders/O-1/pay");
     assert_eq!(fx[1]["body"], json!({"mode": "native"}));
 
     // Two minutes left (the backend's clock, RFC 3339).
     let fx = p.answer(&fx, native_payment(Some("2027-01-15T08:02:00Z")));
-    assert_eq!(kinds(&fx), ["note", "state:scanning", "qr", "timer", "fetch:status", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        [
+            "note",
+            "state:scanning",
+            "qr",
+            "timer",
+            "fetch:status",
+            "timer"
+        ]
+    );
     let expires = 1_800_000_120_000i64;
-    assert_eq!(fx[1]["detail"]["codeUrl"], "weixin://wxpay/bizpayurl?pr=abc123");
+    assert_eq!(
+        fx[1]["detail"]["codeUrl"],
+        "weixin://wxpay/bizpayurl?pr=abc123"
+    );
     assert_eq!(fx[1]["detail"]["expiresAt"], expires);
     let qr = &fx[2];
     assert!(qr["svg"].as_str().unwrap().starts_with("<svg"), "{qr}");
-    assert_eq!((qr["time"].as_str(), qr["say"].as_str()), (Some("02:00"), Some("QR code valid for 2 minutes more")));
+    assert_eq!(
+        (qr["time"].as_str(), qr["say"].as_str()),
+        (Some("02:00"), Some("QR code valid for 2 minutes more"))
+    );
     assert_eq!(fx[4]["url"], "/api/orders/O-1");
 
     // Still payable: wait the interval, ask again; the countdown ticks meanwhile.
@@ -179,7 +219,10 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     }
     let fx = p.fire(&tick, 1000);
     // Expired: a fresh code by itself (the status check in flight is cancelled).
-    assert_eq!(kinds(&fx), ["tick", "cancel", "state:preparing", "fetch:pay", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        ["tick", "cancel", "state:preparing", "fetch:pay", "timer"]
+    );
     let fx = p.answer(&fx, native_payment(Some("2020-01-01T00:00:00Z")));
     let mut tick = fx.clone();
     for _ in 0..4 {
@@ -187,10 +230,26 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     }
     let fx = p.fire(&tick, 1000);
     // The second expiry in a row: dim it, offer a new one, keep polling (a late scan may pay).
-    assert_eq!(kinds(&fx), ["tick", "cancel", "qr-expired", "buttons", "fetch:status", "timer"]);
-    assert_eq!(fx[3]["list"], json!([{"action": "refresh-qr", "label": "Get a new QR code"}]));
+    assert_eq!(
+        kinds(&fx),
+        [
+            "tick",
+            "cancel",
+            "qr-expired",
+            "buttons",
+            "fetch:status",
+            "timer"
+        ]
+    );
+    assert_eq!(
+        fx[3]["list"],
+        json!([{"action": "refresh-qr", "label": "Get a new QR code"}])
+    );
     let fx = p.step(Input::Action(Action::RefreshQr));
-    assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        ["cancel", "state:preparing", "fetch:pay", "timer"]
+    );
 }
 
 #[test]
@@ -207,10 +266,23 @@ fn a_page_back_in_view_while_a_new_code_is_ordered_polls_again() {
         tick = p.fire(&tick, 1000);
     }
     // Expired while hidden: a new code is ordered; the buyer comes back meanwhile.
-    assert_eq!(kinds(&tick), ["tick", "state:preparing", "fetch:pay", "timer"]);
+    assert_eq!(
+        kinds(&tick),
+        ["tick", "state:preparing", "fetch:pay", "timer"]
+    );
     assert_eq!(kinds(&p.step(Input::Visible)), Vec::<String>::new());
     let fx = p.answer(&tick, native_payment(None));
-    assert_eq!(kinds(&fx), ["note", "state:scanning", "qr", "timer", "fetch:status", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        [
+            "note",
+            "state:scanning",
+            "qr",
+            "timer",
+            "fetch:status",
+            "timer"
+        ]
+    );
 }
 
 #[test]
@@ -222,7 +294,10 @@ fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     assert_eq!(fx[0]["text"], "Connection trouble. Retrying…");
     let fx = p.fire(&fx, 3_000);
     assert_eq!(kinds(&fx), ["fetch:pay", "timer"]);
-    let fx = p.answer(&fx, Answer::Pay(Err(BackendError::Network("offline".into()))));
+    let fx = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::Network("offline".into()))),
+    );
     let fx = p.fire(&fx, 2_000);
     let fx = p.answer(&fx, Answer::Pay(Err(http(500, None))));
     let fx = p.fire(&fx, 4_000);
@@ -230,21 +305,35 @@ fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
     assert_eq!(find(&end, "done")["outcome"]["status"], "failed");
     // The buyer reads what to do in their language; the English reason is for developers.
-    assert_eq!(end[1]["text"], "Please try again in a moment. If it keeps failing, contact the shop.");
+    assert_eq!(
+        end[1]["text"],
+        "Please try again in a moment. If it keeps failing, contact the shop."
+    );
     assert_eq!(message(&end), "the merchant backend answered HTTP 502 E: m");
     // A 400 is not retried.
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
-    assert_eq!(kinds(&p.answer(&fx, Answer::Pay(Err(http(400, None))))), ["state:failed", "note", "done"]);
+    assert_eq!(
+        kinds(&p.answer(&fx, Answer::Pay(Err(http(400, None))))),
+        ["state:failed", "note", "done"]
+    );
 }
 
 #[test]
 fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start(PAGE);
-    assert_eq!(fx[1]["body"], json!({"mode": "jsapi", "return_url": "https://shop.example/checkout?sku=7&wxpay_order=O-1"}));
+    assert_eq!(
+        fx[1]["body"],
+        json!({"mode": "jsapi", "return_url": "https://shop.example/checkout?sku=7&wxpay_order=O-1"})
+    );
     let oauth = "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx1&scope=snsapi_base";
-    let fx = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: oauth.into() })));
+    let fx = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::OpenIdRequired {
+            authorize_url: oauth.into(),
+        })),
+    );
     assert_eq!(kinds(&fx), ["state:authorizing", "go", "timer"]);
     assert_eq!(fx[0]["detail"]["authorizeUrl"], oauth);
     assert_eq!(fx[1]["url"], oauth);
@@ -255,11 +344,22 @@ fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     // Back from OAuth: the code goes to the backend and out of the address bar.
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/checkout?sku=7&wxpay_order=O-1&code=C0DE&state=s");
-    assert_eq!(kinds(&fx), ["replace", "state:preparing", "fetch:pay", "timer"]);
-    assert_eq!(fx[0]["url"], "https://shop.example/checkout?sku=7&wxpay_order=O-1");
+    assert_eq!(
+        kinds(&fx),
+        ["replace", "state:preparing", "fetch:pay", "timer"]
+    );
+    assert_eq!(
+        fx[0]["url"],
+        "https://shop.example/checkout?sku=7&wxpay_order=O-1"
+    );
     assert_eq!(fx[2]["body"]["code"], "C0DE");
     // Asking for the openid again after the round trip is a backend misconfiguration.
-    let end = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: oauth.into() })));
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::OpenIdRequired {
+            authorize_url: oauth.into(),
+        })),
+    );
     assert!(message(&end).contains("check its OAuth appid/secret"));
 }
 
@@ -271,7 +371,10 @@ fn back_from_oauth_without_a_code_fails_instead_of_looping() {
     assert!(message(&end).contains("without a code"), "{end:?}");
     // A reload after a good round trip (code and state already removed) just pays.
     let mut p = Page::new(PayMode::Jsapi);
-    assert_eq!(kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")), ["state:preparing", "fetch:pay", "timer"]);
+    assert_eq!(
+        kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")),
+        ["state:preparing", "fetch:pay", "timer"]
+    );
 }
 
 #[test]
@@ -279,20 +382,37 @@ fn oauth_and_h5_urls_must_be_on_the_allow_list() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start(PAGE);
     let evil = "https://evil.example/authorize";
-    let end = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: evil.into() })));
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::OpenIdRequired {
+            authorize_url: evil.into(),
+        })),
+    );
     assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
     assert!(message(&end).contains("evil.example"), "{end:?}");
 
     let mut p = Page::new(PayMode::H5);
     let fx = p.start(PAGE);
-    let end = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some("http://wx.tenpay.com/x".into()), ..Payment::default() })));
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Ok(Payment {
+            h5_url: Some("http://wx.tenpay.com/x".into()),
+            ..Payment::default()
+        })),
+    );
     assert!(message(&end).contains("https"), "{end:?}");
 }
 
 fn jsapi_paying() -> (Page, Vec<Value>) {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/?wxpay_order=O-1&code=C");
-    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { jsapi: Some(params()), ..Payment::default() })));
+    let fx = p.answer(
+        &fx,
+        Answer::Pay(Ok(Payment {
+            jsapi: Some(params()),
+            ..Payment::default()
+        })),
+    );
     (p, fx)
 }
 
@@ -300,7 +420,10 @@ fn jsapi_paying() -> (Page, Vec<Value>) {
 fn jsapi_bridge_ok_is_only_a_hint_the_backend_decides() {
     let (mut p, fx) = jsapi_paying();
     assert_eq!(kinds(&fx), ["note", "state:paying", "bridge"]);
-    assert_eq!(fx[2]["params"]["package"], "prepay_id=wx201410272009395522657a690389285100");
+    assert_eq!(
+        fx[2]["params"]["package"],
+        "prepay_id=wx201410272009395522657a690389285100"
+    );
     assert_eq!(fx[2]["params"].as_object().unwrap().len(), 6);
     assert_eq!(fx[2]["timeout"], 5000);
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Ok)));
@@ -327,7 +450,10 @@ fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
     // Cancel, but the backend already has SUCCESS (WeChat's answer is not guaranteed).
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Cancel)));
-    assert_eq!(p.status(&fx, "SUCCESS").last().unwrap()["outcome"]["status"], "paid");
+    assert_eq!(
+        p.status(&fx, "SUCCESS").last().unwrap()["outcome"]["status"],
+        "paid"
+    );
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::NotSupported)));
     let end = p.answer(&fx, Answer::Status(Err(BackendError::Network("x".into()))));
@@ -344,8 +470,17 @@ fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
 fn bad_jsapi_parameters_never_reach_the_bridge() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/?wxpay_order=O-1&code=C");
-    let bad = JsapiParams { package: "wx2014".into(), ..params() };
-    let end = p.answer(&fx, Answer::Pay(Ok(Payment { jsapi: Some(bad), ..Payment::default() })));
+    let bad = JsapiParams {
+        package: "wx2014".into(),
+        ..params()
+    };
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Ok(Payment {
+            jsapi: Some(bad),
+            ..Payment::default()
+        })),
+    );
     assert_eq!(kinds(&end), ["note", "state:failed", "note", "done"]);
     assert!(message(&end).contains("package must be"), "{end:?}");
 }
@@ -356,34 +491,70 @@ fn h5_redirects_and_on_return_checks_then_offers_two_choices() {
     s.redirect_hosts = redirect_hosts(["127.0.0.1:8080"]);
     let mut p = Page::with(PayMode::H5, s.clone());
     let fx = p.start(PAGE);
-    assert_eq!(fx[1]["body"]["return_url"], "https://shop.example/checkout?sku=7&wxpay_order=O-1");
+    assert_eq!(
+        fx[1]["body"]["return_url"],
+        "https://shop.example/checkout?sku=7&wxpay_order=O-1"
+    );
     let cashier = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=1&package=2";
-    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some(cashier.into()), ..Payment::default() })));
+    let fx = p.answer(
+        &fx,
+        Answer::Pay(Ok(Payment {
+            h5_url: Some(cashier.into()),
+            ..Payment::default()
+        })),
+    );
     assert_eq!(kinds(&fx), ["note", "state:redirecting", "go", "timer"]);
     assert_eq!(fx[2]["url"], cashier);
     // Restored from the back-forward cache: carry on as a return.
     let fx = p.step(Input::Visible);
-    assert_eq!(kinds(&fx), ["state:checking", "timer", "fetch:status", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        ["state:checking", "timer", "fetch:status", "timer"]
+    );
 
     // A fresh page load after the return.
     let mut p = Page::with(PayMode::H5, s);
     let fx = p.start("https://shop.example/checkout?sku=7&wxpay_order=O-1");
-    assert_eq!(kinds(&fx), ["state:checking", "timer", "fetch:status", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        ["state:checking", "timer", "fetch:status", "timer"]
+    );
     p.status(&fx, "NOTPAY");
     let fx = p.fire(&fx, 6_000);
     // The window is over (the wait in progress ends): both choices, and a check at once.
-    assert_eq!(kinds(&fx), ["state:unconfirmed", "buttons", "fetch:status", "timer"]);
-    assert_eq!(fx[1]["list"], json!([{"action": "i-have-paid", "label": "I have paid"}, {"action": "pay-again", "label": "Pay again"}]));
+    assert_eq!(
+        kinds(&fx),
+        ["state:unconfirmed", "buttons", "fetch:status", "timer"]
+    );
+    assert_eq!(
+        fx[1]["list"],
+        json!([{"action": "i-have-paid", "label": "I have paid"}, {"action": "pay-again", "label": "Pay again"}])
+    );
     // "I have paid": checking again, at once.
     let fx = p.step(Input::Action(Action::IHavePaid));
-    assert_eq!(kinds(&fx), ["cancel", "state:checking", "timer", "fetch:status", "timer"]);
+    assert_eq!(
+        kinds(&fx),
+        ["cancel", "state:checking", "timer", "fetch:status", "timer"]
+    );
     // "Pay again": a fresh h5_url (one lives five minutes).
     let fx = p.step(Input::Action(Action::PayAgain));
-    assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay", "timer"]);
-    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some("http://127.0.0.1:8080/sim/checkmweb".into()), ..Payment::default() })));
+    assert_eq!(
+        kinds(&fx),
+        ["cancel", "state:preparing", "fetch:pay", "timer"]
+    );
+    let fx = p.answer(
+        &fx,
+        Answer::Pay(Ok(Payment {
+            h5_url: Some("http://127.0.0.1:8080/sim/checkmweb".into()),
+            ..Payment::default()
+        })),
+    );
     assert_eq!(kinds(&fx), ["note", "state:redirecting", "go", "timer"]);
     let fx = p.step(Input::NavigationFailed);
-    assert_eq!(message(&fx), "the browser refused to open the WeChat cashier");
+    assert_eq!(
+        message(&fx),
+        "the browser refused to open the WeChat cashier"
+    );
 }
 
 #[test]
@@ -394,7 +565,10 @@ fn mini_program_hands_off_with_the_order_and_polls() {
     assert_eq!(fx[0]["url"], "/pages/pay/index?order_id=O-1");
     let fx = p.fire(&fx, 0);
     assert_eq!(kinds(&fx), ["state:paying", "fetch:status", "timer"]);
-    assert_eq!(fx[0]["detail"]["miniprogramPage"], "/pages/pay/index?order_id=O-1");
+    assert_eq!(
+        fx[0]["detail"]["miniprogramPage"],
+        "/pages/pay/index?order_id=O-1"
+    );
     assert_eq!(p.status(&fx, "SUCCESS")[2]["outcome"]["status"], "paid");
 
     let mut p = Page::new(PayMode::MiniProgram);
@@ -471,8 +645,19 @@ fn abort_cancels_the_request_and_ends_cancelled_with_reason_aborted() {
     );
     assert_eq!(p.answer(&fx, native_payment(None)), Vec::<Value>::new());
     // A run that must fail at start (a bad mode attribute) says why.
-    let run = Run::new("O-2".into(), PayMode::Native, Locale::ZhCn, settings(), "/api".into()).failing("mode \"x\" is bad".into());
-    let mut p = Page { run, now: T0, log: vec![] };
+    let run = Run::new(
+        "O-2".into(),
+        PayMode::Native,
+        Locale::ZhCn,
+        settings(),
+        "/api".into(),
+    )
+    .failing("mode \"x\" is bad".into());
+    let mut p = Page {
+        run,
+        now: T0,
+        log: vec![],
+    };
     let end = p.start(PAGE);
     assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
     assert_eq!(end[0]["text"], "支付失败");
@@ -484,7 +669,10 @@ fn network_text_reaches_developers_not_buyers() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
     let nasty = "<img src=x onerror=alert(1)>";
-    let end = p.answer(&fx, Answer::Pay(Err(BackendError::BadResponse(nasty.into()))));
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::BadResponse(nasty.into()))),
+    );
     assert!(message(&end).ends_with(nasty));
     // What the buyer reads is ours, in their language; the network's text is not in it.
     for e in end.iter().filter(|e| e["t"] == "state" || e["t"] == "note") {
@@ -499,7 +687,8 @@ fn a_bad_status_answer_is_ignored_not_believed() {
     let mut p = Page::new(PayMode::MiniProgram);
     let fx = p.start(PAGE);
     let fx = p.fire(&fx, 0);
-    let other = BackendError::BadResponse("the status answer is about order ord_OTHER, not O-1".into());
+    let other =
+        BackendError::BadResponse("the status answer is about order ord_OTHER, not O-1".into());
     let fx = p.answer(&fx, Answer::Status(Err(other)));
     assert_eq!(kinds(&fx), ["note", "timer"]);
     assert!(!p.run.is_over());
@@ -518,7 +707,11 @@ fn requests_that_never_end_time_out_and_count_as_failures() {
     let retry = p.fire(&fx, 15_000);
     assert_eq!(kinds(&retry), ["cancel", "note", "timer"]);
     assert_eq!(retry[1]["text"], "Connection trouble. Retrying…");
-    assert_eq!(p.answer(&fx, Answer::Pay(Ok(Payment::default()))), Vec::<Value>::new(), "the aborted request's answer is ignored");
+    assert_eq!(
+        p.answer(&fx, Answer::Pay(Ok(Payment::default()))),
+        Vec::<Value>::new(),
+        "the aborted request's answer is ignored"
+    );
     assert_eq!(kinds(&p.fire(&retry, 1_000)), ["fetch:pay", "timer"]);
 
     let mut s = settings();
@@ -540,7 +733,12 @@ fn requests_that_never_end_time_out_and_count_as_failures() {
 fn already_paid_is_confirmed_by_a_status_check() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
-    let paid = BackendError::Http { status: 409, code: "already_paid".into(), message: "m".into(), retry_after_ms: None };
+    let paid = BackendError::Http {
+        status: 409,
+        code: "already_paid".into(),
+        message: "m".into(),
+        retry_after_ms: None,
+    };
     let fx = p.answer(&fx, Answer::Pay(Err(paid)));
     assert_eq!(kinds(&fx), ["state:confirming", "fetch:status", "timer"]);
     let end = p.status(&fx, "SUCCESS");
@@ -560,7 +758,10 @@ fn the_countdown_uses_the_server_clock() {
         server_now: Some(server_now),
         ..Payment::default()
     };
-    assert_eq!(wxpay_checkout::clock::parse_rfc3339("2027-01-15T09:05:00Z"), Some(server_now + 300_000));
+    assert_eq!(
+        wxpay_checkout::clock::parse_rfc3339("2027-01-15T09:05:00Z"),
+        Some(server_now + 300_000)
+    );
     let fx = p.answer(&fx, Answer::Pay(Ok(payment)));
     assert_eq!(find(&fx, "qr")["time"], "05:00");
     assert_eq!(find(&fx, "state")["detail"]["expiresAt"], T0 + 300_000);
@@ -577,8 +778,14 @@ fn a_locale_change_relabels_only_also_after_the_end() {
     assert_eq!(kinds(&fx), ["state:scanning", "qr", "note", "buttons"]);
     assert_eq!(fx[0]["detail"], Value::Null, "not a new state: no event");
     assert_eq!(fx[0]["text"], "请使用微信扫一扫，扫描二维码完成支付");
-    assert!(fx[1]["svg"].as_str().unwrap().contains("<title>微信支付二维码</title>"));
-    assert!(p.step(Input::Locale(Locale::ZhCn)).is_empty(), "the same language changes nothing");
+    assert!(fx[1]["svg"]
+        .as_str()
+        .unwrap()
+        .contains("<title>微信支付二维码</title>"));
+    assert!(
+        p.step(Input::Locale(Locale::ZhCn)).is_empty(),
+        "the same language changes nothing"
+    );
 
     let mut s = settings();
     s.offer_retry = true;
@@ -586,10 +793,16 @@ fn a_locale_change_relabels_only_also_after_the_end() {
     let fx = p.start(PAGE);
     let end = p.answer(&fx, Answer::Pay(Err(http(400, None))));
     assert_eq!(kinds(&end), ["state:failed", "note", "buttons", "done"]);
-    assert_eq!(end[2]["list"], json!([{"action": "retry", "label": "Try again"}]));
+    assert_eq!(
+        end[2]["list"],
+        json!([{"action": "retry", "label": "Try again"}])
+    );
     let fx = p.step(Input::Locale(Locale::ZhTw));
     assert_eq!(kinds(&fx), ["state:failed", "note", "buttons"]);
     assert_eq!(fx[0]["text"], "支付失敗");
-    assert_eq!(fx[2]["list"], json!([{"action": "retry", "label": "重新支付"}]));
+    assert_eq!(
+        fx[2]["list"],
+        json!([{"action": "retry", "label": "重新支付"}])
+    );
     assert!(p.run.is_over());
 }

@@ -144,7 +144,10 @@ fn retry_after_header_forms() {
     assert_eq!(parse_retry_after("120", T0), Some(60_000));
     assert_eq!(parse_retry_after("45", T0), Some(45_000));
     assert_eq!(parse_retry_after("99999999999", T0), Some(60_000));
-    assert_eq!(parse_retry_after("Thu, 26 Nov 2026 12:37:42 GMT", 0), Some(60_000));
+    assert_eq!(
+        parse_retry_after("Thu, 26 Nov 2026 12:37:42 GMT", 0),
+        Some(60_000)
+    );
     assert_eq!(parse_retry_after(" 0 ", T0), Some(0));
     let date = "Thu, 26 Nov 2026 12:37:42 GMT";
     assert_eq!(

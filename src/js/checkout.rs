@@ -19,7 +19,10 @@ type Refusal = String;
 fn string(obj: &JsValue, key: &str) -> Result<Option<String>, Refusal> {
     match given(&get(obj, key)) {
         None => Ok(None),
-        Some(v) => v.as_string().map(Some).ok_or_else(|| ["option ", key, " must be a string"].concat()),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| ["option ", key, " must be a string"].concat()),
     }
 }
 
@@ -65,12 +68,18 @@ pub fn run_from(options: &JsValue, strict: bool) -> Result<(Run, String), Refusa
         },
     };
     let locale = Locale::parse(&string(options, "locale")?.unwrap_or_default());
-    let mut settings = Settings { offer_retry: !strict, ..Settings::default() };
+    let mut settings = Settings {
+        offer_retry: !strict,
+        ..Settings::default()
+    };
     if let Some(hosts) = given(&get(options, "redirectHosts")) {
         if !js_sys::Array::is_array(hosts) {
             return Err("option redirectHosts must be an array of host names".into());
         }
-        let list: Vec<String> = js_sys::Array::from(hosts).iter().filter_map(|h| h.as_string()).collect();
+        let list: Vec<String> = js_sys::Array::from(hosts)
+            .iter()
+            .filter_map(|h| h.as_string())
+            .collect();
         settings.redirect_hosts = redirect_hosts(list.iter().map(String::as_str));
     }
     if let Some(path) = string(options, "miniprogramPath")? {
@@ -91,12 +100,15 @@ pub fn run_from(options: &JsValue, strict: bool) -> Result<(Run, String), Refusa
         }
         let poll = &mut settings.poll;
         poll.interval_ms = number(p, "interval")?.unwrap_or(poll.interval_ms).max(100);
-        poll.max_interval_ms = number(p, "maxInterval")?.unwrap_or(poll.max_interval_ms).max(poll.interval_ms);
+        poll.max_interval_ms = number(p, "maxInterval")?
+            .unwrap_or(poll.max_interval_ms)
+            .max(poll.interval_ms);
         poll.fast_for_ms = number(p, "fastFor")?.unwrap_or(poll.fast_for_ms);
         poll.max_duration_ms = number(p, "maxDuration")?.unwrap_or(poll.max_duration_ms);
         poll.long_poll_s = number(p, "longPoll")?.unwrap_or(poll.long_poll_s).min(30);
         poll.jitter = float(p, "jitter")?.map_or(poll.jitter, |j| j.min(1.0));
-        poll.backoff_factor = float(p, "backoff")?.map_or(poll.backoff_factor, |f| f.clamp(1.0, 10.0));
+        poll.backoff_factor =
+            float(p, "backoff")?.map_or(poll.backoff_factor, |f| f.clamp(1.0, 10.0));
     }
     let api_base = string(options, "apiBase")?.unwrap_or_else(|| "/api".into());
     let run = Run::new(order_id.clone(), mode, locale, settings, api_base);
@@ -147,7 +159,13 @@ pub fn checkout(options: JsValue) -> Result<Promise, JsError> {
         }
     };
     let hooks = given(&get(&options, "backend")).cloned();
-    let parts = Parts { order_id, hooks, container, report: Rc::new(report), on_retry: None };
+    let parts = Parts {
+        order_id,
+        hooks,
+        container,
+        report: Rc::new(report),
+        on_retry: None,
+    };
     let driver = Driver::start(run, parts);
     let abort = Closure::<dyn Fn()>::new(move || driver.send(Input::Abort)).into_js_value();
     let _ = js_sys::Reflect::set(&promise, &JsValue::from_str("abort"), &abort);
@@ -157,7 +175,11 @@ pub fn checkout(options: JsValue) -> Result<Promise, JsError> {
         } else {
             let once = web_sys::AddEventListenerOptions::new();
             once.set_once(true);
-            let _ = signal.add_event_listener_with_callback_and_add_event_listener_options("abort", abort.unchecked_ref(), &once);
+            let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
+                "abort",
+                abort.unchecked_ref(),
+                &once,
+            );
         }
     }
     Ok(promise)

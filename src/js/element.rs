@@ -36,7 +36,13 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 impl CheckoutElement {
     #[wasm_bindgen(constructor)]
     pub fn new(element: Element) -> CheckoutElement {
-        CheckoutElement { state: Rc::new(State { element, driver: RefCell::new(None), queued: Cell::new(false) }) }
+        CheckoutElement {
+            state: Rc::new(State {
+                element,
+                driver: RefCell::new(None),
+                queued: Cell::new(false),
+            }),
+        }
     }
 
     /// The observed attributes.
@@ -97,17 +103,33 @@ fn stop(state: &State) {
 
 fn restart(state: &Rc<State>) {
     stop(state);
-    let attr = |name: &str| state.element.get_attribute(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let Some(order_id) = attr("order-id") else { return };
+    let attr = |name: &str| {
+        state
+            .element
+            .get_attribute(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(order_id) = attr("order-id") else {
+        return;
+    };
     let options: JsValue = Object::new().into();
     set(&options, "orderId", &JsValue::from_str(&order_id));
-    for (attribute, key) in [("api-base", "apiBase"), ("mode", "mode"), ("locale", "locale"), ("miniprogram-path", "miniprogramPath")] {
+    for (attribute, key) in [
+        ("api-base", "apiBase"),
+        ("mode", "mode"),
+        ("locale", "locale"),
+        ("miniprogram-path", "miniprogramPath"),
+    ] {
         if let Some(v) = attr(attribute) {
             set(&options, key, &JsValue::from_str(&v));
         }
     }
     if let Some(hosts) = attr("redirect-hosts") {
-        let list: Array = hosts.split_ascii_whitespace().map(JsValue::from_str).collect();
+        let list: Array = hosts
+            .split_ascii_whitespace()
+            .map(JsValue::from_str)
+            .collect();
         set(&options, "redirectHosts", &list);
     }
     let polling: JsValue = Object::new().into();
@@ -128,12 +150,23 @@ fn restart(state: &Rc<State>) {
         (Err(why), _) => {
             let mode = crate::choose_pay_mode(&crate::navigator::detect_here());
             let locale = Locale::parse(&attr("locale").unwrap_or_default());
-            crate::flow::Run::new(order_id.clone(), mode, locale, Default::default(), "/api".into()).failing(why)
+            crate::flow::Run::new(
+                order_id.clone(),
+                mode,
+                locale,
+                Default::default(),
+                "/api".into(),
+            )
+            .failing(why)
         }
     };
     let root: JsValue = match state.element.shadow_root() {
         Some(root) => root.into(),
-        None => state.element.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open)).map(Into::into).unwrap_or(JsValue::NULL),
+        None => state
+            .element
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .map(Into::into)
+            .unwrap_or(JsValue::NULL),
     };
     let element = state.element.clone();
     let report = move |report: Report| {
@@ -156,7 +189,13 @@ fn restart(state: &Rc<State>) {
         }
     };
     let container = (!root.is_null()).then_some(root);
-    let parts = Parts { order_id, hooks: None, container, report: Rc::new(report), on_retry: Some(Rc::new(on_retry)) };
+    let parts = Parts {
+        order_id,
+        hooks: None,
+        container,
+        report: Rc::new(report),
+        on_retry: Some(Rc::new(on_retry)),
+    };
     let driver = Driver::start(run, parts);
     *state.driver.borrow_mut() = Some(driver);
 }
