@@ -18,7 +18,7 @@
 //! into JS.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -67,7 +67,8 @@ struct Inner {
     hooks: Option<JsValue>,
     view: View,
     panel: Option<JsValue>,
-    timers: HashMap<u32, Timeout>,
+    /// Pending timers by id (a handful at a time: a Vec, no hash map in the wasm).
+    timers: Vec<(u32, Timeout)>,
     request: Option<AbortController>,
     bridge_wait: Option<(Timeout, Listener)>,
     listeners: Vec<Listener>,
@@ -159,7 +160,7 @@ impl Driver {
                 hooks: parts.hooks,
                 view: View::default(),
                 panel: None,
-                timers: HashMap::new(),
+                timers: Vec::new(),
                 request: None,
                 bridge_wait: None,
                 listeners: Vec::new(),
@@ -335,11 +336,11 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
             let weak = Rc::downgrade(shared);
             let timeout = Timeout::new(ms, move || {
                 if let Some(shared) = weak.upgrade() {
-                    shared.inner.borrow_mut().timers.remove(&id);
+                    shared.inner.borrow_mut().timers.retain(|t| t.0 != id);
                     send(&shared, Input::Timer(id));
                 }
             });
-            shared.inner.borrow_mut().timers.insert(id, timeout);
+            shared.inner.borrow_mut().timers.push((id, timeout));
         }
         Effect::Go { url } => {
             let assigned = web_sys::window().map(|w| w.location().assign(&url));
