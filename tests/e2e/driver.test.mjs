@@ -3,8 +3,9 @@
 // bridge with a fake WeixinJSBridge, the mini-program hand-off, and the element over HTTP
 // (events, removal, try again, a language change on a paid checkout, polling attributes).
 // Also the field bugs of issue 13 that need a browser: answers about another order ignored,
-// requests that never answer aborted at their deadline. Text from a backend must never
-// become markup.
+// requests that never answer aborted at their deadline, already_paid confirmed as paid,
+// redirects checked with the browser's URL parser. Text from a backend must never become
+// markup.
 //
 // The pages are blank ones on the demo's origin (so /pkg/ is same-origin); nothing here pays
 // through the simulator, the other e2e files do that.
@@ -545,5 +546,50 @@ test('a request that never answers is aborted at its deadline and retried', asyn
   assert.equal(r.calls, 2, 'asked again after the deadline');
   assert.ok(r.firstAborted, 'the hung request was aborted');
   assert.ok(r.took >= 1000, `took ${r.took} ms`);
+  await done(page);
+});
+
+test('H5 redirects are checked with the browser URL parser: scheme, host and port exactly, no user-info', async () => {
+  const page = await blankPage();
+  const r = await page.evaluate(async () => {
+    const attempt = async (h5_url, redirectHosts) => {
+      const backend = fakeBackend(['NOTPAY'], { h5_url });
+      const outcome = await wxpay.checkout(opts(backend, undefined, { mode: 'h5', redirectHosts }));
+      return [outcome.status, outcome.detail.message];
+    };
+    return {
+      otherPort: await attempt('http://127.0.0.1:1/sim/checkmweb', ['127.0.0.1']),
+      plainHttp: await attempt('http://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb', []),
+      userInfo: await attempt('https://wx.tenpay.com@evil.example/x', []),
+      lookalike: await attempt('https://wx.tenpay.com.evil.example/x', []),
+      url: location.href,
+    };
+  });
+  assert.deepEqual(r.otherPort[0], 'failed');
+  assert.match(r.otherPort[1], /http:\/\/127\.0\.0\.1:1, which is not in the allowed redirect hosts/);
+  assert.match(r.plainHttp[1], /must use https/);
+  assert.match(r.userInfo[1], /user@/);
+  assert.match(r.lookalike[1], /https:\/\/wx\.tenpay\.com\.evil\.example, which is not/);
+  assert.match(r.url, /driver-test\.html$/, 'the page never left');
+  await done(page);
+});
+
+test('element: an order paid already (409 already_paid, e.g. after a reload) ends paid after a status check', async () => {
+  const page = await blankPage();
+  await page.route('**/paid-api/orders/**', (route) => {
+    const isPay = route.request().method() === 'POST';
+    const [status, body] = isPay
+      ? [409, { error: 'already_paid', message: 'this order is already paid; show the buyer the result instead' }]
+      : [200, { order_id: 'ord_p', state: 'SUCCESS', transaction_id: '4200000077' }];
+    return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  const r = await page.evaluate(async () => {
+    const seen = [];
+    for (const type of ['wxpay-state', 'wxpay-paid', 'wxpay-fail']) document.addEventListener(type, (e) => seen.push(type + ':' + (e.detail.state ?? e.detail.status)));
+    document.body.insertAdjacentHTML('beforeend', '<wxpay-checkout order-id="ord_p" api-base="/paid-api" mode="native" locale="en"></wxpay-checkout>');
+    while (!seen.some((s) => s.startsWith('wxpay-paid') || s.startsWith('wxpay-fail'))) await sleep(50);
+    return seen;
+  });
+  assert.deepEqual(r, ['wxpay-state:preparing', 'wxpay-state:confirming', 'wxpay-state:paid', 'wxpay-paid:paid']);
   await done(page);
 });
