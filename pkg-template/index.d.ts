@@ -49,6 +49,7 @@ export function detectEnvironment(userAgent?: string | null): Environment;
  * Chooses the WeChat Pay mode: mini-program web-view → "miniprogram"; WeChat on a phone or
  * tablet → "jsapi"; desktop WeChat → "native"; WeCom and every other phone/tablet browser →
  * "h5"; desktop browsers → "native".
+ * `null` and `undefined` mean "no argument": the running page.
  * @throws {Error} if the argument is neither a string, an Environment, nor absent.
  */
 export function choosePayMode(userAgentOrEnvironment?: string | Environment | null): PayMode;
@@ -89,7 +90,8 @@ export interface CheckoutOutcome {
     /** WeChat's trade_state as the backend reported it (SUCCESS, CLOSED, PAYERROR, …), when it decided. */
     tradeState: string | null;
     transactionId: string | null;
-    /** Why, in English, for anything but a confirmed payment. */
+    /** Why, in English, for developers and logs, for anything but a confirmed payment (the
+     * panel tells the buyer in their language what to do instead). */
     message: string | null;
     /** "aborted" when the checkout was aborted (or its element removed). */
     reason: 'aborted' | null;
@@ -127,7 +129,8 @@ export interface PollingOptions {
   jitter?: number;
   /** Give up (status "expired") after this long. Default 900000 (15 min). */
   maxDuration?: number;
-  /** `?wait=` seconds for long-polling backends, 0 to disable, at most 30. Default 20. */
+  /** `?wait=` seconds for long-polling backends, 0 to disable, at most 30. Default 20. A
+   * long-poll may take `longPoll` + 10 s before it counts as failed. */
   longPoll?: number;
 }
 
@@ -139,7 +142,8 @@ export interface CheckoutBackend {
    * `expires_at` (RFC 3339). Throw `{ error: "openid_required", authorize_url }` to start OAuth.
    */
   pay(orderId: string, request: { mode: PayMode; code?: string; return_url?: string }, options: { signal: AbortSignal }): Promise<object>;
-  /** Resolve to `{ state }` (WeChat's trade_state) plus optional `transaction_id`, `paid_at`. Throwing means "try again later". */
+  /** Resolve to `{ state }` (WeChat's trade_state) plus optional `transaction_id`, `paid_at`
+   * (and `order_id`: an answer about another order is ignored). Throwing means "try again later". */
   status(orderId: string, options: { wait?: number; signal?: AbortSignal }): Promise<{ state: string; transaction_id?: string; paid_at?: string }>;
 }
 
@@ -155,8 +159,9 @@ export interface CheckoutOptions {
   /** "zh-CN" (default), "zh-TW" or "en"; other tags fall back leniently. */
   locale?: string;
   polling?: PollingOptions;
-  /** Hosts (or host:port) the H5 cashier / OAuth URL may point to, besides WeChat's own
-   * (wx.tenpay.com, open.weixin.qq.com). Only https, or http on localhost/127.x. */
+  /** Where the H5 cashier / OAuth URL may point to, besides WeChat's own (wx.tenpay.com,
+   * open.weixin.qq.com): `host` (https on port 443), `host:port`, or `https://host:port`. Scheme,
+   * host and port must match exactly; http only on localhost/127.x. */
   redirectHosts?: string[];
   /** Mini-program page that pays, e.g. "/pages/pay/index" (the default); `?order_id=` is appended. */
   miniprogramPath?: string;
@@ -164,6 +169,9 @@ export interface CheckoutOptions {
   bridgeTimeout?: number;
   /** Back from H5: how long to show "checking" before offering "I have paid" / "Pay again", ms. Default 6000. */
   h5CheckTime?: number;
+  /** How long a request to the backend may take before it is aborted and retried, ms
+   * (long-polls: their `wait` plus 10 s). Default 15000, at least 1000. */
+  requestTimeout?: number;
   /** Use these functions instead of HTTP to apiBase. */
   backend?: CheckoutBackend;
   /** Called on every state change. */
@@ -186,8 +194,10 @@ export function checkout(options: CheckoutOptions): CheckoutHandle;
 
 /**
  * `<wxpay-checkout order-id="…" api-base="/api" mode="…" locale="…" redirect-hosts="host:port …"
- * miniprogram-path="/pages/pay/index">`, registered on import. Open shadow DOM; removing it stops
- * all its work. Style with --wxpay-accent, --wxpay-text, --wxpay-muted, --wxpay-bg, --wxpay-border,
+ * miniprogram-path="/pages/pay/index" max-duration="900000" poll-interval="2000" long-poll="20">`,
+ * registered on import (times in ms, long-poll in s). Open shadow DOM; removing it stops all its
+ * work. A finished checkout is final: only a new order-id, mode or api-base starts a new run;
+ * locale re-labels the panel; other attributes apply to the next run. Style with --wxpay-accent, --wxpay-text, --wxpay-muted, --wxpay-bg, --wxpay-border,
  * --wxpay-error, --wxpay-radius, --wxpay-font, --wxpay-qr-size, --wxpay-max-width, or ::part(panel|status).
  */
 export interface WxpayCheckoutElement extends HTMLElement {}

@@ -6,8 +6,9 @@
 //! and the answer mapping are pure (tested natively); waiting and invoking are the JS driver's
 //! (`pkg-template/checkout.js`, its `bridge` effect; tested end to end with a fake bridge).
 
-/// The six parameters the backend signed, in WeChat's spelling.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The six parameters the backend signed, in WeChat's spelling (as they cross to the bridge).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JsapiParams {
     pub app_id: String,
     pub time_stamp: String,
@@ -181,12 +182,12 @@ mod tests {
         }
     }
 
-    /// A way to spoil one parameter, and the name the error must give.
-    type Spoiled = (fn(&mut JsapiParams), &'static str);
+    /// Spoils one parameter; the name the error must mention.
+    type Spoil = (fn(&mut JsapiParams), &'static str);
 
     #[test]
     fn each_bad_parameter_is_named() {
-        let cases: [Spoiled; 10] = [
+        let cases: [Spoil; 10] = [
             (|p| p.app_id.clear(), "appId"),
             (|p| p.app_id = "1234567890".into(), "appId"),
             (|p| p.time_stamp = "1414561699000".into(), "timeStamp"),

@@ -8,7 +8,8 @@ use crate::mode::PayMode;
 use crate::poll::PollSettings;
 
 /// Where a checkout is; `wxpay-state` events carry [`State::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum State {
     /// Asking the backend for a payment.
     Preparing,
@@ -101,6 +102,10 @@ pub struct Settings {
     pub h5_check_ms: u32,
     /// How many times a Native QR code is refreshed by itself before asking the buyer.
     pub auto_refresh: u32,
+    /// How long a request (other than a long-poll, which gets `wait` + a margin) may take.
+    pub request_timeout_ms: u32,
+    /// Offer "Try again" when a run ends unpaid (the element, which can start a new run).
+    pub offer_retry: bool,
 }
 
 /// WeChat's own hosts: the H5 cashier and the OAuth page.
@@ -115,6 +120,8 @@ impl Default for Settings {
             miniprogram_path: "/pages/pay/index".into(),
             h5_check_ms: 6_000,
             auto_refresh: 3,
+            request_timeout_ms: 15_000,
+            offer_retry: false,
         }
     }
 }

@@ -3,18 +3,23 @@
 //!
 //! Like rustls, it never does I/O. [`Run::step`] takes one [`Input`] (an answer from the
 //! backend, a timer, the page hiding, a button, the bridge's answer…) and the current time, and
-//! returns the [`Effects`] the page must carry out (fetch, set a timer, draw, navigate…). The JS
-//! driver (`pkg-template/checkout.js`) moves those bytes; every decision is here, so whole
-//! flows are tested natively with an exact clock (`tests/flows.rs`).
+//! returns the [`Effect`]s the page must carry out (fetch, set a timer, draw, navigate…). The
+//! driver (`src/driver.rs`) moves those bytes; every decision is here — deadlines of requests
+//! included — so whole flows are tested natively with an exact clock (`tests/flows.rs`).
 //!
 //! Only the backend knows whether the buyer paid: every flow ends by polling it, and the
 //! browser's side (the bridge's `:ok`, coming back from H5) only changes what is shown.
 
+use serde::Serialize;
+
 use crate::backend::{order_url, BackendError, OrderStatus, Payment, Status};
 use crate::bridge::{BridgeError, BridgeResult};
-use crate::checkout::{mode_name, Outcome, Settings, State};
+use crate::checkout::{Outcome, Settings, State};
 use crate::clock::EpochMs;
-use crate::effect::{outcome_json, Effects, Value};
+pub use crate::effect::Call;
+use crate::effect::{
+    Button, Effect, OutcomeDetail, OutcomeObject, PayRequest, Request, StateDetail,
+};
 use crate::h5::{return_url, returned_for};
 use crate::i18n::{text, time_left, Locale, Text};
 use crate::mode::PayMode;
@@ -24,11 +29,14 @@ use crate::qr::{render_svg, QrOptions};
 use crate::url::{check_redirect, query_param, rewrite_query};
 
 /// Something that happened, fed to [`Run::step`].
+// A backend answer is the large variant; an input is moved once per step, so boxing it would
+// buy nothing but an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum Input<'a> {
+pub enum Input {
     /// The run begins on the page at this URL.
     Start {
-        page: &'a str,
+        page: String,
     },
     /// The backend answered request `id` (see [`Run::awaiting`] for which call it was).
     Answer {
@@ -49,6 +57,9 @@ pub enum Input<'a> {
     },
     /// `location.assign` threw.
     NavigationFailed,
+    /// Show everything in another language (the element's `locale` changed). Also on a
+    /// finished run, which it never restarts.
+    Locale(Locale),
     /// Stop now (the promise's `abort()`, the element removed).
     Abort,
 }
@@ -60,15 +71,9 @@ pub enum Answer {
     Status(Result<OrderStatus, BackendError>),
 }
 
-/// Which backend call a request is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
-    Pay,
-    Status,
-}
-
 /// The buttons the view offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// "I have paid": check again now.
     IHavePaid,
@@ -76,13 +81,20 @@ pub enum Action {
     PayAgain,
     /// "Get a new QR code".
     RefreshQr,
+    /// "Try again" after a run that did not end paid: a new run (the element's; the run
+    /// itself is over and ignores it).
+    Retry,
 }
 
-const ACTIONS: [(Action, &str, Text); 3] = [
+const ACTIONS: [(Action, &str, Text); 4] = [
     (Action::IHavePaid, "i-have-paid", Text::IHavePaid),
     (Action::PayAgain, "pay-again", Text::PayAgain),
     (Action::RefreshQr, "refresh-qr", Text::RefreshQr),
+    (Action::Retry, "retry", Text::TryAgain),
 ];
+
+/// How much longer than its `?wait=` a long-poll may take before it counts as failed.
+const LONG_POLL_MARGIN_MS: u32 = 10_000;
 
 impl Action {
     /// The `data-action` name of its button.
@@ -144,6 +156,15 @@ pub struct Run {
     tick_timer: Option<u32>,
     /// H5: how long to show "checking" after a return before offering the two choices.
     check_timer: Option<u32>,
+    /// The deadline of the request in flight.
+    request_timer: Option<(u32, u32)>,
+    /// What is on screen, to show it again in another language: the state, the note, the
+    /// buttons, and whether the QR code has expired.
+    shown: Option<State>,
+    note: Option<Text>,
+    offered: &'static [(Action, &'static str, Text)],
+    qr_expired: bool,
+    code_url: String,
     last_state: Option<String>,
     /// JSAPI: the OAuth `code` the page came back with.
     code: Option<String>,
@@ -153,7 +174,7 @@ pub struct Run {
     refreshes: u32,
     now: EpochMs,
     random: f64,
-    fx: Effects,
+    fx: Vec<Effect>,
 }
 
 impl Run {
@@ -181,6 +202,12 @@ impl Run {
             wait_timer: None,
             tick_timer: None,
             check_timer: None,
+            request_timer: None,
+            shown: None,
+            note: None,
+            offered: &[],
+            qr_expired: false,
+            code_url: String::new(),
             last_state: None,
             code: None,
             expires_at: 0,
@@ -188,7 +215,7 @@ impl Run {
             refreshes: 0,
             now: 0,
             random: 0.5,
-            fx: Effects::default(),
+            fx: Vec::new(),
         }
     }
 
@@ -208,26 +235,29 @@ impl Run {
     }
 
     /// Feeds one input at `now` (`random` in `[0, 1)` spreads polling delays) and returns the
-    /// effects as a JSON array.
-    pub fn step(&mut self, input: Input, now: EpochMs, random: f64) -> String {
+    /// effects, in order.
+    pub fn step(&mut self, input: Input, now: EpochMs, random: f64) -> Vec<Effect> {
         self.now = now;
         self.random = random;
-        if !matches!(self.phase, Phase::Over) {
-            self.handle(input);
+        match input {
+            Input::Locale(locale) => self.relabel(locale),
+            _ if matches!(self.phase, Phase::Over) => {}
+            input => self.handle(input),
         }
-        self.fx.take()
+        std::mem::take(&mut self.fx)
     }
 
     fn handle(&mut self, input: Input) {
         match input {
             Input::Start { page } if matches!(self.phase, Phase::Idle) => {
-                self.page = page.to_owned();
+                self.page = page;
                 self.start();
             }
             Input::Start { .. } => {}
             Input::Abort => self.finish(None),
             Input::Answer { id, answer } if self.awaiting(id).is_some() => {
                 self.request = None;
+                self.request_timer = None;
                 self.answered(answer);
             }
             Input::Answer { .. } => {}
@@ -268,7 +298,45 @@ impl Run {
                 Phase::Redirecting => self.fail("the browser refused to open the WeChat cashier"),
                 _ => {}
             },
+            Input::Locale(_) => {}
         }
+    }
+
+    /// Shows what is on screen again in `locale`: text only, no new state, nothing asked.
+    fn relabel(&mut self, locale: Locale) {
+        if locale == self.locale {
+            return;
+        }
+        self.locale = locale;
+        let Some(state) = self.shown else { return };
+        self.fx.push(Effect::State {
+            state,
+            text: text(locale, state.text(self.mode)).into(),
+            lang: locale.tag(),
+            detail: None,
+        });
+        if state == State::Scanning {
+            let left = self.expires_at - self.now;
+            if let Ok(svg) = self.qr_svg() {
+                let caption = text(locale, Text::ExpiresIn).into();
+                self.fx.push(Effect::Qr {
+                    svg,
+                    code_url: self.code_url.clone(),
+                    caption,
+                    time: format_remaining(left),
+                    say: None,
+                });
+            }
+            if self.qr_expired {
+                self.fx.push(Effect::QrExpired {
+                    text: text(locale, Text::QrExpired).into(),
+                });
+            }
+        }
+        let note = self.note.map(|n| text(locale, n).to_owned());
+        self.fx.push(Effect::Note { text: note });
+        let offered = self.offered;
+        self.offer(offered);
     }
 
     fn start(&mut self) {
@@ -289,8 +357,8 @@ impl Run {
                 }
                 if self.code.is_some() {
                     // The code is single-use: keep it out of history, bookmarks and reloads.
-                    let clean = rewrite_query(&self.page, &["code", "state"], &[]);
-                    self.fx.replace(&clean);
+                    let url = rewrite_query(&self.page, &["code", "state"], &[]);
+                    self.fx.push(Effect::Replace { url });
                 }
                 self.order_payment();
             }
@@ -303,7 +371,7 @@ impl Run {
                     Ok(page) => {
                         // A missing SDK answers at once; only without that answer is it "paying".
                         self.phase = Phase::HandOff;
-                        self.fx.mini(&page);
+                        self.fx.push(Effect::Mini { url: page });
                         self.wait_timer = self.set_timer(0);
                     }
                 }
@@ -314,7 +382,7 @@ impl Run {
     // ---- talking to the backend -------------------------------------------------------------
 
     fn order_payment(&mut self) {
-        self.enter(State::Preparing, &[]);
+        self.enter(State::Preparing, StateDetail::default());
         self.phase = Phase::Paying {
             attempt: 0,
             delay_ms: 1_000,
@@ -325,17 +393,21 @@ impl Run {
     fn send_pay(&mut self) {
         let id = self.next_request(Call::Pay);
         let url = [&order_url(&self.api_base, &self.order_id), "/pay"].concat();
-        let back = matches!(self.mode, PayMode::Jsapi | PayMode::H5)
+        let return_url = matches!(self.mode, PayMode::Jsapi | PayMode::H5)
             .then(|| return_url(&self.page, &self.order_id));
-        self.fx.fetch_pay(
+        let body = PayRequest {
+            mode: self.mode,
+            code: self.code.clone(),
+            return_url,
+        };
+        self.fx.push(Effect::Fetch(Request {
             id,
-            &url,
-            &[
-                ("mode", Some(mode_name(self.mode))),
-                ("code", self.code.as_deref()),
-                ("return_url", back.as_deref()),
-            ],
-        );
+            call: Call::Pay,
+            url,
+            body: Some(body),
+            wait: None,
+        }));
+        self.request_deadline(self.settings.request_timeout_ms);
     }
 
     fn send_status(&mut self, wait_s: Option<u32>) {
@@ -345,7 +417,25 @@ impl Run {
             url.push_str("?wait=");
             url.push_str(&crate::i18n::decimal(w.into()));
         }
-        self.fx.fetch_status(id, &url, wait_s);
+        self.fx.push(Effect::Fetch(Request {
+            id,
+            call: Call::Status,
+            url,
+            body: None,
+            wait: wait_s,
+        }));
+        // A long-poll is held `wait` seconds by design: its deadline is that plus a margin.
+        let deadline = match wait_s {
+            Some(w) => w.saturating_mul(1000).saturating_add(LONG_POLL_MARGIN_MS),
+            None => self.settings.request_timeout_ms,
+        };
+        self.request_deadline(deadline);
+    }
+
+    /// Every request gets a deadline: an answer that never ends must not leave the buyer
+    /// waiting forever. When it passes, the request is aborted and counts as a timeout.
+    fn request_deadline(&mut self, ms: u32) {
+        self.request_timer = self.set_timer(ms).map(|id| (id, ms));
     }
 
     fn next_request(&mut self, call: Call) -> u32 {
@@ -356,7 +446,10 @@ impl Run {
 
     fn set_timer(&mut self, ms: u32) -> Option<u32> {
         self.next_id += 1;
-        self.fx.timer(self.next_id, ms);
+        self.fx.push(Effect::Timer {
+            id: self.next_id,
+            ms,
+        });
         Some(self.next_id)
     }
 
@@ -367,11 +460,18 @@ impl Run {
                 self.phase = Phase::Paying { attempt, delay_ms };
                 match answer {
                     Ok(payment) => {
-                        self.fx.note(None);
+                        self.set_note(None);
                         self.paid(payment);
                     }
+                    // Paid already (a second tab, a reload after paying): the backend confirms it.
+                    Err(BackendError::Http {
+                        status: 409, code, ..
+                    }) if code == "already_paid" => {
+                        self.enter(State::Confirming, StateDetail::default());
+                        self.poll_start();
+                    }
                     Err(e) if e.is_transient() && attempt < 3 => {
-                        self.note(Text::Retrying);
+                        self.set_note(Some(Text::Retrying));
                         let wait = e.retry_after_ms().unwrap_or(delay_ms).max(delay_ms);
                         self.wait_timer = self.set_timer(wait);
                     }
@@ -409,18 +509,26 @@ impl Run {
         match self.mode {
             PayMode::Native => match payment.code_url.filter(|c| !c.is_empty()) {
                 None => self.fail("the backend's native payment has no code_url"),
-                Some(code_url) => self.show_qr(&code_url, payment.expires_at.as_deref()),
+                Some(code_url) => {
+                    self.show_qr(code_url, payment.expires_at.as_deref(), payment.server_now)
+                }
             },
             PayMode::H5 => match payment.h5_url {
                 None => self.fail("the backend's H5 payment has no h5_url"),
                 // If the page is still here 10 s later (restored from the back-forward cache,
                 // or navigation blocked) it carries on as a return.
-                Some(url) => self.leave_for(
-                    &url,
-                    (State::Redirecting, "h5Url"),
-                    Phase::Redirecting,
-                    10_000,
-                ),
+                Some(url) => {
+                    let detail = StateDetail {
+                        h5_url: Some(url.clone()),
+                        ..StateDetail::default()
+                    };
+                    self.leave_for(
+                        url,
+                        (State::Redirecting, detail),
+                        Phase::Redirecting,
+                        10_000,
+                    );
+                }
             },
             PayMode::Jsapi => match payment.jsapi {
                 None => self.fail("the backend's JSAPI payment has no jsapi parameters"),
@@ -428,9 +536,12 @@ impl Run {
                     if let Err(e) = params.validate() {
                         return self.fail(&e.message());
                     }
-                    self.enter(State::Paying, &[]);
+                    self.enter(State::Paying, StateDetail::default());
                     self.phase = Phase::Bridge;
-                    self.fx.bridge(&params, self.settings.bridge_timeout_ms);
+                    self.fx.push(Effect::Bridge {
+                        params,
+                        timeout: self.settings.bridge_timeout_ms,
+                    });
                 }
             },
             PayMode::MiniProgram => {}
@@ -439,13 +550,19 @@ impl Run {
 
     /// Sends the buyer to `url` (only if the allow-list has its host), reporting it in `state`
     /// under `key`; `wait_ms` later the timer says the page is still here.
-    fn leave_for(&mut self, url: &str, (state, key): (State, &str), phase: Phase, wait_ms: u32) {
-        if let Err(e) = check_redirect(url, &self.settings.redirect_hosts) {
+    fn leave_for(
+        &mut self,
+        url: String,
+        (state, detail): (State, StateDetail),
+        phase: Phase,
+        wait_ms: u32,
+    ) {
+        if let Err(e) = check_redirect(&url, &self.settings.redirect_hosts) {
             return self.fail(&e.message());
         }
-        self.enter(state, &[(key, Value::Str(url))]);
+        self.enter(state, detail);
         self.phase = phase;
-        self.fx.go(url);
+        self.fx.push(Effect::Go { url });
         self.wait_timer = self.set_timer(wait_ms);
     }
 
@@ -456,9 +573,13 @@ impl Run {
                     return self.fail("the backend still asks for the buyer's openid after the OAuth round trip: check its OAuth appid/secret");
                 }
                 // Still here 15 s later: the navigation did not happen.
+                let detail = StateDetail {
+                    authorize_url: Some(authorize_url.clone()),
+                    ..StateDetail::default()
+                };
                 self.leave_for(
-                    &authorize_url,
-                    (State::Authorizing, "authorizeUrl"),
+                    authorize_url,
+                    (State::Authorizing, detail),
                     Phase::Authorizing,
                     15_000,
                 );
@@ -476,7 +597,7 @@ impl Run {
             Err(e) => self.fail(&e.message()),
             Ok(BridgeResult::Ok) => {
                 // Only the backend's SUCCESS counts.
-                self.enter(State::Confirming, &[]);
+                self.enter(State::Confirming, StateDetail::default());
                 self.poll_start();
             }
             Ok(other) => {
@@ -513,8 +634,9 @@ impl Run {
     /// Stops the check in flight and the wait, keeping the schedule.
     fn poll_stop(&mut self) {
         self.poll_timer = None;
+        self.request_timer = None;
         if self.request.take().is_some() {
-            self.fx.cancel();
+            self.fx.push(Effect::Cancel);
             self.poller().abandoned();
         }
     }
@@ -540,7 +662,7 @@ impl Run {
         let (now, random) = (self.now, self.random);
         let step = match answer {
             Ok(order) => {
-                self.fx.note(None);
+                self.set_note(None);
                 let state = order.state.clone();
                 if let Some(outcome) = Outcome::settled_by(order) {
                     return self.finish(Some(outcome));
@@ -550,8 +672,10 @@ impl Run {
                 self.poller()
                     .answered(now, Reply::Pending { changed }, random)
             }
-            Err(e) if e.is_transient() => {
-                self.note(Text::Retrying);
+            // A bad answer to a check (a proxy's error page, an answer about another order)
+            // proves nothing either way: ignored like a failed check, asked again later.
+            Err(e) if e.is_transient() || matches!(e, BackendError::BadResponse(_)) => {
+                self.set_note(Some(Text::Retrying));
                 let reply = Reply::Failed {
                     retry_after_ms: e.retry_after_ms(),
                 };
@@ -565,6 +689,19 @@ impl Run {
     // ---- timers and buttons ----------------------------------------------------------------
 
     fn timer(&mut self, id: u32) {
+        if let Some((_, ms)) = self.request_timer.filter(|t| t.0 == id) {
+            self.request_timer = None;
+            let Some((_, call)) = self.request.take() else {
+                return;
+            };
+            // Aborted: its answer never comes back; the run goes on as if it had failed.
+            self.fx.push(Effect::Cancel);
+            let error = BackendError::Timeout { ms };
+            return self.answered(match call {
+                Call::Pay => Answer::Pay(Err(error)),
+                Call::Status => Answer::Status(Err(error)),
+            });
+        }
         let id = Some(id);
         if id == self.poll_timer {
             self.poll_timer = None;
@@ -576,7 +713,7 @@ impl Run {
             self.tick();
         } else if id == self.check_timer {
             self.check_timer = None;
-            self.enter(State::Unconfirmed, &[]);
+            self.enter(State::Unconfirmed, StateDetail::default());
             self.offer(&ACTIONS[..2]); // "I have paid", "Pay again"
             self.poll_stop();
             self.poll_start();
@@ -598,7 +735,13 @@ impl Run {
                         &self.order_id,
                     )
                     .unwrap_or_default();
-                    self.enter(State::Paying, &[("miniprogramPage", Value::Str(&page))]);
+                    self.enter(
+                        State::Paying,
+                        StateDetail {
+                            miniprogram_page: Some(page),
+                            ..StateDetail::default()
+                        },
+                    );
                     // The buyer comes back with navigateBack; the page turns visible and polls.
                     self.poll_start();
                 }
@@ -632,10 +775,17 @@ impl Run {
     }
 
     /// Buttons for `actions` (entries of [`ACTIONS`]), labelled in the run's language.
-    fn offer(&mut self, actions: &[(Action, &'static str, Text)]) {
+    fn offer(&mut self, actions: &'static [(Action, &'static str, Text)]) {
+        self.offered = actions;
         let locale = self.locale;
-        self.fx
-            .buttons(actions.iter().map(|a| (a.1, text(locale, a.2))));
+        let list = actions
+            .iter()
+            .map(|a| Button {
+                action: a.0,
+                label: text(locale, a.2),
+            })
+            .collect();
+        self.fx.push(Effect::Buttons { list });
     }
 
     // ---- H5 --------------------------------------------------------------------------------
@@ -647,45 +797,53 @@ impl Run {
 
     /// "Checking" for a while, polling, before offering "I have paid" / "Pay again".
     fn checking(&mut self) {
-        self.enter(State::Checking, &[]);
+        self.enter(State::Checking, StateDetail::default());
         self.check_timer = self.set_timer(self.settings.h5_check_ms);
         self.poll_start();
     }
 
     // ---- Native ----------------------------------------------------------------------------
 
-    fn show_qr(&mut self, code_url: &str, expires_at: Option<&str>) {
+    fn show_qr(&mut self, code_url: String, expires_at: Option<&str>, server_now: Option<EpochMs>) {
         let now = self.now;
+        // The countdown is the backend's: time left by its clock (its `Date`), counted down
+        // on ours, so a wrong phone clock does not show a wrong time.
+        let left = expiry(expires_at, server_now.unwrap_or(now)) - server_now.unwrap_or(now);
         // A backend clock ahead of ours must not make us hand out codes in a tight loop.
-        self.expires_at = expiry(expires_at, now).max(now + 5_000);
+        self.expires_at = now + left.max(5_000);
+        self.code_url = code_url;
+        self.qr_expired = false;
+        let svg = match self.qr_svg() {
+            Ok(svg) => svg,
+            Err(e) => return self.fail(&e.message()),
+        };
+        let detail = StateDetail {
+            code_url: Some(self.code_url.clone()),
+            expires_at: Some(self.expires_at),
+            ..StateDetail::default()
+        };
+        self.enter(State::Scanning, detail);
+        let left = self.expires_at - now;
+        let say = self.say(None, left);
+        self.last_left = Some(left);
+        let caption = text(self.locale, Text::ExpiresIn).into();
+        self.fx.push(Effect::Qr {
+            svg,
+            code_url: self.code_url.clone(),
+            caption,
+            time: format_remaining(left),
+            say,
+        });
+        self.tick_timer = self.set_timer(next_second(left));
+        self.poll_start();
+    }
+
+    fn qr_svg(&self) -> Result<String, crate::qr::QrError> {
         let options = QrOptions {
             title: text(self.locale, Text::QrTitle).into(),
             ..QrOptions::default()
         };
-        let svg = match render_svg(code_url, &options) {
-            Ok(svg) => svg,
-            Err(e) => return self.fail(&e.message()),
-        };
-        self.enter(
-            State::Scanning,
-            &[
-                ("codeUrl", Value::Str(code_url)),
-                ("expiresAt", Value::Ms(self.expires_at)),
-            ],
-        );
-        let left = self.expires_at - now;
-        let say = self.say(None, left);
-        self.last_left = Some(left);
-        let caption = text(self.locale, Text::ExpiresIn);
-        self.fx.qr(
-            &svg,
-            code_url,
-            caption,
-            &format_remaining(left),
-            say.as_deref(),
-        );
-        self.tick_timer = self.set_timer(next_second(left));
-        self.poll_start();
+        render_svg(&self.code_url, &options)
     }
 
     fn say(&self, previous: Option<EpochMs>, left: EpochMs) -> Option<String> {
@@ -696,7 +854,10 @@ impl Run {
         let left = self.expires_at - self.now;
         let say = self.say(self.last_left, left);
         self.last_left = Some(left);
-        self.fx.tick(&format_remaining(left), say.as_deref());
+        self.fx.push(Effect::Tick {
+            time: format_remaining(left),
+            say,
+        });
         if left > 0 {
             self.tick_timer = self.set_timer(next_second(left));
             return;
@@ -704,8 +865,11 @@ impl Run {
         self.poll_stop();
         if self.refreshes >= self.settings.auto_refresh {
             // Ask the buyer; keep polling meanwhile (a late scan may still be paid).
-            self.fx.qr_expired(text(self.locale, Text::QrExpired));
-            self.offer(&ACTIONS[2..]); // "Get a new QR code"
+            self.qr_expired = true;
+            self.fx.push(Effect::QrExpired {
+                text: text(self.locale, Text::QrExpired).into(),
+            });
+            self.offer(&ACTIONS[2..3]); // "Get a new QR code"
             self.poll_start();
         } else {
             self.refreshes += 1;
@@ -715,20 +879,32 @@ impl Run {
 
     // ---- states and the end ----------------------------------------------------------------
 
-    fn note(&mut self, note: Text) {
-        self.fx.note(Some(text(self.locale, note)));
+    /// The secondary line (`None` clears it).
+    fn set_note(&mut self, note: Option<Text>) {
+        self.note = note;
+        self.fx.push(Effect::Note {
+            text: note.map(|n| text(self.locale, n).to_owned()),
+        });
     }
 
-    /// Enters `state`: the view's sentence and `detail` = `{state, mode, orderId, …extra}`.
-    fn enter(&mut self, state: State, extra: &[(&str, Value)]) {
-        let text = text(self.locale, state.text(self.mode));
-        self.fx.state(
-            state.as_str(),
+    /// Enters `state`: the view's sentence, and `detail` (with state, mode and order id
+    /// filled in) for `onState` / `wxpay-state`.
+    fn enter(&mut self, state: State, detail: StateDetail) {
+        self.shown = Some(state);
+        self.offered = &[];
+        let detail = StateDetail {
+            state: Some(state),
+            mode: Some(self.mode),
+            order_id: self.order_id.clone(),
+            ..detail
+        };
+        let text = text(self.locale, state.text(self.mode)).into();
+        self.fx.push(Effect::State {
+            state,
             text,
-            self.locale.tag(),
-            [mode_name(self.mode), &self.order_id],
-            extra,
-        );
+            lang: self.locale.tag(),
+            detail: Some(detail),
+        });
     }
 
     fn fail(&mut self, message: &str) {
@@ -738,53 +914,53 @@ impl Run {
     /// Ends the run: `None` is an abort (reported as cancelled with reason "aborted").
     fn finish(&mut self, outcome: Option<Outcome>) {
         if self.request.take().is_some() {
-            self.fx.cancel();
+            self.fx.push(Effect::Cancel);
         }
         self.phase = Phase::Over;
-        let mode = mode_name(self.mode);
+        let (order_id, mode) = (self.order_id.clone(), self.mode);
         let Some(o) = outcome else {
-            let json = outcome_json(
-                "cancelled",
-                &self.order_id,
-                mode,
-                detail(None, None, None, Some("aborted")),
-            );
-            return self.fx.done(&json, None, None);
+            let detail = OutcomeDetail {
+                reason: Some("aborted"),
+                ..OutcomeDetail::default()
+            };
+            return self.fx.push(Effect::Done {
+                outcome: OutcomeObject {
+                    status: Status::Cancelled,
+                    order_id,
+                    mode,
+                    detail,
+                },
+            });
         };
-        let message = o.message.as_deref();
         let state = State::of_status(o.status);
-        match message {
-            Some(m) => self.enter(state, &[("message", Value::Str(m))]),
-            None => self.enter(state, &[]),
+        let detail = StateDetail {
+            message: o.message.clone(),
+            ..StateDetail::default()
+        };
+        self.enter(state, detail);
+        // The English `message` is for developers (`detail.message`); the buyer is told in
+        // their language what they can do.
+        if o.status == Status::Failed {
+            self.set_note(Some(Text::FailedHint));
         }
-        let json = outcome_json(
-            o.status.as_str(),
-            &self.order_id,
-            mode,
-            detail(
-                o.trade_state.as_deref(),
-                o.transaction_id.as_deref(),
-                message,
-                None,
-            ),
-        );
-        let retry = (o.status != Status::Paid).then(|| text(self.locale, Text::TryAgain));
-        self.fx.done(&json, retry, message);
+        if o.status != Status::Paid && self.settings.offer_retry {
+            self.offer(&ACTIONS[3..]); // "Try again"
+        }
+        let detail = OutcomeDetail {
+            trade_state: o.trade_state,
+            transaction_id: o.transaction_id,
+            message: o.message,
+            reason: None,
+        };
+        self.fx.push(Effect::Done {
+            outcome: OutcomeObject {
+                status: o.status,
+                order_id,
+                mode,
+                detail,
+            },
+        });
     }
-}
-
-fn detail<'a>(
-    trade_state: Option<&'a str>,
-    transaction_id: Option<&'a str>,
-    message: Option<&'a str>,
-    reason: Option<&'a str>,
-) -> [(&'static str, Option<&'a str>); 4] {
-    [
-        ("tradeState", trade_state),
-        ("transactionId", transaction_id),
-        ("message", message),
-        ("reason", reason),
-    ]
 }
 
 /// Milliseconds until the countdown's displayed second changes (it rounds up).

@@ -63,6 +63,8 @@ pub enum Text {
     Expired,
     TryAgain,
     Retrying,
+    /// Under "payment failed": what the buyer can do (the reason is for developers).
+    FailedHint,
 }
 
 /// The text for `text` in `locale`.
@@ -91,6 +93,7 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
             Expired => "支付已超时，请重新下单",
             TryAgain => "重新支付",
             Retrying => "网络不稳定，正在重试…",
+            FailedHint => "请稍后重试；如多次失败，请联系商家。",
         },
         Locale::ZhTw => match text {
             Preparing => "正在準備支付…",
@@ -114,6 +117,7 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
             Expired => "支付已逾時，請重新下單",
             TryAgain => "重新支付",
             Retrying => "網路不穩定，正在重試…",
+            FailedHint => "請稍後重試；如多次失敗，請聯絡商家。",
         },
         Locale::En => match text {
             Preparing => "Preparing your payment…",
@@ -139,6 +143,7 @@ pub fn text(locale: Locale, text: Text) -> &'static str {
             Expired => "This payment has timed out. Please place the order again.",
             TryAgain => "Try again",
             Retrying => "Connection trouble. Retrying…",
+            FailedHint => "Please try again in a moment. If it keeps failing, contact the shop.",
         },
     }
 }

@@ -8,45 +8,43 @@
 //! - [`detect`](mod@detect) — user agent (+ browser hints) → [`Environment`]: WeChat, WeCom, mini-program,
 //!   Alipay, QQ or a browser; platform; phone/tablet or desktop; WeChat version.
 //! - [`mode`] — [`Environment`] → [`PayMode`]: `jsapi`, `h5`, `native` or `miniprogram`.
-//! - [`qr`] — a Native `code_url` → an accessible, compact SVG QR code.
-//! - [`qr_symbol`] — the QR symbol itself: one byte-mode segment → modules (ISO/IEC 18004).
+//! - [`qr`] — a Native `code_url` → an accessible, compact SVG QR code (symbol from `qrcode`).
 //! - [`clock`] — RFC 3339 / HTTP dates from the network → epoch milliseconds.
-//! - [`poll`] — when to ask the backend next: interval, backoff, jitter, Retry-After,
-//!   `?wait=` long-polling, hidden-page pause, maximum duration (injectable clock).
-//! - [`backend`] — the merchant backend's answers: trade states, retryable errors.
+//! - [`poll`] — when to ask the backend next: interval, backoff, jitter, Retry-After (at most
+//!   a minute), `?wait=` long-polling, hidden-page pause, maximum duration (injectable clock).
+//! - [`backend`] — the merchant backend's answers: HTTP status, JSON body and headers → what
+//!   the run sees (payments, trade states, retryable errors).
 //! - [`bridge`] — `WeixinJSBridge`: the six JSAPI parameters checked, pay-sheet answers mapped.
-//! - [`url`] — page-URL query rewriting and the allow-listed redirect check.
+//! - [`url`] — page-URL query rewriting and the allow-listed redirect decision.
 //! - [`h5`] — the H5 return marker and return handling.
 //! - [`native`] — QR countdown text and screen-reader announcements.
 //! - [`miniprogram`] — the hand-off page path.
 //! - [`i18n`] — every buyer-facing sentence in zh-CN, zh-TW and en.
 //! - [`checkout`] — the states of a checkout, its settings and outcome.
 //! - [`flow`] — one checkout run as a sans-IO state machine: inputs (backend answers, timers,
-//!   visibility, buttons, the bridge's answer) in, [`effect`]s out. Every decision of the four
-//!   flows and the polling lives here.
-//! - [`effect`] — what a run asks the page to do, as one JSON array per step.
+//!   visibility, buttons, the bridge's answer, a new language) in, [`effect`]s out. Every
+//!   decision of the four flows, the polling and the request deadlines lives here.
+//! - [`effect`] — what a run asks the page to do, as Rust values (serde for JS and tests).
+//! - [`view`] — the panel's view model, folded from a run's drawing effects.
+//! - [`element`] — `<wxpay-checkout>`'s attributes and what a change of each one does.
 //!
-//! Browser modules (wasm32 only; tested in headless Chromium, `tests/browser/`):
+//! Browser modules (wasm32 only; tested in headless Chromium, `tests/browser/`, and end to end):
+//! - `driver` — carries out a run's effects: gloo-net requests (with deadlines and
+//!   `AbortSignal`s), gloo timers, visibility, `WeixinJSBridge`, `wx.miniProgram`,
+//!   `location`/`history`, and hands the view model to the JS panel.
 //! - `navigator` — reads the UA and hints from the live runtime (browser or Node).
 //! - `dom` — mounting the QR code into an element.
 //! - `js` — the JavaScript API (`detectEnvironment`, `choosePayMode`, `renderQrSvg`,
-//!   `mountQr`, and the `CheckoutRun` class behind `checkout()`): a thin layer of
-//!   `#[wasm_bindgen]` exports, one submodule per concept.
+//!   `mountQr`, `checkout`, and `CheckoutElement` behind `<wxpay-checkout>`): a thin layer
+//!   of `#[wasm_bindgen]` exports, one submodule per concept.
 //!
-//! The I/O of a checkout — fetch, timers, DOM, listeners, navigation, `WeixinJSBridge` — is
-//! the small hand-written driver `pkg-template/checkout.js`, which also defines
-//! `checkout()` and the `<wxpay-checkout>` element. It carries out the effects of a run and
-//! feeds back what happened; it decides nothing (like rustls: the caller moves the bytes).
+//! What stays hand-written JS (`pkg-template/checkout.js`) is presentation only: the panel,
+//! drawn from the view model, and the custom element class (a custom element needs a JS
+//! class), which forwards its lifecycle to Rust. No fetch, timer, navigation or bridge call.
 //!
-//! Size: the package has a 45 000-byte gzip budget (`cargo xtask size`). Async Rust in the
-//! wasm (state machines, closures, web-sys glue) cost ~30 KB gzip, hence the sans-IO run; the
-//! `qrcode` crate cost 11.9 KB, hence [`qr_symbol`]. Measured, not guessed: a change that
-//! "should" shrink often grows the gzip (a table-driven options loop, a hand-written UTF-8
-//! check and a `Vec<String>` answer format all did), so check `cargo xtask size`. On the wasm
-//! side, `str::contains` with a `char`/`&str` pattern, `{:?}`, panicking `&s[a..b]` slicing
-//! and serde error messages each drag kilobytes of core's formatting, Unicode and
-//! float-printing code in; byte-level matching and plain messages avoid it; so do
-//! `str::parse`, `split(char)` and `join` (use byte positions, digit folds, `concat`).
+//! Size: `cargo xtask size` guards the gzip size of the package (see `xtask/src/size.rs` for
+//! the figure and where the bytes go). Spend bytes on the given crates, not on duplicated
+//! work; check with `cargo xtask size` (and twiggy) rather than guessing.
 
 // Smaller than std's dlmalloc (see Cargo.toml); wasm32 without threads has one thread, which is
 // what AssumeSingleThreaded requires.
@@ -63,6 +61,7 @@ pub mod checkout;
 pub mod clock;
 pub mod detect;
 pub mod effect;
+pub mod element;
 pub mod flow;
 pub mod h5;
 pub mod i18n;
@@ -71,11 +70,13 @@ pub mod mode;
 pub mod native;
 pub mod poll;
 pub mod qr;
-pub mod qr_symbol;
 pub mod url;
+pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub mod dom;
+#[cfg(target_arch = "wasm32")]
+pub mod driver;
 // Public only so the browser tests (tests/browser/) can call the exports as JS would.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

@@ -20,7 +20,8 @@
 use crate::detect::{Client, Environment};
 
 /// The WeChat Pay product to order on the merchant backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PayMode {
     /// JSAPI: in WeChat's browser, pay with `WeixinJSBridge.invoke('getBrandWCPayRequest')`.
     Jsapi,

@@ -257,16 +257,22 @@ fn clamp_ms(ms: EpochMs) -> u32 {
     ms.clamp(0, EpochMs::from(u32::MAX)) as u32
 }
 
-/// Reads a `Retry-After` header: delta-seconds or an HTTP date (relative to `now`).
-/// Unreadable values are ignored, as RFC 9110 allows.
+/// The longest `Retry-After` honoured: a server asking for more (a typo, a proxy's "come back
+/// tomorrow") must not stop the checkout from asking until its deadline.
+pub const MAX_RETRY_AFTER_MS: u32 = 60_000;
+
+/// Reads a `Retry-After` header: delta-seconds or an HTTP date (relative to `now`), at most
+/// [`MAX_RETRY_AFTER_MS`]. Unreadable values are ignored, as RFC 9110 allows.
 pub fn parse_retry_after(value: &str, now: EpochMs) -> Option<u32> {
     let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // Saturating fold instead of `str::parse` (smaller in the wasm); huge values clamp below.
+    let ms = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Saturating fold instead of `str::parse`; huge values clamp below.
         let seconds = value.bytes().fold(0u64, |n, b| {
             n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
         });
-        return Some(seconds.saturating_mul(1000).min(u64::from(u32::MAX)) as u32);
-    }
-    parse_http_date(value).map(|at| clamp_ms(at - now))
+        seconds.saturating_mul(1000).min(u64::from(u32::MAX)) as u32
+    } else {
+        clamp_ms(parse_http_date(value)? - now)
+    };
+    Some(ms.min(MAX_RETRY_AFTER_MS))
 }

@@ -1,18 +1,18 @@
 //! Native pay's QR code: turns a `code_url` (`weixin://wxpay/bizpayurl?pr=…`) into an SVG.
 //!
-//! The symbol comes from [`crate::qr_symbol`]; the SVG is written here: each row's dark modules
+//! The symbol comes from the `qrcode` crate (segment optimisation, Reed–Solomon, the masks);
+//! the SVG is written here: each row's dark modules
 //! merged into runs — one compact `<path>` — with the quiet zone in the `viewBox` so the
 //! picture scales crisply to any size, and a `<title>` for screen readers. Pure Rust, so it is
 //! tested natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
 
 use std::fmt;
 
+use qrcode::{types::Color, QrCode};
+
 use crate::i18n::decimal;
 
-use crate::qr_symbol;
-
-/// How much damage the code survives; higher levels hold less text. The order is that of
-/// `qr_symbol`'s tables, which it indexes.
+/// How much damage the code survives; higher levels hold less text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EcLevel {
     L,
@@ -41,6 +41,15 @@ impl EcLevel {
             EcLevel::M => 2331,
             EcLevel::Q => 1663,
             EcLevel::H => 1273,
+        }
+    }
+
+    fn qrcode(self) -> qrcode::EcLevel {
+        match self {
+            EcLevel::L => qrcode::EcLevel::L,
+            EcLevel::M => qrcode::EcLevel::M,
+            EcLevel::Q => qrcode::EcLevel::Q,
+            EcLevel::H => qrcode::EcLevel::H,
         }
     }
 
@@ -185,8 +194,10 @@ impl std::error::Error for QrError {}
 /// Renders `text` as an SVG document string (no XML prolog, ready for `innerHTML` or a file).
 pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     check_options(options)?;
-    let modules = encode(text, options.ec_level)?;
-    let width = modules.size;
+    let code = encode(text, options.ec_level)?;
+    let width = code.width();
+    let modules = code.to_colors();
+    let dark = |x: usize, y: usize| modules.get(y * width + x) == Some(&Color::Dark);
     let side = width as u32 + 2 * options.margin;
 
     let mut svg = String::with_capacity(256 + width * width * 2);
@@ -226,12 +237,12 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     for y in 0..width {
         let mut x = 0;
         while x < width {
-            if !modules.dark(x, y) {
+            if !dark(x, y) {
                 x += 1;
                 continue;
             }
             let start = x;
-            while x < width && modules.dark(x, y) {
+            while x < width && dark(x, y) {
                 x += 1;
             }
             let run = decimal((x - start) as u64);
@@ -261,15 +272,17 @@ fn push_signed(out: &mut String, n: i64) {
     out.push_str(&decimal(n.unsigned_abs()));
 }
 
-fn encode(text: &str, level: EcLevel) -> Result<qr_symbol::Symbol, QrError> {
+fn encode(text: &str, level: EcLevel) -> Result<QrCode, QrError> {
     if text.is_empty() {
         return Err(QrError::EmptyText);
     }
     // Any other encoder error can only come from options we never set (Kanji mode, a fixed
     // version); "too long" is the one outside input can trigger, so it is what we report.
-    qr_symbol::encode(text.as_bytes(), level).ok_or(QrError::TooLong {
-        bytes: text.len(),
-        level,
+    QrCode::with_error_correction_level(text.as_bytes(), level.qrcode()).map_err(|_| {
+        QrError::TooLong {
+            bytes: text.len(),
+            level,
+        }
     })
 }
 

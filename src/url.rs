@@ -1,12 +1,13 @@
-//! The little URL handling the flows need, done by hand so it is exact, testable natively and
-//! small in the wasm: reading and rewriting query parameters of the page URL, and deciding
-//! whether a URL from the network is a place we may send the buyer to.
+//! The URL handling the flows need: reading and rewriting query parameters of the page URL,
+//! and deciding whether a URL from the network is a place we may send the buyer to.
 //!
 //! The redirect check is a security boundary (an open redirect on a payment page is a
-//! phishing tool), so it is strict: absolute `https:` URLs only (plain `http:` only for
-//! loopback hosts, which browsers treat as secure contexts, for the local simulator), no
-//! user-info, no backslashes or control characters that browsers would "fix up", and the host
-//! (optionally with its port) must be on the allow-list.
+//! phishing tool), so it is strict. Parsing is the browser's own (`URL`, through
+//! `web_sys::Url`) in the wasm, so we read a URL exactly as the navigation will; natively (the
+//! tests) a strict hand parser that refuses anything a browser might "fix up". The decision,
+//! [`check_origin`], is a pure function of the parsed parts: `https:` only (plain `http:` only
+//! for loopback hosts, which browsers treat as secure contexts, for the local simulator), no
+//! user-info, and scheme, host and port exactly those of an allow-list entry.
 
 /// Why a URL is not a safe redirect target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +28,8 @@ impl RedirectError {
             RedirectError::Malformed => "the payment URL from the backend is not an absolute URL".into(),
             RedirectError::Scheme => "the payment URL from the backend must use https (http only on localhost)".into(),
             RedirectError::UserInfo => "the payment URL from the backend must not contain user@ credentials".into(),
-            RedirectError::HostNotAllowed(host) => {
-                ["the payment URL points to ", host, ", which is not in the allowed redirect hosts; add it to the `redirectHosts` option if it is yours"].concat()
+            RedirectError::HostNotAllowed(origin) => {
+                ["the payment URL points to ", origin, ", which is not in the allowed redirect hosts; add its host (with its port, if not the default) to the `redirectHosts` option if it is yours"].concat()
             }
         }
     }
@@ -42,8 +43,40 @@ pub struct Origin {
     pub port: Option<u16>,
 }
 
+/// Splits `scheme://host[:port]` off an absolute URL with the browser's URL parser.
+#[cfg(target_arch = "wasm32")]
+pub fn origin(url: &str) -> Result<Origin, RedirectError> {
+    let parsed = web_sys::Url::new(url).map_err(|_| RedirectError::Malformed)?;
+    if !parsed.username().is_empty() || !parsed.password().is_empty() {
+        return Err(RedirectError::UserInfo);
+    }
+    let protocol = parsed.protocol();
+    let scheme = protocol.strip_suffix(':').unwrap_or(&protocol).to_owned();
+    let port = parsed.port();
+    // `port` is empty for the scheme's default port (the URL standard drops it).
+    let port = if port.is_empty() {
+        None
+    } else {
+        Some(digits_u16(&port).ok_or(RedirectError::Malformed)?)
+    };
+    let host = parsed.hostname();
+    if host.is_empty() {
+        return Err(RedirectError::Malformed);
+    }
+    Ok(Origin { scheme, host, port })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn digits_u16(p: &str) -> Option<u16> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    u16::try_from(p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))).ok()
+}
+
 /// Splits `scheme://host[:port]` off an absolute URL, refusing anything a browser might read
-/// differently from us.
+/// differently from us (the native stand-in for the browser's `URL`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     if url.bytes().any(|b| b <= b' ' || b == b'\\' || b == 0x7f) {
         return Err(RedirectError::Malformed);
@@ -107,11 +140,22 @@ pub fn origin(url: &str) -> Result<Origin, RedirectError> {
     if !valid_host {
         return Err(RedirectError::Malformed);
     }
+    let scheme = scheme.to_ascii_lowercase();
+    // As the URL standard does: the scheme's default port is no port.
+    let port = port.filter(|p| Some(*p) != default_port(&scheme));
     Ok(Origin {
-        scheme: scheme.to_ascii_lowercase(),
+        scheme,
         host: host.to_ascii_lowercase(),
         port,
     })
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -122,25 +166,52 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// Accepts `url` only if it is a safe place to send the buyer (see the module comment).
-/// Allow-list entries are host names (`wx.tenpay.com`, any port) or `host:port`.
 pub fn check_redirect(url: &str, allowed_hosts: &[String]) -> Result<(), RedirectError> {
-    let o = origin(url)?;
+    check_origin(&origin(url)?, allowed_hosts)
+}
+
+/// The decision over the parsed parts. Allow-list entries are `host` (https, port 443),
+/// `host:port`, or an origin `scheme://host[:port]`; a loopback entry without a scheme allows
+/// http and https. Scheme, host and port must all match one entry exactly.
+pub fn check_origin(o: &Origin, allowed_hosts: &[String]) -> Result<(), RedirectError> {
     match o.scheme.as_str() {
         "https" => {}
         "http" if is_loopback(&o.host) => {}
         _ => return Err(RedirectError::Scheme),
     }
-    let with_port = o
-        .port
-        .map(|p| [o.host.as_str(), ":", &crate::i18n::decimal(p.into())].concat());
+    let port = o.port.or(default_port(&o.scheme));
     let allowed = allowed_hosts.iter().any(|entry| {
         let entry = entry.trim().to_ascii_lowercase();
-        entry == o.host || with_port.as_deref() == Some(entry.as_str())
+        let (scheme, rest) = match entry.find("://") {
+            Some(i) => (Some(&entry[..i]), &entry[i + 3..]),
+            None => (None, entry.as_str()),
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, entry_port) = match rest.rfind(':') {
+            Some(i) if !rest[i..].contains(']') => (&rest[..i], rest[i + 1..].parse::<u16>().ok()),
+            _ => (rest, None),
+        };
+        let scheme_ok = match scheme {
+            Some(s) => s == o.scheme,
+            None => o.scheme == "https" || is_loopback(host),
+        };
+        scheme_ok && host == o.host && entry_port.or(default_port(&o.scheme)) == port
     });
     if allowed {
         Ok(())
     } else {
-        Err(RedirectError::HostNotAllowed(with_port.unwrap_or(o.host)))
+        let shown = match o.port {
+            Some(p) => [
+                o.scheme.as_str(),
+                "://",
+                &o.host,
+                ":",
+                &crate::i18n::decimal(p.into()),
+            ]
+            .concat(),
+            None => [o.scheme.as_str(), "://", &o.host].concat(),
+        };
+        Err(RedirectError::HostNotAllowed(shown))
     }
 }
 
@@ -283,15 +354,24 @@ mod tests {
             ),
             (
                 "https://evil.example/?https://wx.tenpay.com",
-                RedirectError::HostNotAllowed("evil.example".into()),
+                RedirectError::HostNotAllowed("https://evil.example".into()),
             ),
             (
                 "https://wx.tenpay.com.evil.example/",
-                RedirectError::HostNotAllowed("wx.tenpay.com.evil.example".into()),
+                RedirectError::HostNotAllowed("https://wx.tenpay.com.evil.example".into()),
             ),
             (
                 "http://127.0.0.1:9090/",
-                RedirectError::HostNotAllowed("127.0.0.1:9090".into()),
+                RedirectError::HostNotAllowed("http://127.0.0.1:9090".into()),
+            ),
+            // A host-only entry is that host on its default port, not any port.
+            (
+                "https://wx.tenpay.com:8443/x",
+                RedirectError::HostNotAllowed("https://wx.tenpay.com:8443".into()),
+            ),
+            (
+                "http://localhost:1/",
+                RedirectError::HostNotAllowed("http://localhost:1".into()),
             ),
             ("//wx.tenpay.com/x", RedirectError::Malformed),
             ("/relative", RedirectError::Malformed),
@@ -303,10 +383,66 @@ mod tests {
             assert_eq!(check_redirect(url, &allow), Err(expected.clone()), "{url}");
             assert!(!expected.message().is_empty());
         }
-        assert_eq!(check_redirect("http://localhost:3000/", &allow), Ok(()));
+        assert_eq!(check_redirect("http://localhost/", &allow), Ok(()));
+        assert_eq!(
+            check_redirect("http://localhost:3000/", &hosts(&["localhost:3000"])),
+            Ok(())
+        );
         assert_eq!(
             check_redirect("http://[::1]:8080/", &hosts(&["[::1]:8080"])),
             Ok(())
+        );
+    }
+
+    /// The decision over parsed parts, as the browser's URL hands them over.
+    #[test]
+    fn origins_must_match_an_entry_in_scheme_host_and_port() {
+        let o = |scheme: &str, host: &str, port: Option<u16>| Origin {
+            scheme: scheme.into(),
+            host: host.into(),
+            port,
+        };
+        let allow = hosts(&[
+            "pay.example.com",
+            "127.0.0.1:8080",
+            "https://shop.example:8443",
+            "http://127.0.0.2",
+        ]);
+        assert_eq!(
+            check_origin(&o("https", "pay.example.com", None), &allow),
+            Ok(())
+        );
+        assert_eq!(
+            check_origin(&o("https", "pay.example.com", Some(444)), &allow),
+            Err(RedirectError::HostNotAllowed(
+                "https://pay.example.com:444".into()
+            ))
+        );
+        // http only on loopback, and there only on the listed port.
+        assert_eq!(
+            check_origin(&o("http", "pay.example.com", None), &allow),
+            Err(RedirectError::Scheme)
+        );
+        assert_eq!(
+            check_origin(&o("http", "127.0.0.1", Some(8080)), &allow),
+            Ok(())
+        );
+        assert_eq!(
+            check_origin(&o("https", "127.0.0.1", Some(8080)), &allow),
+            Ok(())
+        );
+        assert!(check_origin(&o("http", "127.0.0.1", Some(1)), &allow).is_err());
+        assert!(check_origin(&o("http", "127.0.0.1", None), &allow).is_err());
+        // An entry with a scheme allows only that scheme.
+        assert_eq!(
+            check_origin(&o("https", "shop.example", Some(8443)), &allow),
+            Ok(())
+        );
+        assert_eq!(check_origin(&o("http", "127.0.0.2", None), &allow), Ok(()));
+        assert!(check_origin(&o("https", "127.0.0.2", None), &allow).is_err());
+        assert_eq!(
+            check_origin(&o("javascript", "x", None), &allow),
+            Err(RedirectError::Scheme)
         );
     }
 

@@ -1,6 +1,6 @@
 //! Whole checkout flows through the sans-IO run (`src/flow.rs`), with an exact clock: each
 //! test plays the page (answers, timers, visibility, buttons, the bridge) and checks the
-//! effects as the JS driver receives them (parsed from the run's JSON).
+//! effects the driver receives (as JSON, through their `Serialize`).
 
 use serde_json::{json, Value};
 use wxpay_checkout::backend::{BackendError, OrderStatus, Payment};
@@ -42,14 +42,18 @@ impl Page {
     }
 
     fn step(&mut self, input: Input) -> Vec<Value> {
-        let json = self.run.step(input, self.now, 0.5);
-        let fx: Vec<Value> = serde_json::from_str(&json).expect("effects are JSON");
+        let fx: Vec<Value> = self
+            .run
+            .step(input, self.now, 0.5)
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
         self.log.extend(fx.iter().cloned());
         fx
     }
 
     fn start(&mut self, page: &str) -> Vec<Value> {
-        self.step(Input::Start { page })
+        self.step(Input::Start { page: page.into() })
     }
 
     /// The id of the fetch among `fx` (there must be exactly one).
@@ -94,6 +98,13 @@ fn kinds(fx: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The English `message` of the outcome (the `done` effect among `fx`).
+fn message(fx: &[Value]) -> &str {
+    find(fx, "done")["outcome"]["detail"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message in {fx:?}"))
+}
+
 fn find<'a>(fx: &'a [Value], t: &str) -> &'a Value {
     fx.iter()
         .find(|e| e["t"] == t)
@@ -132,7 +143,7 @@ fn params() -> JsapiParams {
 fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
-    assert_eq!(kinds(&fx), ["state:preparing", "fetch:pay"]);
+    assert_eq!(kinds(&fx), ["state:preparing", "fetch:pay", "timer"]);
     assert_eq!(
         fx[0]["detail"],
         json!({"state": "preparing", "mode": "native", "orderId": "O-1"})
@@ -144,7 +155,14 @@ fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
     let fx = p.answer(&fx, native_payment(Some("2027-01-15T08:02:00Z")));
     assert_eq!(
         kinds(&fx),
-        ["note", "state:scanning", "qr", "timer", "fetch:status"]
+        [
+            "note",
+            "state:scanning",
+            "qr",
+            "timer",
+            "fetch:status",
+            "timer"
+        ]
     );
     let expires = 1_800_000_120_000i64;
     assert_eq!(
@@ -167,7 +185,7 @@ fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
     assert_eq!(tick[0], json!({"t": "tick", "time": "01:59", "say": null}));
     p.now -= 1000;
     let fx3 = p.fire(&fx2, 1000);
-    assert_eq!(kinds(&fx3), ["fetch:status"]);
+    assert_eq!(kinds(&fx3), ["fetch:status", "timer"]);
     // USERPAYING is not paid.
     let fx4 = p.status(&fx3, "USERPAYING");
     assert!(!kinds(&fx4).iter().any(|k| k.starts_with("state:")));
@@ -179,9 +197,8 @@ fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
         json!({"status": "paid", "orderId": "O-1", "mode": "native",
                "detail": {"tradeState": "SUCCESS", "transactionId": "4200", "message": null, "reason": null}})
     );
-    assert_eq!(end[2]["retry"], Value::Null);
     // Over: nothing more happens.
-    assert_eq!(p.run.step(Input::Visible, p.now, 0.5), "[]");
+    assert!(p.run.step(Input::Visible, p.now, 0.5).is_empty());
 }
 
 #[test]
@@ -204,7 +221,7 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     // Expired: a fresh code by itself (the status check in flight is cancelled).
     assert_eq!(
         kinds(&fx),
-        ["tick", "cancel", "state:preparing", "fetch:pay"]
+        ["tick", "cancel", "state:preparing", "fetch:pay", "timer"]
     );
     let fx = p.answer(&fx, native_payment(Some("2020-01-01T00:00:00Z")));
     let mut tick = fx.clone();
@@ -215,11 +232,24 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     // The second expiry in a row: dim it, offer a new one, keep polling (a late scan may pay).
     assert_eq!(
         kinds(&fx),
-        ["tick", "cancel", "qr-expired", "buttons", "fetch:status"]
+        [
+            "tick",
+            "cancel",
+            "qr-expired",
+            "buttons",
+            "fetch:status",
+            "timer"
+        ]
     );
-    assert_eq!(fx[3]["list"], json!([["refresh-qr", "Get a new QR code"]]));
+    assert_eq!(
+        fx[3]["list"],
+        json!([{"action": "refresh-qr", "label": "Get a new QR code"}])
+    );
     let fx = p.step(Input::Action(Action::RefreshQr));
-    assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay"]);
+    assert_eq!(
+        kinds(&fx),
+        ["cancel", "state:preparing", "fetch:pay", "timer"]
+    );
 }
 
 #[test]
@@ -236,12 +266,22 @@ fn a_page_back_in_view_while_a_new_code_is_ordered_polls_again() {
         tick = p.fire(&tick, 1000);
     }
     // Expired while hidden: a new code is ordered; the buyer comes back meanwhile.
-    assert_eq!(kinds(&tick), ["tick", "state:preparing", "fetch:pay"]);
+    assert_eq!(
+        kinds(&tick),
+        ["tick", "state:preparing", "fetch:pay", "timer"]
+    );
     assert_eq!(kinds(&p.step(Input::Visible)), Vec::<String>::new());
     let fx = p.answer(&tick, native_payment(None));
     assert_eq!(
         kinds(&fx),
-        ["note", "state:scanning", "qr", "timer", "fetch:status"]
+        [
+            "note",
+            "state:scanning",
+            "qr",
+            "timer",
+            "fetch:status",
+            "timer"
+        ]
     );
 }
 
@@ -253,7 +293,7 @@ fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     assert_eq!(kinds(&fx), ["note", "timer"]);
     assert_eq!(fx[0]["text"], "Connection trouble. Retrying…");
     let fx = p.fire(&fx, 3_000);
-    assert_eq!(kinds(&fx), ["fetch:pay"]);
+    assert_eq!(kinds(&fx), ["fetch:pay", "timer"]);
     let fx = p.answer(
         &fx,
         Answer::Pay(Err(BackendError::Network("offline".into()))),
@@ -262,19 +302,20 @@ fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     let fx = p.answer(&fx, Answer::Pay(Err(http(500, None))));
     let fx = p.fire(&fx, 4_000);
     let end = p.answer(&fx, Answer::Pay(Err(http(502, None))));
-    assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert_eq!(end[1]["outcome"]["status"], "failed");
+    assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
+    assert_eq!(find(&end, "done")["outcome"]["status"], "failed");
+    // The buyer reads what to do in their language; the English reason is for developers.
     assert_eq!(
-        end[1]["message"],
-        "the merchant backend answered HTTP 502 E: m"
+        end[1]["text"],
+        "Please try again in a moment. If it keeps failing, contact the shop."
     );
-    assert_eq!(end[1]["retry"], "Try again");
+    assert_eq!(message(&end), "the merchant backend answered HTTP 502 E: m");
     // A 400 is not retried.
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
     assert_eq!(
         kinds(&p.answer(&fx, Answer::Pay(Err(http(400, None))))),
-        ["state:failed", "done"]
+        ["state:failed", "note", "done"]
     );
 }
 
@@ -298,12 +339,15 @@ fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     assert_eq!(fx[1]["url"], oauth);
     // Still on the page 15 s later: the navigation did not happen.
     let end = p.fire(&fx, 15_000);
-    assert_eq!(end[1]["message"], "WeChat's OAuth page did not open");
+    assert_eq!(message(&end), "WeChat's OAuth page did not open");
 
     // Back from OAuth: the code goes to the backend and out of the address bar.
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/checkout?sku=7&wxpay_order=O-1&code=C0DE&state=s");
-    assert_eq!(kinds(&fx), ["replace", "state:preparing", "fetch:pay"]);
+    assert_eq!(
+        kinds(&fx),
+        ["replace", "state:preparing", "fetch:pay", "timer"]
+    );
     assert_eq!(
         fx[0]["url"],
         "https://shop.example/checkout?sku=7&wxpay_order=O-1"
@@ -316,29 +360,20 @@ fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
             authorize_url: oauth.into(),
         })),
     );
-    assert!(end[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("check its OAuth appid/secret"));
+    assert!(message(&end).contains("check its OAuth appid/secret"));
 }
 
 #[test]
 fn back_from_oauth_without_a_code_fails_instead_of_looping() {
     let mut p = Page::new(PayMode::Jsapi);
     let end = p.start("https://shop.example/checkout?wxpay_order=O-1&state=s1");
-    assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert!(
-        end[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("without a code"),
-        "{end:?}"
-    );
+    assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
+    assert!(message(&end).contains("without a code"), "{end:?}");
     // A reload after a good round trip (code and state already removed) just pays.
     let mut p = Page::new(PayMode::Jsapi);
     assert_eq!(
         kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")),
-        ["state:preparing", "fetch:pay"]
+        ["state:preparing", "fetch:pay", "timer"]
     );
 }
 
@@ -353,11 +388,8 @@ fn oauth_and_h5_urls_must_be_on_the_allow_list() {
             authorize_url: evil.into(),
         })),
     );
-    assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert!(
-        end[1]["message"].as_str().unwrap().contains("evil.example"),
-        "{end:?}"
-    );
+    assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
+    assert!(message(&end).contains("evil.example"), "{end:?}");
 
     let mut p = Page::new(PayMode::H5);
     let fx = p.start(PAGE);
@@ -368,13 +400,7 @@ fn oauth_and_h5_urls_must_be_on_the_allow_list() {
             ..Payment::default()
         })),
     );
-    assert!(
-        end.last().unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("https"),
-        "{end:?}"
-    );
+    assert!(message(&end).contains("https"), "{end:?}");
 }
 
 fn jsapi_paying() -> (Page, Vec<Value>) {
@@ -401,7 +427,7 @@ fn jsapi_bridge_ok_is_only_a_hint_the_backend_decides() {
     assert_eq!(fx[2]["params"].as_object().unwrap().len(), 6);
     assert_eq!(fx[2]["timeout"], 5000);
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Ok)));
-    assert_eq!(kinds(&fx), ["state:confirming", "fetch:status"]);
+    assert_eq!(kinds(&fx), ["state:confirming", "fetch:status", "timer"]);
     // The bridge said ok but the order is unpaid: keep confirming, never "paid".
     let mut fx = fx;
     for _ in 0..5 {
@@ -418,7 +444,7 @@ fn jsapi_bridge_ok_is_only_a_hint_the_backend_decides() {
 fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Cancel)));
-    assert_eq!(kinds(&fx), ["fetch:status"]);
+    assert_eq!(kinds(&fx), ["fetch:status", "timer"]);
     let end = p.status(&fx, "NOTPAY");
     assert_eq!(end.last().unwrap()["outcome"]["status"], "cancelled");
     // Cancel, but the backend already has SUCCESS (WeChat's answer is not guaranteed).
@@ -431,14 +457,11 @@ fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::NotSupported)));
     let end = p.answer(&fx, Answer::Status(Err(BackendError::Network("x".into()))));
-    assert!(end[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("fail_nosupport"));
+    assert!(message(&end).contains("fail_nosupport"));
     let (mut p, _) = jsapi_paying();
     let end = p.step(Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })));
     assert_eq!(
-        end[1]["message"],
+        message(&end),
         "WeixinJSBridge did not become ready within 5000 ms: JSAPI payments only work inside the WeChat app (use mode \"h5\" or \"native\" elsewhere)"
     );
 }
@@ -458,14 +481,8 @@ fn bad_jsapi_parameters_never_reach_the_bridge() {
             ..Payment::default()
         })),
     );
-    assert_eq!(kinds(&end), ["note", "state:failed", "done"]);
-    assert!(
-        end[2]["message"]
-            .as_str()
-            .unwrap()
-            .contains("package must be"),
-        "{end:?}"
-    );
+    assert_eq!(kinds(&end), ["note", "state:failed", "note", "done"]);
+    assert!(message(&end).contains("package must be"), "{end:?}");
 }
 
 #[test]
@@ -490,29 +507,41 @@ fn h5_redirects_and_on_return_checks_then_offers_two_choices() {
     assert_eq!(fx[2]["url"], cashier);
     // Restored from the back-forward cache: carry on as a return.
     let fx = p.step(Input::Visible);
-    assert_eq!(kinds(&fx), ["state:checking", "timer", "fetch:status"]);
+    assert_eq!(
+        kinds(&fx),
+        ["state:checking", "timer", "fetch:status", "timer"]
+    );
 
     // A fresh page load after the return.
     let mut p = Page::with(PayMode::H5, s);
     let fx = p.start("https://shop.example/checkout?sku=7&wxpay_order=O-1");
-    assert_eq!(kinds(&fx), ["state:checking", "timer", "fetch:status"]);
+    assert_eq!(
+        kinds(&fx),
+        ["state:checking", "timer", "fetch:status", "timer"]
+    );
     p.status(&fx, "NOTPAY");
     let fx = p.fire(&fx, 6_000);
     // The window is over (the wait in progress ends): both choices, and a check at once.
-    assert_eq!(kinds(&fx), ["state:unconfirmed", "buttons", "fetch:status"]);
+    assert_eq!(
+        kinds(&fx),
+        ["state:unconfirmed", "buttons", "fetch:status", "timer"]
+    );
     assert_eq!(
         fx[1]["list"],
-        json!([["i-have-paid", "I have paid"], ["pay-again", "Pay again"]])
+        json!([{"action": "i-have-paid", "label": "I have paid"}, {"action": "pay-again", "label": "Pay again"}])
     );
     // "I have paid": checking again, at once.
     let fx = p.step(Input::Action(Action::IHavePaid));
     assert_eq!(
         kinds(&fx),
-        ["cancel", "state:checking", "timer", "fetch:status"]
+        ["cancel", "state:checking", "timer", "fetch:status", "timer"]
     );
     // "Pay again": a fresh h5_url (one lives five minutes).
     let fx = p.step(Input::Action(Action::PayAgain));
-    assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay"]);
+    assert_eq!(
+        kinds(&fx),
+        ["cancel", "state:preparing", "fetch:pay", "timer"]
+    );
     let fx = p.answer(
         &fx,
         Answer::Pay(Ok(Payment {
@@ -523,7 +552,7 @@ fn h5_redirects_and_on_return_checks_then_offers_two_choices() {
     assert_eq!(kinds(&fx), ["note", "state:redirecting", "go", "timer"]);
     let fx = p.step(Input::NavigationFailed);
     assert_eq!(
-        fx[1]["message"],
+        message(&fx),
         "the browser refused to open the WeChat cashier"
     );
 }
@@ -535,7 +564,7 @@ fn mini_program_hands_off_with_the_order_and_polls() {
     assert_eq!(kinds(&fx), ["mini", "timer"]);
     assert_eq!(fx[0]["url"], "/pages/pay/index?order_id=O-1");
     let fx = p.fire(&fx, 0);
-    assert_eq!(kinds(&fx), ["state:paying", "fetch:status"]);
+    assert_eq!(kinds(&fx), ["state:paying", "fetch:status", "timer"]);
     assert_eq!(
         fx[0]["detail"]["miniprogramPage"],
         "/pages/pay/index?order_id=O-1"
@@ -546,8 +575,8 @@ fn mini_program_hands_off_with_the_order_and_polls() {
     p.start(PAGE);
     // A missing SDK answers before the hand-off counts: no "paying", nothing polled.
     let end = p.step(Input::MiniProgramFailed { sdk_missing: true });
-    assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert!(end[1]["message"].as_str().unwrap().contains("jweixin"));
+    assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
+    assert!(message(&end).contains("jweixin"));
 }
 
 #[test]
@@ -561,12 +590,12 @@ fn a_hidden_page_stops_polling_and_checks_at_once_when_visible() {
     assert_eq!(p.status(&fx, "SUCCESS"), Vec::<Value>::new());
     p.now += 60_000;
     let fx = p.step(Input::Visible);
-    assert_eq!(kinds(&fx), ["fetch:status"]);
+    assert_eq!(kinds(&fx), ["fetch:status", "timer"]);
     // Hidden while waiting: the timer's firing sends nothing.
     let wait = p.status(&fx, "NOTPAY");
     assert_eq!(kinds(&p.step(Input::Hidden)), Vec::<String>::new());
     assert_eq!(kinds(&p.fire(&wait, 1000)), Vec::<String>::new());
-    assert_eq!(kinds(&p.step(Input::Visible)), ["fetch:status"]);
+    assert_eq!(kinds(&p.step(Input::Visible)), ["fetch:status", "timer"]);
 }
 
 #[test]
@@ -599,16 +628,8 @@ fn polling_backs_off_on_errors_honours_retry_after_and_stops_at_the_maximum() {
     let mut p = Page::new(PayMode::MiniProgram);
     let fx = p.start(PAGE);
     let fx = p.fire(&fx, 0);
-    let end = p.answer(
-        &fx,
-        Answer::Status(Err(BackendError::BadResponse(
-            "the order has no state".into(),
-        ))),
-    );
-    assert_eq!(
-        end[1]["message"],
-        "the merchant backend's answer is not what the checkout expects: the order has no state"
-    );
+    let end = p.answer(&fx, Answer::Status(Err(http(404, None))));
+    assert_eq!(message(&end), "the merchant backend answered HTTP 404 E: m");
 }
 
 #[test]
@@ -638,25 +659,150 @@ fn abort_cancels_the_request_and_ends_cancelled_with_reason_aborted() {
         log: vec![],
     };
     let end = p.start(PAGE);
-    assert_eq!(kinds(&end), ["state:failed", "done"]);
+    assert_eq!(kinds(&end), ["state:failed", "note", "done"]);
     assert_eq!(end[0]["text"], "支付失败");
     assert_eq!(end[0]["detail"]["message"], "mode \"x\" is bad");
 }
 
 #[test]
-fn network_text_stays_text_in_the_effects() {
+fn network_text_reaches_developers_not_buyers() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
     let nasty = "<img src=x onerror=alert(1)>";
-    let json = p.run.step(
-        Input::Answer {
-            id: Page::fetch_id(&fx),
-            answer: Answer::Pay(Err(BackendError::BadResponse(nasty.into()))),
-        },
-        T0,
-        0.5,
+    let end = p.answer(
+        &fx,
+        Answer::Pay(Err(BackendError::BadResponse(nasty.into()))),
     );
-    assert!(!json.contains('<'), "{json}");
-    let end: Vec<Value> = serde_json::from_str(&json).unwrap();
-    assert!(end[1]["message"].as_str().unwrap().ends_with(nasty));
+    assert!(message(&end).ends_with(nasty));
+    // What the buyer reads is ours, in their language; the network's text is not in it.
+    for e in end.iter().filter(|e| e["t"] == "state" || e["t"] == "note") {
+        assert!(!e["text"].as_str().unwrap().contains('<'), "{e}");
+    }
+}
+
+/// A status answer that proves nothing (about another order, unreadable) is ignored like a
+/// failed check: polling goes on and the order is not paid.
+#[test]
+fn a_bad_status_answer_is_ignored_not_believed() {
+    let mut p = Page::new(PayMode::MiniProgram);
+    let fx = p.start(PAGE);
+    let fx = p.fire(&fx, 0);
+    let other =
+        BackendError::BadResponse("the status answer is about order ord_OTHER, not O-1".into());
+    let fx = p.answer(&fx, Answer::Status(Err(other)));
+    assert_eq!(kinds(&fx), ["note", "timer"]);
+    assert!(!p.run.is_over());
+    let fx = p.fire(&fx, find(&fx, "timer")["ms"].as_u64().unwrap());
+    assert_eq!(kinds(&fx), ["fetch:status", "timer"]);
+}
+
+/// Every request has a deadline: a pay request that never ends is retried, a long-poll gets
+/// its `wait` plus a margin, and a late answer of the aborted request is ignored.
+#[test]
+fn requests_that_never_end_time_out_and_count_as_failures() {
+    let mut p = Page::new(PayMode::H5);
+    let fx = p.start(PAGE);
+    assert_eq!(kinds(&fx), ["state:preparing", "fetch:pay", "timer"]);
+    assert_eq!(fx[2]["ms"], 15_000);
+    let retry = p.fire(&fx, 15_000);
+    assert_eq!(kinds(&retry), ["cancel", "note", "timer"]);
+    assert_eq!(retry[1]["text"], "Connection trouble. Retrying…");
+    assert_eq!(
+        p.answer(&fx, Answer::Pay(Ok(Payment::default()))),
+        Vec::<Value>::new(),
+        "the aborted request's answer is ignored"
+    );
+    assert_eq!(kinds(&p.fire(&retry, 1_000)), ["fetch:pay", "timer"]);
+
+    let mut s = settings();
+    s.poll.long_poll_s = 20;
+    let mut p = Page::with(PayMode::MiniProgram, s);
+    let fx = p.start(PAGE);
+    let fx = p.fire(&fx, 0);
+    assert_eq!(find(&fx, "fetch")["wait"], 20);
+    assert_eq!(find(&fx, "fetch")["url"], "/api/orders/O-1?wait=20");
+    let deadline = find(&fx, "timer")["ms"].as_u64().unwrap();
+    assert_eq!(deadline, 30_000, "wait + 10 s");
+    let fx = p.fire(&fx, deadline);
+    assert_eq!(kinds(&fx), ["cancel", "note", "timer"]);
+    assert!(!p.run.is_over());
+}
+
+/// 409 already_paid (a second tab, a reload after paying) is a payment to confirm, never a failure.
+#[test]
+fn already_paid_is_confirmed_by_a_status_check() {
+    let mut p = Page::new(PayMode::Native);
+    let fx = p.start(PAGE);
+    let paid = BackendError::Http {
+        status: 409,
+        code: "already_paid".into(),
+        message: "m".into(),
+        retry_after_ms: None,
+    };
+    let fx = p.answer(&fx, Answer::Pay(Err(paid)));
+    assert_eq!(kinds(&fx), ["state:confirming", "fetch:status", "timer"]);
+    let end = p.status(&fx, "SUCCESS");
+    assert_eq!(find(&end, "done")["outcome"]["status"], "paid");
+}
+
+/// The countdown is the backend's: `expires_at` against its `Date`, not against a phone clock
+/// that is an hour off.
+#[test]
+fn the_countdown_uses_the_server_clock() {
+    let mut p = Page::new(PayMode::Native);
+    let fx = p.start(PAGE);
+    let server_now = T0 + 3_600_000; // the buyer's clock is an hour behind
+    let payment = Payment {
+        code_url: Some("weixin://wxpay/bizpayurl?pr=abc123".into()),
+        expires_at: Some("2027-01-15T09:05:00Z".into()), // server_now + 5 min
+        server_now: Some(server_now),
+        ..Payment::default()
+    };
+    assert_eq!(
+        wxpay_checkout::clock::parse_rfc3339("2027-01-15T09:05:00Z"),
+        Some(server_now + 300_000)
+    );
+    let fx = p.answer(&fx, Answer::Pay(Ok(payment)));
+    assert_eq!(find(&fx, "qr")["time"], "05:00");
+    assert_eq!(find(&fx, "state")["detail"]["expiresAt"], T0 + 300_000);
+}
+
+/// Another language re-labels what is on screen: no new state, no request, and a finished run
+/// stays finished (its "Try again" relabelled too).
+#[test]
+fn a_locale_change_relabels_only_also_after_the_end() {
+    let mut p = Page::new(PayMode::Native);
+    let fx = p.start(PAGE);
+    p.answer(&fx, native_payment(None));
+    let fx = p.step(Input::Locale(Locale::ZhCn));
+    assert_eq!(kinds(&fx), ["state:scanning", "qr", "note", "buttons"]);
+    assert_eq!(fx[0]["detail"], Value::Null, "not a new state: no event");
+    assert_eq!(fx[0]["text"], "请使用微信扫一扫，扫描二维码完成支付");
+    assert!(fx[1]["svg"]
+        .as_str()
+        .unwrap()
+        .contains("<title>微信支付二维码</title>"));
+    assert!(
+        p.step(Input::Locale(Locale::ZhCn)).is_empty(),
+        "the same language changes nothing"
+    );
+
+    let mut s = settings();
+    s.offer_retry = true;
+    let mut p = Page::with(PayMode::Native, s);
+    let fx = p.start(PAGE);
+    let end = p.answer(&fx, Answer::Pay(Err(http(400, None))));
+    assert_eq!(kinds(&end), ["state:failed", "note", "buttons", "done"]);
+    assert_eq!(
+        end[2]["list"],
+        json!([{"action": "retry", "label": "Try again"}])
+    );
+    let fx = p.step(Input::Locale(Locale::ZhTw));
+    assert_eq!(kinds(&fx), ["state:failed", "note", "buttons"]);
+    assert_eq!(fx[0]["text"], "支付失敗");
+    assert_eq!(
+        fx[2]["list"],
+        json!([{"action": "retry", "label": "重新支付"}])
+    );
+    assert!(p.run.is_over());
 }

@@ -2,16 +2,17 @@
 //! Rust concept in the names and shapes of the npm contract (`pkg-template/index.d.ts`) and
 //! turns Rust errors into JS `Error`s whose message says what to fix. No decisions live here.
 //!
-//! Values cross the boundary by hand (`Reflect`) rather than through serde-wasm-bindgen: the
-//! objects are tiny, and serde's error formatting alone pulled ~17 KB of float printing into
-//! the wasm.
+//! The checkout's own values (effects, view, state details, outcomes) cross as serde types
+//! through serde-wasm-bindgen (`src/driver.rs`); the arguments read here are read field by
+//! field (`Reflect`) so that each error names the option or field that is wrong.
 //!
 //! To add an export: write the logic in its own crate module, add a submodule here, declare it
 //! in `pkg-template/index.d.ts`, and call it from `tests/node/`.
 
+pub mod checkout;
 pub mod detect;
+pub mod element;
 pub mod qr;
-pub mod run;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsError, JsValue};

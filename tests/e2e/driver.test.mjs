@@ -1,7 +1,11 @@
 // The packaged JS API in a real page, through pkg/checkout.js (the driver) and the wasm run:
 // checkout() with a custom backend (Native panel, outcome, abort, option errors), the JSAPI
 // bridge with a fake WeixinJSBridge, the mini-program hand-off, and the element over HTTP
-// (events, removal, try again). Text from a backend must never become markup.
+// (events, removal, try again, a language change on a paid checkout, polling attributes).
+// Also the field bugs of issue 13 that need a browser: answers about another order ignored,
+// requests that never answer aborted at their deadline, already_paid confirmed as paid,
+// redirects checked with the browser's URL parser. Text from a backend must never become
+// markup.
 //
 // The pages are blank ones on the demo's origin (so /pkg/ is same-origin); nothing here pays
 // through the simulator, the other e2e files do that.
@@ -360,7 +364,7 @@ async function routeApi(page, base, pay) {
   return calls;
 }
 
-test('element: a backend error message shows as text only; events are composed; try again restarts', async () => {
+test('element: a backend error message goes to detail, the buyer reads a sentence; events are composed; try again restarts', async () => {
   const page = await blankPage();
   const calls = await routeApi(page, '/xss-api', [400, { error: 'bad_request', message: '<img src=x onerror="window.__xss=1">' }]);
   await page.evaluate(() => {
@@ -387,7 +391,9 @@ test('element: a backend error message shows as text only; events are composed; 
   assert.deepEqual(r.seen, ['wxpay-state:preparing', 'wxpay-state:failed', 'wxpay-fail:failed']);
   assert.equal(r.fail.orderId, 'ord_x');
   assert.match(r.fail.detail.message, /400/);
-  assert.match(r.note, /<img src=x onerror=/, 'the message is shown as text');
+  assert.match(r.fail.detail.message, /<img src=x onerror=/, 'developers get the message of the backend in detail');
+  // Buyers read what to do in their language, never the backend's English (or its markup).
+  assert.equal(r.note, 'Please try again in a moment. If it keeps failing, contact the shop.');
   assert.equal(r.imgs, 0);
   assert.equal(r.xss, null);
   assert.equal(r.state, 'failed');
@@ -445,5 +451,145 @@ test('element: a blank order-id does nothing; a burst of attribute changes start
   assert.deepEqual(r.blank, { seen: 0, shadow: 0 });
   assert.equal(r.started.filter((s) => s === 'preparing').length, 1, JSON.stringify(r.started));
   assert.equal(calls.pay, 1, 'one run for the whole burst');
+  await done(page);
+});
+
+test('element: a paid checkout stays paid when the page changes its language; only a new order restarts', async () => {
+  const page = await blankPage();
+  const calls = { pay: 0, status: 0 };
+  await page.route('**/lang-api/orders/**', (route) => {
+    const isPay = route.request().method() === 'POST';
+    calls[isPay ? 'pay' : 'status'] += 1;
+    const orderId = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[3]);
+    const body = isPay
+      ? { order_id: orderId, code_url: 'weixin://wxpay/bizpayurl?pr=lang', expires_at: new Date(Date.now() + 60_000).toISOString() }
+      : { order_id: orderId, state: 'SUCCESS', transaction_id: '4200000042' };
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  await page.evaluate(() => {
+    window.seen = [];
+    for (const type of ['wxpay-state', 'wxpay-fail', 'wxpay-paid', 'wxpay-cancel', 'wxpay-expire'])
+      document.addEventListener(type, (e) => seen.push(e.type + ':' + (e.detail.state ?? e.detail.status)));
+    document.body.insertAdjacentHTML('beforeend', '<wxpay-checkout order-id="ord_l" api-base="/lang-api" mode="native" locale="en" poll-interval="200" long-poll="0"></wxpay-checkout>');
+    window.el = document.querySelector('wxpay-checkout');
+  });
+  await page.waitForFunction(() => seen.includes('wxpay-paid:paid'), null, { timeout: 5000 });
+  const before = { ...calls };
+  const status = () => el.shadowRoot.querySelector('.wxpay-status').textContent;
+  assert.equal(await page.evaluate(status), 'Payment received');
+  await page.evaluate(() => el.setAttribute('locale', 'zh-CN'));
+  await page.waitForTimeout(400);
+  const r = await page.evaluate(() => ({ seen, status: el.shadowRoot.querySelector('.wxpay-status').textContent, lang: el.shadowRoot.querySelector('.wxpay-panel').lang, panels: el.shadowRoot.querySelectorAll('.wxpay-panel').length }));
+  assert.equal(r.status, '支付成功', 're-labelled in the new language');
+  assert.equal(r.lang, 'zh-CN');
+  assert.equal(r.panels, 1);
+  assert.deepEqual(r.seen, ['wxpay-state:preparing', 'wxpay-state:scanning', 'wxpay-state:paid', 'wxpay-paid:paid'], 'no new run, no failure');
+  assert.deepEqual(calls, before, 'nothing asked of the backend');
+  // Other settings apply to the next run only; a new order starts one.
+  await page.evaluate(() => el.setAttribute('poll-interval', '300'));
+  await page.waitForTimeout(200);
+  assert.deepEqual(calls, before);
+  await page.evaluate(() => el.setAttribute('order-id', 'ord_l2'));
+  await page.waitForFunction(() => seen.filter((e) => e === 'wxpay-paid:paid').length === 2, null, { timeout: 5000 });
+  assert.equal(calls.pay, before.pay + 1);
+  await done(page);
+});
+
+test('element: a status answer about another order is ignored; max-duration ends the polling', async () => {
+  const page = await blankPage();
+  let polls = 0;
+  await page.route('**/other-api/orders/**', (route) => {
+    const isPay = route.request().method() === 'POST';
+    if (!isPay) polls += 1;
+    const body = isPay
+      ? { code_url: 'weixin://wxpay/bizpayurl?pr=other', expires_at: new Date(Date.now() + 60_000).toISOString() }
+      : { order_id: 'ord_OTHER', state: 'SUCCESS', transaction_id: '4200000099' };
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  const started = Date.now();
+  const r = await page.evaluate(async () => {
+    const seen = [];
+    for (const type of ['wxpay-paid', 'wxpay-fail', 'wxpay-expire']) document.addEventListener(type, (e) => seen.push(e.detail));
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      '<wxpay-checkout order-id="ord_mine" api-base="/other-api" mode="native" locale="en" max-duration="1500" poll-interval="200" long-poll="0"></wxpay-checkout>',
+    );
+    while (!seen.length) await sleep(50);
+    return seen;
+  });
+  assert.equal(r.length, 1);
+  assert.equal(r[0].status, 'expired', 'never paid by an answer about another order');
+  assert.match(r[0].detail.message, /maximum polling time/);
+  assert.ok(Date.now() - started < 8000);
+  assert.ok(polls >= 3, `kept asking (${polls} checks)`);
+  await done(page);
+});
+
+test('a request that never answers is aborted at its deadline and retried', async () => {
+  const page = await blankPage();
+  const r = await page.evaluate(async () => {
+    const signals = [];
+    const backend = {
+      pay(orderId, request, { signal }) {
+        signals.push(signal);
+        // The first call hangs for ever (a proxy that never ends the response).
+        if (signals.length === 1) return new Promise(() => {});
+        return { code_url: 'weixin://wxpay/bizpayurl?pr=late', expires_at: new Date(Date.now() + 60_000).toISOString() };
+      },
+      status: async () => ({ state: 'SUCCESS' }),
+    };
+    const started = Date.now();
+    const outcome = await wxpay.checkout(opts(backend, container(), { requestTimeout: 1000 }));
+    return { outcome, took: Date.now() - started, calls: signals.length, firstAborted: signals[0].aborted };
+  });
+  assert.equal(r.outcome.status, 'paid');
+  assert.equal(r.calls, 2, 'asked again after the deadline');
+  assert.ok(r.firstAborted, 'the hung request was aborted');
+  assert.ok(r.took >= 1000, `took ${r.took} ms`);
+  await done(page);
+});
+
+test('H5 redirects are checked with the browser URL parser: scheme, host and port exactly, no user-info', async () => {
+  const page = await blankPage();
+  const r = await page.evaluate(async () => {
+    const attempt = async (h5_url, redirectHosts) => {
+      const backend = fakeBackend(['NOTPAY'], { h5_url });
+      const outcome = await wxpay.checkout(opts(backend, undefined, { mode: 'h5', redirectHosts }));
+      return [outcome.status, outcome.detail.message];
+    };
+    return {
+      otherPort: await attempt('http://127.0.0.1:1/sim/checkmweb', ['127.0.0.1']),
+      plainHttp: await attempt('http://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb', []),
+      userInfo: await attempt('https://wx.tenpay.com@evil.example/x', []),
+      lookalike: await attempt('https://wx.tenpay.com.evil.example/x', []),
+      url: location.href,
+    };
+  });
+  assert.deepEqual(r.otherPort[0], 'failed');
+  assert.match(r.otherPort[1], /http:\/\/127\.0\.0\.1:1, which is not in the allowed redirect hosts/);
+  assert.match(r.plainHttp[1], /must use https/);
+  assert.match(r.userInfo[1], /user@/);
+  assert.match(r.lookalike[1], /https:\/\/wx\.tenpay\.com\.evil\.example, which is not/);
+  assert.match(r.url, /driver-test\.html$/, 'the page never left');
+  await done(page);
+});
+
+test('element: an order paid already (409 already_paid, e.g. after a reload) ends paid after a status check', async () => {
+  const page = await blankPage();
+  await page.route('**/paid-api/orders/**', (route) => {
+    const isPay = route.request().method() === 'POST';
+    const [status, body] = isPay
+      ? [409, { error: 'already_paid', message: 'this order is already paid; show the buyer the result instead' }]
+      : [200, { order_id: 'ord_p', state: 'SUCCESS', transaction_id: '4200000077' }];
+    return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+  });
+  const r = await page.evaluate(async () => {
+    const seen = [];
+    for (const type of ['wxpay-state', 'wxpay-paid', 'wxpay-fail']) document.addEventListener(type, (e) => seen.push(type + ':' + (e.detail.state ?? e.detail.status)));
+    document.body.insertAdjacentHTML('beforeend', '<wxpay-checkout order-id="ord_p" api-base="/paid-api" mode="native" locale="en"></wxpay-checkout>');
+    while (!seen.some((s) => s.startsWith('wxpay-paid') || s.startsWith('wxpay-fail'))) await sleep(50);
+    return seen;
+  });
+  assert.deepEqual(r, ['wxpay-state:preparing', 'wxpay-state:confirming', 'wxpay-state:paid', 'wxpay-paid:paid']);
   await done(page);
 });

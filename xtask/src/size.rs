@@ -11,11 +11,12 @@ use crate::run;
 /// Fails the test run above this many gzip bytes: a guard against regressions such as an
 /// accidental `image` feature.
 ///
-/// Issue 2's guard. History: with the whole checkout as async Rust the package was 82 267
-/// bytes (2026-11-26), 69 190 after a first size pass; the sans-IO run (src/flow.rs) with the
-/// JS driver (pkg-template/checkout.js) and our own QR encoder (src/qr_symbol.rs) brought it
-/// under this. Never raise it to make a change fit: find what grew (twiggy, see lib.rs).
-pub const GZIP_BUDGET: u64 = 45_000;
+/// History: 45 000 while the checkout's I/O was hand-written JS and the QR encoder our own.
+/// Issue 13 moved the checkout into the wasm on the product's given stack (serde,
+/// serde-wasm-bindgen, gloo-net, gloo-timers, wasm-bindgen-futures, qrcode): the guard is the
+/// measured size after that, rounded up to the next 5 000 bytes, and at most 100 000. Never
+/// raise it to make a change fit: find what grew (twiggy, see README).
+pub const GZIP_BUDGET: u64 = 100_000;
 
 /// Prints the table and fails if the gzip total is over [`GZIP_BUDGET`].
 pub fn report_and_check() -> Result<(), String> {
