@@ -39,6 +39,10 @@ pub enum ServeCommand {
         /// Seconds an h5_url stays usable (WeChat: 300).
         #[arg(long, default_value_t = 300)]
         h5_ttl: u64,
+        /// How the simulated WeChat presents its platform key: public-key (a PUB_KEY_ID_…, the
+        /// default for merchants today) or certificate (downloaded from /v3/certificates).
+        #[arg(long, default_value = "public-key")]
+        platform_key_mode: String,
     },
     /// Run the merchant backend against WeChat Pay (TOML config file + WXPAY_* variables).
     Serve {
@@ -72,8 +76,12 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 retry_compression,
                 code_ttl,
                 h5_ttl,
+                platform_key_mode,
             } => {
                 let api_version: ApiVersion = api.parse()?;
+                let platform_key_mode = platform_key_mode
+                    .parse()
+                    .map_err(|e| format!("--platform-key-mode: {e}"))?;
                 if retry_compression.is_nan() || retry_compression < 1.0 {
                     return Err(format!(
                         "--retry-compression must be at least 1, got {retry_compression}"
@@ -94,6 +102,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     retry_compression,
                     code_ttl_secs: code_ttl,
                     h5_ttl_secs: h5_ttl,
+                    platform_key_mode,
                 };
                 let d = demo::prepare(opts).await?;
                 let www_line = www.map_or("not served (no ./www; pass --www)".into(), |p| {

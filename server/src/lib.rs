@@ -8,11 +8,13 @@
 //! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
+//! - [`certinfo`]: serial, validity and public key of an X.509 certificate.
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
 //! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
 //! - [`timefmt`]: WeChat's time formats.
 
 pub mod backend;
+pub mod certinfo;
 pub mod config;
 pub mod demo;
 pub mod devkeys;

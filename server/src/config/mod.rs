@@ -108,6 +108,11 @@ pub struct Config {
     pub v2_sign_type: String,
     /// Platform certificates or WeChat Pay public keys: serial → PEM file.
     pub platform_certs: BTreeMap<String, PathBuf>,
+    /// The WeChat Pay public key's id (`PUB_KEY_ID_…`, merchant platform → API security), the
+    /// default for merchants since 2024; may stand beside `platform_certs` during a migration.
+    pub platform_public_key_id: Option<String>,
+    /// Its PEM file (`pub_key.pem`), or the PEM text itself.
+    pub platform_public_key: Option<PathBuf>,
     /// Where WeChat sends notifications; must be reachable from WeChat (https in production).
     pub notify_url: String,
     /// v2 notifications go here; default `notify_url` + "/v2".
@@ -150,6 +155,8 @@ impl Default for Config {
             v2_key: None,
             v2_sign_type: "HMAC-SHA256".into(),
             platform_certs: BTreeMap::new(),
+            platform_public_key_id: None,
+            platform_public_key: None,
             notify_url: String::new(),
             notify_url_v2: None,
             wechat_base_url: WECHAT_BASE_URL.into(),
@@ -184,6 +191,8 @@ const FIELDS: &[&str] = &[
     "v2_key",
     "v2_sign_type",
     "platform_certs",
+    "platform_public_key_id",
+    "platform_public_key",
     "notify_url",
     "notify_url_v2",
     "wechat_base_url",

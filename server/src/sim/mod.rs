@@ -8,6 +8,7 @@
 //!   endpoints `/sim/api/pay`, `/sim/api/login`.
 //! - [`bridge`]: `/sim/bridge.js` (a `WeixinJSBridge` for ordinary browsers) and `/sim/api/bridge`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
+//! - [`platform`]: WeChat's own signing key (public-key or certificate mode) and its rotation.
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
 //! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
@@ -21,6 +22,7 @@ pub mod buyer;
 pub mod ledger;
 pub mod notify;
 pub mod oauth;
+pub mod platform;
 pub mod v2;
 pub mod v3;
 pub mod validate;
@@ -32,10 +34,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use ledger::{Delivery, Ledger, Lifetimes, SimOrder, Target};
+use platform::{PlatformKey, PlatformKeys};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use wxpay_sign::keys::{KeySet, MerchantKey};
+use wxpay_sign::keys::KeySet;
 
 /// An app registered with the simulated WeChat (official account or mini-program).
 #[derive(Clone)]
@@ -51,11 +54,10 @@ pub struct SimConfig {
     pub merchant_keys: KeySet,
     pub apiv3_key: Vec<u8>,
     pub v2_key: String,
-    /// The platform private key and its serial: signs answers and notifications.
-    pub platform_key: MerchantKey,
-    pub platform_serial: String,
-    /// The platform certificate (PEM) that `/v3/certificates` hands out, encrypted.
-    pub platform_cert_pem: String,
+    /// The platform key answers and notifications are signed with at start (a certificate,
+    /// handed out by `/v3/certificates`, or a `PUB_KEY_ID_…` public key). After a rotation the
+    /// key in use is [`Sim::platform_key`].
+    pub platform: Arc<PlatformKey>,
     pub apps: Vec<SimApp>,
     /// How browsers reach the simulator, e.g. `http://127.0.0.1:8080` (for h5_url).
     pub public_base_url: String,
@@ -90,12 +92,22 @@ pub(crate) struct SimInner {
     pub cfg: SimConfig,
     ledger: Mutex<Ledger>,
     faults: Mutex<VecDeque<Fault>>,
+    platform: Mutex<PlatformKeys>,
     pub http: reqwest::Client,
 }
 
 impl SimInner {
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn platform(&self) -> MutexGuard<'_, PlatformKeys> {
+        self.platform.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key signing answers and notifications right now.
+    pub(crate) fn platform_key(&self) -> Arc<PlatformKey> {
+        self.platform().current()
     }
 }
 
@@ -106,10 +118,12 @@ pub struct Sim(pub(crate) Arc<SimInner>);
 impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let http = crate::http_client::client(cfg.notify_timeout);
+        let platform = Mutex::new(PlatformKeys::new(cfg.platform.clone()));
         Sim(Arc::new(SimInner {
             cfg,
             ledger: Mutex::default(),
             faults: Mutex::default(),
+            platform,
             http,
         }))
     }
@@ -144,6 +158,22 @@ impl Sim {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// The platform key signing answers and notifications now.
+    pub fn platform_key(&self) -> Arc<PlatformKey> {
+        self.0.platform_key()
+    }
+
+    /// Signs with `next` from now on, like WeChat switching to a new platform key; the old
+    /// certificate stays listed in `/v3/certificates` until it expires.
+    pub fn rotate_platform_key(&self, next: PlatformKey) {
+        tracing::info!(
+            "simulator: platform key {} -> {}",
+            self.0.platform_key().id,
+            next.id
+        );
+        self.0.platform().rotate(next);
     }
 
     /// Notification delivery attempts for an order so far.
