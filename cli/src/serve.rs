@@ -8,7 +8,7 @@ use crate::CliResult;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
-use wxpay_server::config::{ApiVersion, Config};
+use wxpay_server::config::{ApiVersion, Config, Credentials};
 use wxpay_server::demo::{self, DemoOptions};
 
 #[derive(Subcommand)]
@@ -134,6 +134,15 @@ pub fn run(cmd: ServeCommand) -> CliResult {
             }
             ServeCommand::Serve { config } => {
                 let cfg = Config::from_file_and_env(config.as_deref())?;
+                if config.is_none() {
+                    // Without a file every setting must come from WXPAY_*; the first missing one
+                    // is reported, with how to give a file instead.
+                    Credentials::load(&cfg).map_err(|e| {
+                        format!(
+                            "{e} (no config file given: run `wxpay serve --config wxpay.toml`; server/wxpay.example.toml is a commented example, and `wxpay doctor --config wxpay.toml` checks one)"
+                        )
+                    })?;
+                }
                 wxpay_server::serve::run(cfg).await?;
                 Ok(())
             }

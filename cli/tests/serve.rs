@@ -17,6 +17,22 @@ fn wxpay(args: &[&str], envs: &[(&str, &str)]) -> (bool, String) {
 }
 
 #[test]
+fn serve_without_a_config_says_how_to_give_one() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxpay"));
+    cmd.arg("serve");
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WXPAY_")) {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mchid is not set") && err.contains("--config wxpay.toml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn serve_explains_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, err) = wxpay(&["serve", "--config", "/nonexistent/wxpay.toml"], &[]);
