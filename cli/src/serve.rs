@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use wxpay_server::config::{ApiVersion, Config, Credentials};
 use wxpay_server::demo::{self, DemoOptions};
+use wxpay_server::sim::platform::PlatformKeyMode;
 
 #[derive(Subcommand)]
 pub enum ServeCommand {
@@ -79,7 +80,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 platform_key_mode,
             } => {
                 let api_version: ApiVersion = api.parse()?;
-                let platform_key_mode = platform_key_mode
+                let platform_key_mode: PlatformKeyMode = platform_key_mode
                     .parse()
                     .map_err(|e| format!("--platform-key-mode: {e}"))?;
                 if retry_compression.is_nan() || retry_compression < 1.0 {
@@ -105,6 +106,10 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     platform_key_mode,
                 };
                 let d = demo::prepare(opts).await?;
+                let mode_line = match platform_key_mode {
+                    PlatformKeyMode::PublicKey => "public-key mode: keys/platform_pub_key.pem",
+                    PlatformKeyMode::Certificate => "certificate mode: GET /v3/certificates",
+                };
                 let www_line = www.map_or("not served (no ./www; pass --www)".into(), |p| {
                     p.display().to_string()
                 });
@@ -122,6 +127,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                         api_version.as_str()
                     ),
                     format!("  WeChat Pay sim    {url}/sim/scan, /sim/checkmweb, /sim/bridge.js"),
+                    format!("  platform key      {} ({mode_line})", d.platform_key_id),
                     format!("  shop (www/)       {www_line}"),
                     format!("  package (/pkg/)   {pkg_line}"),
                     format!("  data              {}\n", data_dir.display()),

@@ -46,6 +46,8 @@ pub struct DemoOptions {
 /// A demo bound to its port, ready to serve.
 pub struct Demo {
     pub url: String,
+    /// What `Wechatpay-Serial` says: `PUB_KEY_ID_…` (public-key mode) or a certificate serial.
+    pub platform_key_id: String,
     pub backend: Arc<Backend>,
     pub sim: Sim,
     pub app: Router,
@@ -201,6 +203,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         app = app.fallback_service(ServeDir::new(www));
     }
     Ok(Demo {
+        platform_key_id: sim.platform_key().id.clone(),
         url,
         backend,
         sim,

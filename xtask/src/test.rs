@@ -28,41 +28,14 @@ struct Suite {
 
 /// The suites, in the order they run.
 const SUITES: &[Suite] = &[
-    Suite {
-        name: "native",
-        needs_pkg: false,
-        run: native,
-    },
-    Suite {
-        name: "build",
-        needs_pkg: false,
-        run: build_pkg,
-    },
-    Suite {
-        name: "size",
-        needs_pkg: true,
-        run: size_budget,
-    },
-    Suite {
-        name: "browser",
-        needs_pkg: false,
-        run: browser,
-    },
-    Suite {
-        name: "node",
-        needs_pkg: true,
-        run: node,
-    },
-    Suite {
-        name: "bundlers",
-        needs_pkg: true,
-        run: bundlers,
-    },
-    Suite {
-        name: "e2e",
-        needs_pkg: true,
-        run: e2e,
-    },
+    Suite { name: "native", needs_pkg: false, run: native },
+    Suite { name: "interop", needs_pkg: false, run: interop },
+    Suite { name: "build", needs_pkg: false, run: build_pkg },
+    Suite { name: "size", needs_pkg: true, run: size_budget },
+    Suite { name: "browser", needs_pkg: false, run: browser },
+    Suite { name: "node", needs_pkg: true, run: node },
+    Suite { name: "bundlers", needs_pkg: true, run: bundlers },
+    Suite { name: "e2e", needs_pkg: true, run: e2e },
 ];
 
 pub fn suite_names() -> Vec<&'static str> {
@@ -70,14 +43,8 @@ pub fn suite_names() -> Vec<&'static str> {
 }
 
 pub fn main(args: &[String]) -> ExitCode {
-    if let Some(unknown) = args
-        .iter()
-        .find(|a| !SUITES.iter().any(|s| s.name == a.as_str()))
-    {
-        eprintln!(
-            "xtask test: unknown suite {unknown:?}; suites are {}",
-            suite_names().join(", ")
-        );
+    if let Some(unknown) = args.iter().find(|a| !SUITES.iter().any(|s| s.name == a.as_str())) {
+        eprintln!("xtask test: unknown suite {unknown:?}; suites are {}", suite_names().join(", "));
         return ExitCode::FAILURE;
     }
     let wanted = |s: &Suite| args.is_empty() || args.iter().any(|a| a == s.name);
@@ -126,22 +93,38 @@ pub fn main(args: &[String]) -> ExitCode {
     for (name, line, secs) in &summary {
         println!("  {name:<8} {secs:>6.1}s  {line}");
     }
-    println!(
-        "  {:<8} {:>6.1}s  {}",
-        "total",
-        started.elapsed().as_secs_f64(),
-        if failed { "FAILED" } else { "all passed" }
-    );
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    println!("  {:<8} {:>6.1}s  {}", "total", started.elapsed().as_secs_f64(), if failed { "FAILED" } else { "all passed" });
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 /// Unit and integration tests of every crate, on the host.
 fn native(_: &Tools) -> Result<Outcome, String> {
     status(cargo().args(["test", "--workspace"]))?;
+    Ok(Outcome::Passed)
+}
+
+/// `tests/interop/`: third-party WeChat Pay SDKs drive `wxpay demo` (orders, query, close,
+/// certificate download, answer signatures and a notification checked by the SDK). The SDKs are
+/// pinned in `tests/interop/requirements.txt` and installed under the target directory.
+fn interop(_: &Tools) -> Result<Outcome, String> {
+    let dir = run::root().join("tests/interop");
+    let requirements = dir.join("requirements.txt");
+    let pinned = fs::read_to_string(&requirements).map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let site = run::target_dir().join("interop-python");
+    let stamp = site.join(".installed-requirements.txt");
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(pinned.as_str()) {
+        if output(command("python3").args(["-m", "pip", "--version"])).is_none() {
+            return Err("python3 with pip is needed for the interop suite (Debian: apt-get install python3-pip), or run .ci/run".into());
+        }
+        let _ = fs::remove_dir_all(&site);
+        // --target installs beside the system, never into it; every dependency is pinned.
+        let pip = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:", "--target"];
+        status(command("python3").args(pip).arg(&site).arg("-r").arg(&requirements))?;
+        fs::write(&stamp, &pinned).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
+    status(cargo().args(["build", "--quiet", "-p", "wxpay-cli", "--bin", "wxpay"]))?;
+    let wxpay = run::target_dir().join("debug").join(format!("wxpay{}", std::env::consts::EXE_SUFFIX));
+    status(command("python3").arg(dir.join("wechatpayv3_test.py")).env("PYTHONPATH", &site).env("WXPAY_BIN", &wxpay))?;
     Ok(Outcome::Passed)
 }
 
@@ -163,19 +146,8 @@ fn browser(tools: &Tools) -> Result<Outcome, String> {
     )?;
     status(
         cargo()
-            .args([
-                "test",
-                "-p",
-                "wxpay-checkout",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--test",
-                "browser",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                &tools.test_runner,
-            )
+            .args(["test", "-p", "wxpay-checkout", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.test_runner)
             .env("CHROMEDRIVER", chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
@@ -203,10 +175,7 @@ fn e2e(_: &Tools) -> Result<Outcome, String> {
 fn run_node_tests(dir: &Path) -> Result<Outcome, String> {
     let files = test_files(dir);
     if files.is_empty() {
-        return Ok(Outcome::Skipped(format!(
-            "no *.test.mjs in {}",
-            dir.display()
-        )));
+        return Ok(Outcome::Skipped(format!("no *.test.mjs in {}", dir.display())));
     }
     install_packed_pkg()?;
     // Files listed one by one: `node --test <dir>` differs between Node 20 and 22.
@@ -230,30 +199,14 @@ fn install_packed_pkg() -> Result<(), String> {
     let root = run::root();
     let packs = run::target_dir().join("wxpay-npm");
     fs::create_dir_all(&packs).map_err(|e| format!("cannot create {}: {e}", packs.display()))?;
-    let out = output(
-        command("npm")
-            .args(["pack", "--silent", "--pack-destination"])
-            .arg(&packs)
-            .arg(root.join("pkg")),
-    )
-    .ok_or("`npm pack pkg/` failed")?;
+    let out = output(command("npm").args(["pack", "--silent", "--pack-destination"]).arg(&packs).arg(root.join("pkg")))
+        .ok_or("`npm pack pkg/` failed")?;
     let tarball = packs.join(out.lines().last().unwrap_or_default().trim());
     let dest = root.join("node_modules/wxpay-checkout");
     if fs::symlink_metadata(&dest).is_ok() {
-        let removed = if dest.is_symlink() {
-            fs::remove_file(&dest)
-        } else {
-            fs::remove_dir_all(&dest)
-        };
+        let removed = if dest.is_symlink() { fs::remove_file(&dest) } else { fs::remove_dir_all(&dest) };
         removed.map_err(|e| format!("cannot remove {}: {e}", dest.display()))?;
     }
     fs::create_dir_all(&dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
-    status(
-        command("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&dest)
-            .arg("--strip-components=1"),
-    )
+    status(command("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&dest).arg("--strip-components=1"))
 }
