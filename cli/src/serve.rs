@@ -44,6 +44,10 @@ pub enum ServeCommand {
         /// default for merchants today) or certificate (downloaded from /v3/certificates).
         #[arg(long, default_value = "public-key")]
         platform_key_mode: String,
+        /// Rotate the simulated WeChat's platform key after this many paid orders, as WeChat
+        /// does with its certificates (also: POST /sim/api/rotate-platform-key).
+        #[arg(long, value_name = "PAYMENTS")]
+        rotate_after: Option<u32>,
     },
     /// Run the merchant backend against WeChat Pay (TOML config file + WXPAY_* variables).
     Serve {
@@ -78,6 +82,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 code_ttl,
                 h5_ttl,
                 platform_key_mode,
+                rotate_after,
             } => {
                 let api_version: ApiVersion = api.parse()?;
                 let platform_key_mode: PlatformKeyMode = platform_key_mode
@@ -104,6 +109,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     code_ttl_secs: code_ttl,
                     h5_ttl_secs: h5_ttl,
                     platform_key_mode,
+                    rotate_after_payments: rotate_after,
                 };
                 let d = demo::prepare(opts).await?;
                 let mode_line = match platform_key_mode {

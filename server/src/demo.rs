@@ -41,6 +41,8 @@ pub struct DemoOptions {
     /// How WeChat (the simulator) presents its platform key, and so how the backend is
     /// configured: a `PUB_KEY_ID_…` public key (WeChat's default today) or certificates.
     pub platform_key_mode: PlatformKeyMode,
+    /// Rotate the simulator's platform key after this many paid orders (tests of rotation).
+    pub rotate_after_payments: Option<u32>,
 }
 
 /// A demo bound to its port, ready to serve.
@@ -57,6 +59,7 @@ pub struct Demo {
 impl Demo {
     pub async fn serve(self) -> std::io::Result<()> {
         let _reconciler = self.backend.start_reconciler();
+        let _certificates = self.backend.start_certificate_refresher();
         crate::serve::serve(self.listener, self.app).await
     }
 }
@@ -193,6 +196,9 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
             h5: cfg.h5_ttl_secs as i64,
         },
     });
+    if let Some(n) = opts.rotate_after_payments {
+        sim.rotate_after_payments(n);
+    }
     let backend = crate::serve::backend_from_config(cfg)?;
 
     let mut app = router(backend.clone()).merge(sim.router());

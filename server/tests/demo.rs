@@ -28,6 +28,7 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
         code_ttl_secs: 7200,
         h5_ttl_secs: 300,
         platform_key_mode: PlatformKeyMode::PublicKey,
+        rotate_after_payments: None,
     };
     let data = dir.path().join("data");
     let demo = prepare(opts(&data)).await.unwrap();

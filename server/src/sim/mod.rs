@@ -36,6 +36,7 @@ use axum::Router;
 use ledger::{Delivery, Ledger, Lifetimes, SimOrder, Target};
 use platform::{PlatformKey, PlatformKeys};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use wxpay_sign::keys::KeySet;
@@ -93,6 +94,9 @@ pub(crate) struct SimInner {
     ledger: Mutex<Ledger>,
     faults: Mutex<VecDeque<Fault>>,
     platform: Mutex<PlatformKeys>,
+    /// `--rotate-after`: switch platform keys once this many orders have been paid (0 = never).
+    rotate_after_payments: AtomicU32,
+    payments: AtomicU32,
     pub http: reqwest::Client,
 }
 
@@ -103,6 +107,17 @@ impl SimInner {
 
     pub(crate) fn platform(&self) -> MutexGuard<'_, PlatformKeys> {
         self.platform.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a payment; rotates the platform key when `--rotate-after` says so.
+    pub(crate) async fn count_payment(&self) {
+        let after = self.rotate_after_payments.load(Ordering::SeqCst);
+        let paid = self.payments.fetch_add(1, Ordering::SeqCst);
+        if after > 0 && paid == after {
+            if let Err(e) = self.rotate_platform_key().await {
+                tracing::error!("simulator: platform key rotation failed: {e}");
+            }
+        }
     }
 
     /// The key signing answers and notifications right now.
@@ -124,6 +139,8 @@ impl Sim {
             ledger: Mutex::default(),
             faults: Mutex::default(),
             platform,
+            rotate_after_payments: AtomicU32::new(0),
+            payments: AtomicU32::new(0),
             http,
         }))
     }
@@ -143,6 +160,7 @@ impl Sim {
             .merge(oauth::browser_routes())
             .merge(buyer::routes())
             .merge(bridge::routes())
+            .merge(platform::routes())
             .with_state(self.0.clone())
     }
 
@@ -165,15 +183,16 @@ impl Sim {
         self.0.platform_key()
     }
 
-    /// Signs with `next` from now on, like WeChat switching to a new platform key; the old
-    /// certificate stays listed in `/v3/certificates` until it expires.
-    pub fn rotate_platform_key(&self, next: PlatformKey) {
-        tracing::info!(
-            "simulator: platform key {} -> {}",
-            self.0.platform_key().id,
-            next.id
-        );
-        self.0.platform().rotate(next);
+    /// Switches to a new platform key (same mode), like WeChat rotating; the old certificate
+    /// stays listed in `/v3/certificates` until it expires. Returns (previous id, new id).
+    pub async fn rotate_platform_key(&self) -> Result<(String, String), String> {
+        self.0.rotate_platform_key().await
+    }
+
+    /// Rotates the platform key once `n` orders have been paid: the notification of payment
+    /// `n + 1` and every answer after it are signed with the new key.
+    pub fn rotate_after_payments(&self, n: u32) {
+        self.0.rotate_after_payments.store(n, Ordering::SeqCst);
     }
 
     /// Notification delivery attempts for an order so far.

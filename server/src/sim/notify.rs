@@ -23,6 +23,7 @@ pub const RETRY_SCHEDULE_SECS: [u64; 15] = [
 /// Starts delivering the notification for a just-paid order, in the background.
 pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
     tokio::spawn(async move {
+        sim.count_payment().await;
         let body = match build_body(&sim, &order) {
             Ok(b) => b,
             Err(e) => {

@@ -9,7 +9,14 @@
 //!   WeChat rotates them: a new certificate is published and then used for signing, the old one
 //!   stays listed until it expires. [`PlatformKeys::rotate`] does the same.
 
+use super::SimInner;
 use crate::certinfo::CertInfo;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
 use std::sync::Arc;
 use wxpay_sign::keys::MerchantKey;
 
@@ -119,6 +126,11 @@ impl PlatformKeys {
         self.retired.push(old);
     }
 
+    /// How many keys have signed so far (the current one included).
+    pub fn generation(&self) -> u32 {
+        self.retired.len() as u32 + 1
+    }
+
     /// What `/v3/certificates` lists: every certificate valid at `now`, newest first.
     pub fn certificates(&self, now: i64) -> Vec<Arc<PlatformKey>> {
         std::iter::once(&self.current)
@@ -126,6 +138,66 @@ impl PlatformKeys {
             .filter(|k| k.cert.as_ref().is_some_and(|c| c.valid_at(now)))
             .cloned()
             .collect()
+    }
+}
+
+/// A new key pair in `mode` (openssl, in a scratch directory removed afterwards); `n` numbers
+/// public-key ids. Blocking: run it off the async threads.
+pub fn generate(mode: PlatformKeyMode, mchid: &str, n: u32) -> Result<PlatformKey, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "wxpay-sim-platform-{}",
+        crate::devkeys::random_alnum(12)
+    ));
+    let made =
+        crate::devkeys::load_or_generate(&dir, "platform", "wxpay simulator platform (TEST KEY)");
+    let _ = std::fs::remove_dir_all(&dir);
+    let pair = made.map_err(|e| e.to_string())?;
+    match mode {
+        PlatformKeyMode::Certificate => PlatformKey::certificate(&pair.key_pem, &pair.cert_pem),
+        PlatformKeyMode::PublicKey => {
+            PlatformKey::public_key(&public_key_id(mchid, n), &pair.key_pem, &pair.cert_pem)
+        }
+    }
+}
+
+impl SimInner {
+    /// Makes a new key in the current key's mode and signs with it from now on.
+    pub(crate) async fn rotate_platform_key(&self) -> Result<(String, String), String> {
+        let (mode, n) = {
+            let keys = self.platform();
+            (keys.current().mode(), keys.generation() + 1)
+        };
+        let mchid = self.cfg.mchid.clone();
+        let next = tokio::task::spawn_blocking(move || generate(mode, &mchid, n))
+            .await
+            .map_err(|e| e.to_string())??;
+        let new_id = next.id.clone();
+        let old_id = {
+            let mut keys = self.platform();
+            let old = keys.current().id.clone();
+            keys.rotate(next);
+            old
+        };
+        tracing::info!("simulator: platform key {old_id} -> {new_id}");
+        Ok((old_id, new_id))
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<SimInner>> {
+    Router::new().route("/sim/api/rotate-platform-key", post(rotate))
+}
+
+/// `POST /sim/api/rotate-platform-key`: WeChat switches to a new platform key.
+async fn rotate(State(sim): State<Arc<SimInner>>) -> Response {
+    match sim.rotate_platform_key().await {
+        Ok((previous, current)) => {
+            Json(json!({ "previous": previous, "current": current })).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "code": "SYSTEM_ERROR", "message": e })),
+        )
+            .into_response(),
     }
 }
 
