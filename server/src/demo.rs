@@ -188,6 +188,8 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         ],
         public_base_url: url.clone(),
         h5_domains: local_hosts.clone(),
+        // The demo's origin as a top-level directory: every page of the demo may pay.
+        jsapi_pay_dirs: vec![format!("{url}/")],
         oauth_domains: local_hosts,
         retry_compression: opts.retry_compression,
         notify_timeout: Duration::from_secs(5),

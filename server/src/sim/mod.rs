@@ -64,6 +64,9 @@ pub struct SimConfig {
     pub public_base_url: String,
     /// Hosts allowed in the Referer of the H5 cashier (the merchant's configured H5 domains).
     pub h5_domains: Vec<String>,
+    /// JSAPI payment authorization directories (at most 5, like the merchant platform), e.g.
+    /// `https://shop.example/pay/`; a page outside them cannot open the pay sheet.
+    pub jsapi_pay_dirs: Vec<String>,
     /// Hosts allowed in OAuth `redirect_uri` (the official account's web authorisation domain).
     pub oauth_domains: Vec<String>,
     /// WeChat's notification retry delays are divided by this (1 = real time).

@@ -125,6 +125,7 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
         ],
         public_base_url: sim_url.into(),
         h5_domains: vec!["shop.example".into(), "127.0.0.1".into()],
+        jsapi_pay_dirs: vec!["https://shop.example/pay/".into()],
         oauth_domains: vec!["shop.example".into()],
         retry_compression: compression,
         notify_timeout: Duration::from_secs(2),
