@@ -331,7 +331,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn print_json(value: &serde_json::Value) -> CliResult {
+pub(crate) fn print_json(value: &serde_json::Value) -> CliResult {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

@@ -122,6 +122,13 @@ pub struct Config {
     pub sns_base_url: String,
     /// Hosts an H5 `return_url` or OAuth `redirect_uri` may point to.
     pub h5_redirect_hosts: Vec<String>,
+    /// What is registered on the merchant platform, for `wxpay doctor` (WeChat offers no API to
+    /// read it): the JSAPI payment authorization directories (at most 5, e.g.
+    /// `https://shop.example.com/pay/`), the H5 payment domains, and the official account's
+    /// OAuth web-authorisation domains.
+    pub jsapi_pay_dirs: Vec<String>,
+    pub h5_domains: Vec<String>,
+    pub oauth_domains: Vec<String>,
     /// Origins (e.g. `https://shop.example.com`) whose pages may call `/api/orders…` from the
     /// browser when the API lives on another origin (CORS). Empty: same origin only.
     pub cors_origins: Vec<String>,
@@ -163,6 +170,9 @@ impl Default for Config {
             oauth_base_url: OAUTH_BASE_URL.into(),
             sns_base_url: SNS_BASE_URL.into(),
             h5_redirect_hosts: Vec::new(),
+            jsapi_pay_dirs: Vec::new(),
+            h5_domains: Vec::new(),
+            oauth_domains: Vec::new(),
             cors_origins: Vec::new(),
             http_timeout_ms: 10_000,
             query_after_secs: 60,
@@ -199,6 +209,9 @@ const FIELDS: &[&str] = &[
     "oauth_base_url",
     "sns_base_url",
     "h5_redirect_hosts",
+    "jsapi_pay_dirs",
+    "h5_domains",
+    "oauth_domains",
     "cors_origins",
     "http_timeout_ms",
     "query_after_secs",
@@ -293,7 +306,8 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("expected a whole number, got {value:?}"))?,
         ),
-        "h5_redirect_hosts" | "cors_origins" => toml::Value::Array(
+        "h5_redirect_hosts" | "cors_origins" | "jsapi_pay_dirs" | "h5_domains"
+        | "oauth_domains" => toml::Value::Array(
             value
                 .split(',')
                 .map(str::trim)
