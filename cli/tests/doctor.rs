@@ -18,6 +18,17 @@ fn doctor(args: &[&str]) -> (bool, Value, String) {
     (out.status.success(), report, stderr)
 }
 
+/// The certificate's serial as openssl prints it (upper-case hex).
+fn openssl_serial(cert: &std::path::Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-serial", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.trim().trim_start_matches("serial=").to_string()
+}
+
 fn checks(report: &Value, level: &str) -> Vec<String> {
     report["findings"]
         .as_array()
@@ -55,30 +66,8 @@ fn a_sound_configuration_passes_and_a_broken_one_says_what_to_fix() {
         .trim_end_matches('/')
         .to_string();
     let keys = dir.path().join("keys");
-    let serial = {
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-serial", "-in"])
-            .arg(keys.join("platform_cert.pem"))
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .trim()
-            .trim_start_matches("serial=")
-            .to_string()
-    };
-    let merchant_serial = {
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-serial", "-in"])
-            .arg(keys.join("merchant_cert.pem"))
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .trim()
-            .trim_start_matches("serial=")
-            .to_string()
-    };
+    let serial = openssl_serial(&keys.join("platform_cert.pem"));
+    let merchant_serial = openssl_serial(&keys.join("merchant_cert.pem"));
     let config = |notify: &str, apiv3: &str, listed_serial: &str, dirs: &str| {
         format!(
             "mchid = \"1900000109\"\nappid = \"wxd678efh567hg6787\"\nmerchant_serial = \"{merchant_serial}\"\n\

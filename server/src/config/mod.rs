@@ -393,7 +393,10 @@ mod example_file {
         let cfg = super::Config::load(Some(&path), |_| None).unwrap();
         assert_eq!(cfg.mchid, "1900000109");
         assert!(cfg.platform_certs.is_empty());
-        assert!(cfg.platform_public_key_id.unwrap().starts_with("PUB_KEY_ID_"));
+        assert!(cfg
+            .platform_public_key_id
+            .unwrap()
+            .starts_with("PUB_KEY_ID_"));
         assert_eq!(cfg.h5_redirect_hosts.len(), 2);
     }
 }
