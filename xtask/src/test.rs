@@ -104,8 +104,9 @@ fn native(_: &Tools) -> Result<Outcome, String> {
 }
 
 /// `tests/interop/`: third-party WeChat Pay SDKs drive `wxpay demo` (orders, query, close,
-/// certificate download, answer signatures and a notification checked by the SDK). The SDKs are
-/// pinned in `tests/interop/requirements.txt` and installed under the target directory.
+/// certificate download, answer signatures and a notification checked by the SDK): PyPI
+/// `wechatpayv3` (pinned in `requirements.txt`) and npm `wechatpay-axios-plugin` (`node/`,
+/// pinned by its lock file), both installed under the target directory.
 fn interop(_: &Tools) -> Result<Outcome, String> {
     let dir = run::root().join("tests/interop");
     let requirements = dir.join("requirements.txt");
@@ -125,6 +126,18 @@ fn interop(_: &Tools) -> Result<Outcome, String> {
     status(cargo().args(["build", "--quiet", "-p", "wxpay-cli", "--bin", "wxpay"]))?;
     let wxpay = run::target_dir().join("debug").join(format!("wxpay{}", std::env::consts::EXE_SUFFIX));
     status(command("python3").arg(dir.join("wechatpayv3_test.py")).env("PYTHONPATH", &site).env("WXPAY_BIN", &wxpay))?;
+    // Node: the tests and their lock file copied under the target dir, `npm ci` there (pinned).
+    let node = run::target_dir().join("interop-node");
+    fs::create_dir_all(&node).map_err(|e| format!("cannot create {}: {e}", node.display()))?;
+    let lock = fs::read(dir.join("node/package-lock.json")).map_err(|e| format!("tests/interop/node/package-lock.json: {e}"))?;
+    let installed = fs::read(node.join("package-lock.json")).ok() == Some(lock) && node.join("node_modules").is_dir();
+    for file in fs::read_dir(dir.join("node")).map_err(|e| e.to_string())?.flatten() {
+        fs::copy(file.path(), node.join(file.file_name())).map_err(|e| format!("cannot copy {}: {e}", file.path().display()))?;
+    }
+    if !installed {
+        status(command("npm").args(["ci", "--silent", "--no-audit", "--no-fund"]).current_dir(&node))?;
+    }
+    status(command("node").arg("--test").args(test_files(&node)).env("WXPAY_BIN", &wxpay).current_dir(&node))?;
     Ok(Outcome::Passed)
 }
 
