@@ -1,8 +1,8 @@
 //! `POST /api/wxpay/notify` (v3) and `/api/wxpay/notify/v2`: WeChat telling us an order is paid.
 //!
 //! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
-//! platform serial — an unknown one first triggers a platform-certificate refresh) → decrypt → our mchid / appid → a prepay we made → the amount we asked for →
-//! one conditional state change. Every raw notification is kept with its verdict. Whatever fails
+//! platform serial — an unknown one first triggers a platform-certificate refresh) → decrypt →
+//! our mchid / appid → a prepay we made → the amount we asked for → one conditional state change. Every raw notification is kept with its verdict. Whatever fails
 //! gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat will retry, and a duplicate
 //! of something already applied is acknowledged without changing anything.
 

@@ -8,6 +8,8 @@ use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 /// The parsed key material the backend signs and verifies with.
 pub struct Credentials {
     pub signer: MerchantSigner,
+    /// The configured platform keys. Verify with `Wechat::platform_keys` instead: it also holds
+    /// the certificates downloaded since (rotation).
     pub platform_keys: KeySet,
     pub apiv3_key: Vec<u8>,
     pub v2_key: Option<String>,
