@@ -2,9 +2,10 @@
 //!
 //! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
 //! platform serial — an unknown one first triggers a platform-certificate refresh) → decrypt →
-//! our mchid / appid → a prepay we made → the amount we asked for → one conditional state change. Every raw notification is kept with its verdict. Whatever fails
-//! gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat will retry, and a duplicate
-//! of something already applied is acknowledged without changing anything.
+//! our mchid / appid → a prepay we made → the amount we asked for → one conditional state change.
+//! Every raw notification is kept with its verdict. Whatever fails gets a non-2xx (v3) / FAIL (v2)
+//! answer and changes nothing; WeChat will retry, and a duplicate of something already applied is
+//! acknowledged without changing anything.
 
 use super::Backend;
 use crate::order::{Order, TradeState};
