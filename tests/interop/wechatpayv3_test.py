@@ -38,11 +38,11 @@ MP_APPID = "wx8888888888888888"
 class Demo:
     """`wxpay demo` on a free port with its own data directory."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, extra=()):
         self.dir = tempfile.mkdtemp(prefix=f"wxpay-interop-{mode}-")
         self.proc = subprocess.Popen(
             [os.environ["WXPAY_BIN"], "demo", "--port", "0", "--data-dir", self.dir,
-             "--platform-key-mode", mode, "--retry-compression", "100"],
+             "--platform-key-mode", mode, "--retry-compression", "100", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.banner = {}
         first = self.proc.stdout.readline()
@@ -138,10 +138,11 @@ class Flows:
     """The same checks in both modes."""
 
     mode = None
+    demo_flags = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.demo = Demo(cls.mode)
+        cls.demo = Demo(cls.mode, cls.demo_flags)
         cls.notify = NotifyReceiver()
         cls.cert_dir = tempfile.mkdtemp(prefix="wxpay-interop-certs-")
         if cls.mode == "certificate":
@@ -194,17 +195,22 @@ class Flows:
         self.assertEqual(code, 400, message)
         self.assertEqual(json.loads(message)["code"], "PARAM_ERROR")
 
-    def test_paid_order_notification_checked_and_decrypted_by_the_sdk(self):
-        no = self.no("p")
+    def pay_and_receive(self, no, total, attach):
+        """Orders, pays at the simulator; returns the notification (headers, body)."""
         code, message = self.pay.pay(description="Longjing", out_trade_no=no,
-                                     amount={"total": 2300}, attach="gift")
+                                     amount={"total": total}, attach=attach)
         self.assertEqual(code, 200, message)
         before = len(self.notify.received)
         self.demo.post("/sim/api/pay", {"code_url": json.loads(message)["code_url"]})
         got = self.notify.wait(before + 1)
         self.assertGreater(len(got), before, "no notification arrived")
-        headers, body = got[-1]
-        self.assertEqual(headers["Wechatpay-Serial"], self.demo.platform_key_id)
+        return got[-1]
+
+    def test_paid_order_notification_checked_and_decrypted_by_the_sdk(self):
+        no = self.no("p")
+        headers, body = self.pay_and_receive(no, 2300, "gift")
+        if self.mode == "public-key":
+            self.assertEqual(headers["Wechatpay-Serial"], self.demo.platform_key_id)
         result = self.pay.callback(headers, body)
         self.assertIsNotNone(result, "the SDK refused the notification's signature")
         r = result["resource"]
@@ -223,6 +229,20 @@ class PublicKeyMode(Flows, unittest.TestCase):
 
 class CertificateMode(Flows, unittest.TestCase):
     mode = "certificate"
+    # WeChat rotates platform certificates: here after the first paid order.
+    demo_flags = ("--rotate-after", "1")
+
+    def test_rotation_is_followed_by_the_sdk(self):
+        # The SDK meets an unknown serial, downloads /v3/certificates itself, and verifies.
+        serials = set()
+        for i in range(3):
+            headers, body = self.pay_and_receive(self.no(f"r{i}"), 10 + i, "")
+            serials.add(headers["Wechatpay-Serial"])
+            result = self.pay.callback(headers, body)
+            self.assertIsNotNone(result, f"notification {i} refused")
+            code, message = self.pay.query(out_trade_no=result["resource"]["out_trade_no"])
+            self.assertEqual(json.loads(message)["trade_state"], "SUCCESS")
+        self.assertGreater(len(serials - {self.demo.platform_key_id}), 0, "no rotation seen")
 
     def test_certificate_download_through_the_sdk(self):
         core = self.pay._core
