@@ -8,8 +8,9 @@ use crate::CliResult;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
-use wxpay_server::config::{ApiVersion, Config};
+use wxpay_server::config::{ApiVersion, Config, Credentials};
 use wxpay_server::demo::{self, DemoOptions};
+use wxpay_server::sim::platform::PlatformKeyMode;
 
 #[derive(Subcommand)]
 pub enum ServeCommand {
@@ -39,6 +40,14 @@ pub enum ServeCommand {
         /// Seconds an h5_url stays usable (WeChat: 300).
         #[arg(long, default_value_t = 300)]
         h5_ttl: u64,
+        /// How the simulated WeChat presents its platform key: public-key (a PUB_KEY_ID_…, the
+        /// default for merchants today) or certificate (downloaded from /v3/certificates).
+        #[arg(long, default_value = "public-key")]
+        platform_key_mode: String,
+        /// Rotate the simulated WeChat's platform key after this many paid orders, as WeChat
+        /// does with its certificates (also: POST /sim/api/rotate-platform-key).
+        #[arg(long, value_name = "PAYMENTS")]
+        rotate_after: Option<u32>,
     },
     /// Run the merchant backend against WeChat Pay (TOML config file + WXPAY_* variables).
     Serve {
@@ -72,8 +81,13 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 retry_compression,
                 code_ttl,
                 h5_ttl,
+                platform_key_mode,
+                rotate_after,
             } => {
                 let api_version: ApiVersion = api.parse()?;
+                let platform_key_mode: PlatformKeyMode = platform_key_mode
+                    .parse()
+                    .map_err(|e| format!("--platform-key-mode: {e}"))?;
                 if retry_compression.is_nan() || retry_compression < 1.0 {
                     return Err(format!(
                         "--retry-compression must be at least 1, got {retry_compression}"
@@ -94,8 +108,14 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     retry_compression,
                     code_ttl_secs: code_ttl,
                     h5_ttl_secs: h5_ttl,
+                    platform_key_mode,
+                    rotate_after_payments: rotate_after,
                 };
                 let d = demo::prepare(opts).await?;
+                let mode_line = match platform_key_mode {
+                    PlatformKeyMode::PublicKey => "public-key mode: keys/platform_pub_key.pem",
+                    PlatformKeyMode::Certificate => "certificate mode: GET /v3/certificates",
+                };
                 let www_line = www.map_or("not served (no ./www; pass --www)".into(), |p| {
                     p.display().to_string()
                 });
@@ -113,6 +133,7 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                         api_version.as_str()
                     ),
                     format!("  WeChat Pay sim    {url}/sim/scan, /sim/checkmweb, /sim/bridge.js"),
+                    format!("  platform key      {} ({mode_line})", d.platform_key_id),
                     format!("  shop (www/)       {www_line}"),
                     format!("  package (/pkg/)   {pkg_line}"),
                     format!("  data              {}\n", data_dir.display()),
@@ -125,6 +146,15 @@ pub fn run(cmd: ServeCommand) -> CliResult {
             }
             ServeCommand::Serve { config } => {
                 let cfg = Config::from_file_and_env(config.as_deref())?;
+                if config.is_none() {
+                    // Without a file every setting must come from WXPAY_*; the first missing one
+                    // is reported, with how to give a file instead.
+                    Credentials::load(&cfg).map_err(|e| {
+                        format!(
+                            "{e} (no config file given: run `wxpay serve --config wxpay.toml`; server/wxpay.example.toml is a commented example, and `wxpay doctor --config wxpay.toml` checks one)"
+                        )
+                    })?;
+                }
                 wxpay_server::serve::run(cfg).await?;
                 Ok(())
             }

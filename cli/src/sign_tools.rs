@@ -184,14 +184,14 @@ fn sign_v2(a: SignV2) -> CliResult {
     }
     print_json(&json!({
         "string_to_sign": v2::string_to_sign(&params),
-        "sign": v2::sign(&params, &a.key, sign_type),
+        "sign": v2::sign(&params, v2_key(&a.key)?, sign_type),
     }))
 }
 
 fn verify_v2(a: VerifyV2) -> CliResult {
     let fallback: SignType = a.sign_type.parse()?;
     let params = v2::parse_xml(&read_file("--xml-file", &a.xml_file)?)?;
-    match v2::verify_with_fallback(&params, &a.key, fallback) {
+    match v2::verify_with_fallback(&params, v2_key(&a.key)?, fallback) {
         Ok(t) => print_json(&json!({ "valid": true, "sign_type": t.as_str() })),
         Err(e) => Err(format!("{e}; string_to_sign was {:?}", v2::string_to_sign(&params)).into()),
     }
@@ -280,7 +280,14 @@ fn pay_params(a: PayParamsArgs) -> CliResult {
             if nonce.is_empty() || nonce.len() > 32 {
                 return Err("--nonce must be 1 to 32 characters".into());
             }
-            v2::pay_params(&a.appid, &a.prepay_id, timestamp, &nonce, key, sign_type)
+            v2::pay_params(
+                &a.appid,
+                &a.prepay_id,
+                timestamp,
+                &nonce,
+                v2_key(key)?,
+                sign_type,
+            )
         }
         (None, None) => return Err("give --private-key PEMFILE (v3) or --key KEY (v2)".into()),
     };
@@ -288,8 +295,23 @@ fn pay_params(a: PayParamsArgs) -> CliResult {
 }
 
 fn decrypt_refund(a: DecryptRefund) -> CliResult {
-    let xml = v2::decrypt_refund_req_info(&a.key, &a.req_info)?;
+    let xml = v2::decrypt_refund_req_info(v2_key(&a.key)?, &a.req_info)?;
     write_stdout(xml.as_bytes())
+}
+
+/// A v2 API key is exactly 32 characters (letters and digits, set by the merchant); anything
+/// else cannot be one, and signing with it would only produce signatures WeChat rejects.
+fn v2_key(key: &str) -> Result<&str, String> {
+    let n = key.chars().count();
+    if n != 32 {
+        return Err(format!(
+            "--key must be the 32-character v2 API key (merchant platform: Account Center → API security → API key), got {n} characters"
+        ));
+    }
+    if !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err("--key must be the v2 API key: 32 letters and digits; this one has other characters (a stray quote or space?)".into());
+    }
+    Ok(key)
 }
 
 fn load_private_key(path: &Path) -> Result<MerchantKey, Box<dyn std::error::Error>> {
@@ -309,7 +331,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn print_json(value: &serde_json::Value) -> CliResult {
+pub(crate) fn print_json(value: &serde_json::Value) -> CliResult {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

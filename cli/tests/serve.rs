@@ -17,6 +17,22 @@ fn wxpay(args: &[&str], envs: &[(&str, &str)]) -> (bool, String) {
 }
 
 #[test]
+fn serve_without_a_config_says_how_to_give_one() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wxpay"));
+    cmd.arg("serve");
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WXPAY_")) {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mchid is not set") && err.contains("--config wxpay.toml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn serve_explains_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, err) = wxpay(&["serve", "--config", "/nonexistent/wxpay.toml"], &[]);
@@ -91,4 +107,66 @@ fn demo_prints_its_url_first_and_serves() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("WeixinJSBridge"));
     assert!(dir.path().join("keys/platform_cert.pem").exists());
+}
+
+#[test]
+fn serve_runs_in_public_key_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let openssl = |args: &[&str]| {
+        let ok = Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "openssl {args:?}");
+    };
+    for name in ["merchant", "platform"] {
+        let key = path(&format!("{name}_key.pem"));
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &key,
+        ]);
+    }
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("platform_key.pem"),
+        "-pubout",
+        "-out",
+        &path("pub_key.pem"),
+    ]);
+    let config = dir.path().join("wxpay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nmchid = \"1900000109\"\nappid = \"wxd678efh567hg6787\"\n\
+             merchant_serial = \"5157F09EFDC096DE15EBE81A47057A7232F1B8E1\"\nmerchant_key_file = \"{}\"\n\
+             apiv3_key = \"0123456789abcdef0123456789abcdef\"\nnotify_url = \"https://shop.example/api/wxpay/notify\"\n\
+             platform_public_key_id = \"PUB_KEY_ID_0119000001092024000000000001\"\nplatform_public_key = \"{}\"\n",
+            path("data"),
+            path("merchant_key.pem"),
+            path("pub_key.pem"),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxpay"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
 }

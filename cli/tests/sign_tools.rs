@@ -456,10 +456,37 @@ fn decrypt_and_decrypt_refund_print_plaintext() {
         ok_text(&["decrypt-refund", "--key", V2_KEY, "--req-info", &req_info]),
         "<root><refund_status>SUCCESS</refund_status></root>"
     );
+    let wrong = "0123456789abcdef0123456789abcdef";
     assert!(
-        fails(&["decrypt-refund", "--key", "wrong", "--req-info", &req_info])
+        fails(&["decrypt-refund", "--key", wrong, "--req-info", &req_info])
             .contains("could not decrypt")
     );
+}
+
+#[test]
+fn v2_keys_must_be_32_characters() {
+    for args in [
+        &["sign-v2", "--key", "short", "a=b"][..],
+        &["decrypt-refund", "--key", "short", "--req-info", "AAAA"][..],
+        &[
+            "pay-params",
+            "--appid",
+            "wx1",
+            "--prepay-id",
+            "wx2",
+            "--key",
+            "short",
+        ][..],
+    ] {
+        let err = fails(args);
+        assert!(
+            err.contains("32-character v2 API key") && err.contains("got 5 characters"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("short"), "the key is never echoed: {err}");
+    }
+    let spaced = format!("{} ", &V2_KEY[..31]);
+    assert!(fails(&["sign-v2", "--key", &spaced, "a=b"]).contains("other characters"));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::backend::{router, Backend};
 use crate::config::{ApiVersion, Config, Secret};
 use crate::devkeys::{self, random_alnum};
 use crate::sim::ledger::Lifetimes;
+use crate::sim::platform::{public_key_id, PlatformKey, PlatformKeyMode};
 use crate::sim::{Sim, SimApp, SimConfig};
 use axum::Router;
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
-use wxpay_sign::keys::{KeySet, MerchantKey, PublicKey};
+use wxpay_sign::keys::{KeySet, PublicKey};
 
 /// The sample merchant ids WeChat's own documentation uses.
 pub const DEMO_MCHID: &str = "1900000109";
@@ -37,11 +38,18 @@ pub struct DemoOptions {
     /// shorter ones let a test watch a QR expire and refresh.
     pub code_ttl_secs: u64,
     pub h5_ttl_secs: u64,
+    /// How WeChat (the simulator) presents its platform key, and so how the backend is
+    /// configured: a `PUB_KEY_ID_…` public key (WeChat's default today) or certificates.
+    pub platform_key_mode: PlatformKeyMode,
+    /// Rotate the simulator's platform key after this many paid orders (tests of rotation).
+    pub rotate_after_payments: Option<u32>,
 }
 
 /// A demo bound to its port, ready to serve.
 pub struct Demo {
     pub url: String,
+    /// What `Wechatpay-Serial` says: `PUB_KEY_ID_…` (public-key mode) or a certificate serial.
+    pub platform_key_id: String,
     pub backend: Arc<Backend>,
     pub sim: Sim,
     pub app: Router,
@@ -51,6 +59,7 @@ pub struct Demo {
 impl Demo {
     pub async fn serve(self) -> std::io::Result<()> {
         let _reconciler = self.backend.start_reconciler();
+        let _certificates = self.backend.start_certificate_refresher();
         crate::serve::serve(self.listener, self.app).await
     }
 }
@@ -111,7 +120,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
     let url = format!("http://{addr}");
     let local_hosts = vec!["127.0.0.1".to_string(), "localhost".to_string()];
 
-    let cfg = Config {
+    let mut cfg = Config {
         listen: addr,
         data_dir: opts.data_dir.clone(),
         api_version: opts.api_version,
@@ -124,7 +133,6 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         merchant_key_file: Some(merchant.key_path.clone()),
         apiv3_key: Secret(secrets.apiv3_key.clone()),
         v2_key: Some(Secret(secrets.v2_key.clone())),
-        platform_certs: BTreeMap::from([(platform.serial.clone(), platform.cert_path.clone())]),
         notify_url: format!("{url}/api/wxpay/notify"),
         wechat_base_url: url.clone(),
         oauth_base_url: url.clone(),
@@ -136,6 +144,27 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         h5_ttl_secs: opts.h5_ttl_secs,
         ..Config::default()
     };
+    let sim_platform = match opts.platform_key_mode {
+        PlatformKeyMode::Certificate => {
+            cfg.platform_certs =
+                BTreeMap::from([(platform.serial.clone(), platform.cert_path.clone())]);
+            PlatformKey::certificate(&platform.key_pem, &platform.cert_pem)?
+        }
+        PlatformKeyMode::PublicKey => {
+            let key = PlatformKey::public_key(
+                &public_key_id(DEMO_MCHID, 1),
+                &platform.key_pem,
+                &platform.cert_pem,
+            )?;
+            // What the merchant platform lets a merchant download: pub_key.pem and its id.
+            let pub_path = keys_dir.join("platform_pub_key.pem");
+            std::fs::write(&pub_path, &key.public_pem)
+                .map_err(|e| format!("cannot write {}: {e}", pub_path.display()))?;
+            cfg.platform_public_key_id = Some(key.id.clone());
+            cfg.platform_public_key = Some(pub_path);
+            key
+        }
+    };
     let mut merchant_keys = KeySet::new();
     merchant_keys.insert(
         merchant.serial.clone(),
@@ -146,9 +175,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         merchant_keys,
         apiv3_key: secrets.apiv3_key.as_bytes().to_vec(),
         v2_key: secrets.v2_key.clone(),
-        platform_key: MerchantKey::from_pkcs8_pem(&platform.key_pem).map_err(|e| e.to_string())?,
-        platform_serial: platform.serial.clone(),
-        platform_cert_pem: platform.cert_pem.clone(),
+        platform: Arc::new(sim_platform),
         apps: vec![
             SimApp {
                 appid: DEMO_APPID.into(),
@@ -161,6 +188,8 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         ],
         public_base_url: url.clone(),
         h5_domains: local_hosts.clone(),
+        // The demo's origin as a top-level directory: every page of the demo may pay.
+        jsapi_pay_dirs: vec![format!("{url}/")],
         oauth_domains: local_hosts,
         retry_compression: opts.retry_compression,
         notify_timeout: Duration::from_secs(5),
@@ -170,6 +199,9 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         },
         mini_program: Some(DEMO_MP_APPID.into()),
     });
+    if let Some(n) = opts.rotate_after_payments {
+        sim.rotate_after_payments(n);
+    }
     let backend = crate::serve::backend_from_config(cfg)?;
 
     let mut app = router(backend.clone()).merge(sim.router());
@@ -180,6 +212,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         app = app.fallback_service(ServeDir::new(www));
     }
     Ok(Demo {
+        platform_key_id: sim.platform_key().id.clone(),
         url,
         backend,
         sim,

@@ -105,7 +105,9 @@ fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), 
             stderr: "OS random generator failed".into(),
         },
     )?;
-    serial[0] &= 0x7f; // positive
+    // Positive, and 32 hex digits without a leading zero, as WeChat's serials always are (a
+    // leading zero is where `BigInteger.toString(16)`-style code and openssl disagree).
+    serial[0] = (serial[0] & 0x7f).max(0x10);
     let serial_hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
     openssl(
         &[

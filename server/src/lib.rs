@@ -9,14 +9,18 @@
 //!   stand-ins for `WeixinJSBridge` and the mini-program side).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
+//! - [`certinfo`]: serial, validity and public key of an X.509 certificate.
+//! - [`doctor`]: `wxpay doctor`, a configuration checked against what breaks in the field.
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
 //! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
 //! - [`timefmt`]: WeChat's time formats.
 
 pub mod backend;
+pub mod certinfo;
 pub mod config;
 pub mod demo;
 pub mod devkeys;
+pub mod doctor;
 pub mod http_client;
 pub mod order;
 pub mod serve;

@@ -36,6 +36,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let listen = cfg.listen;
     let backend = backend_from_config(cfg)?;
     let _reconciler = backend.start_reconciler();
+    let _certificates = backend.start_certificate_refresher();
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

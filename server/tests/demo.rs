@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use wxpay_server::config::ApiVersion;
 use wxpay_server::demo::{prepare, DemoOptions};
+use wxpay_server::sim::platform::PlatformKeyMode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_serves_everything_on_one_port_and_pays() {
@@ -26,6 +27,8 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
         retry_compression: 100.0,
         code_ttl_secs: 7200,
         h5_ttl_secs: 300,
+        platform_key_mode: PlatformKeyMode::PublicKey,
+        rotate_after_payments: None,
     };
     let data = dir.path().join("data");
     let demo = prepare(opts(&data)).await.unwrap();

@@ -150,12 +150,27 @@ async fn jsapi(v: ApiVersion) {
     // A tampered paySign is refused by the bridge; the real one pays.
     let mut forged = params.clone();
     forged["nonceStr"] = json!("0000000000000000000000000000000X");
+    forged["pageUrl"] = json!("https://shop.example/pay/");
     let (_, r) = e
         .post(&format!("{}/sim/api/bridge", e.sim_url), forged)
         .await;
     assert_eq!(r["err_msg"], "get_brand_wcpay_request:fail", "{r}");
     let mut body = params.clone();
     body["action"] = json!("pay");
+    // From a page outside the registered JSAPI directories WeChat refuses the pay sheet.
+    body["pageUrl"] = json!("https://shop.example/checkout/pay.html");
+    let (_, r) = e
+        .post(&format!("{}/sim/api/bridge", e.sim_url), body.clone())
+        .await;
+    assert_eq!(
+        (r["err_msg"].as_str(), r["err_desc"].as_str()),
+        (
+            Some("get_brand_wcpay_request:fail"),
+            Some("当前页面的URL未注册：https://shop.example/checkout/")
+        ),
+        "{r}"
+    );
+    body["pageUrl"] = json!("https://shop.example/pay/?order=1");
     let (_, r) = e.post(&format!("{}/sim/api/bridge", e.sim_url), body).await;
     assert_eq!(r["err_msg"], "get_brand_wcpay_request:ok", "{r}");
     assert_paid(&e, &order, &format!("notify-{}", v.as_str())).await;

@@ -12,6 +12,7 @@ use wxpay_sign::v3;
 
 struct Answer {
     status: u16,
+    headers: reqwest::header::HeaderMap,
     body: Value,
     /// Whether the Wechatpay-* headers verify against the platform certificate.
     verified: Result<(), String>,
@@ -25,9 +26,22 @@ async fn call(
     key_pem: &str,
 ) -> Answer {
     let k = keys();
+    call_as(sim_url, method, path, body, key_pem, &k.merchant.serial).await
+}
+
+/// [`call`] with `serial_no` as given in `Authorization`.
+async fn call_as(
+    sim_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    key_pem: &str,
+    serial_no: &str,
+) -> Answer {
+    let k = keys();
     let signer = MerchantSigner::new(
         MCHID,
-        k.merchant.serial.clone(),
+        serial_no,
         MerchantKey::from_pkcs8_pem(key_pem).unwrap(),
     );
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -81,6 +95,7 @@ async fn call(
         .map_err(|e| e.to_string());
     Answer {
         status,
+        headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         verified,
     }
@@ -178,7 +193,7 @@ async fn the_simulator_is_strict_and_signs_what_it_answers() {
             "{}",
             a.body
         );
-        assert!(a.verified.is_ok());
+        assert_signed_like_wechat(&a, what);
     }
     // JSAPI needs a payer of this appid.
     let mut jsapi = native_order("sim_test_0007", 1);
@@ -234,7 +249,7 @@ async fn the_simulator_is_strict_and_signs_what_it_answers() {
     )
     .await;
     assert_eq!(closed.status, 204);
-    assert!(closed.verified.is_ok());
+    assert_signed_like_wechat(&closed, "close");
     let q = call(&url, "GET", &path, None, merchant).await;
     assert_eq!(q.body["trade_state"], "CLOSED");
     let missing = call(
@@ -249,6 +264,9 @@ async fn the_simulator_is_strict_and_signs_what_it_answers() {
         (missing.status, missing.body["code"].as_str()),
         (404, Some("ORDER_NOT_EXIST"))
     );
+    // Errors to an authenticated caller are signed too, and shaped {code, message}.
+    assert_signed_like_wechat(&missing, "404");
+    assert_eq!(keys_of(&missing.body), ["code", "message"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,4 +293,211 @@ async fn platform_certificates_download_decrypts_to_the_platform_certificate() {
     )
     .unwrap();
     assert_eq!(String::from_utf8(pem).unwrap(), keys().platform.cert_pem);
+}
+
+/// The keys of a JSON object, sorted.
+fn keys_of(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+fn header<'a>(a: &'a Answer, name: &str) -> &'a str {
+    a.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// All five `Wechatpay-*` headers (signature verified), `Request-ID` and WeChat's content type.
+fn assert_signed_like_wechat(a: &Answer, what: &str) {
+    assert!(a.verified.is_ok(), "{what}: {:?}", a.verified);
+    assert_eq!(
+        header(a, "Wechatpay-Signature-Type"),
+        "WECHATPAY2-SHA256-RSA2048",
+        "{what}"
+    );
+    assert_eq!(
+        header(a, "Wechatpay-Serial"),
+        keys().platform.serial,
+        "{what}"
+    );
+    assert!(!header(a, "Request-ID").is_empty(), "{what}");
+    if a.status != 204 {
+        assert_eq!(
+            header(a, "Content-Type"),
+            "application/json; charset=utf-8",
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_have_wechats_headers_and_shapes_field_for_field() {
+    let (sim, url, _server) = start_sim(1000.0).await;
+    let merchant = &keys().merchant.key_pem;
+
+    let placed = call(
+        &url,
+        "POST",
+        "/v3/pay/transactions/native",
+        Some(native_order("shape_0001", 100)),
+        merchant,
+    )
+    .await;
+    assert_signed_like_wechat(&placed, "native order");
+    assert_eq!(keys_of(&placed.body), ["code_url"]);
+
+    // Unpaid: WeChat's NOTPAY shape, no trade_type / attach / payer / transaction_id yet.
+    let path = format!("/v3/pay/transactions/out-trade-no/shape_0001?mchid={MCHID}");
+    let q = call(&url, "GET", &path, None, merchant).await;
+    assert_signed_like_wechat(&q, "query NOTPAY");
+    assert_eq!(
+        q.body,
+        json!({
+            "amount": { "payer_currency": "CNY", "total": 100 },
+            "appid": APPID, "mchid": MCHID, "out_trade_no": "shape_0001",
+            "promotion_detail": [], "trade_state": "NOTPAY", "trade_state_desc": "订单未支付",
+        })
+    );
+
+    // Paid: the full transaction.
+    let mut order = native_order("shape_0002", 100);
+    order["attach"] = json!("table 7");
+    let placed = call(
+        &url,
+        "POST",
+        "/v3/pay/transactions/native",
+        Some(order),
+        merchant,
+    )
+    .await;
+    let pay = wxpay_server::http_client::client(Duration::from_secs(10))
+        .post(format!("{url}/sim/api/pay"))
+        .json(&json!({ "code_url": placed.body["code_url"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pay.status(), 200);
+    let path = format!("/v3/pay/transactions/out-trade-no/shape_0002?mchid={MCHID}");
+    let q = call(&url, "GET", &path, None, merchant).await;
+    assert_signed_like_wechat(&q, "query SUCCESS");
+    assert_eq!(
+        keys_of(&q.body),
+        [
+            "amount",
+            "appid",
+            "attach",
+            "bank_type",
+            "mchid",
+            "out_trade_no",
+            "payer",
+            "promotion_detail",
+            "success_time",
+            "trade_state",
+            "trade_state_desc",
+            "trade_type",
+            "transaction_id"
+        ]
+    );
+    assert_eq!(
+        keys_of(&q.body["amount"]),
+        ["currency", "payer_currency", "payer_total", "total"]
+    );
+    assert_eq!(
+        (
+            q.body["attach"].as_str(),
+            q.body["trade_type"].as_str(),
+            q.body["trade_state_desc"].as_str()
+        ),
+        (Some("table 7"), Some("NATIVE"), Some("支付成功"))
+    );
+    assert_eq!(
+        sim.order("shape_0002").unwrap().transaction_id.as_deref(),
+        q.body["transaction_id"].as_str()
+    );
+
+    // Closed: 204 signed (empty body), then WeChat's CLOSED shape.
+    let close_path = "/v3/pay/transactions/out-trade-no/shape_0001/close";
+    let closed = call(
+        &url,
+        "POST",
+        close_path,
+        Some(json!({ "mchid": MCHID })),
+        merchant,
+    )
+    .await;
+    assert_eq!(closed.status, 204);
+    assert_signed_like_wechat(&closed, "close");
+    let path = format!("/v3/pay/transactions/out-trade-no/shape_0001?mchid={MCHID}");
+    let q = call(&url, "GET", &path, None, merchant).await;
+    assert_eq!(
+        keys_of(&q.body),
+        [
+            "amount",
+            "appid",
+            "mchid",
+            "out_trade_no",
+            "payer",
+            "promotion_detail",
+            "trade_state",
+            "trade_state_desc"
+        ]
+    );
+    assert_eq!(q.body["trade_state_desc"], "订单已关闭");
+
+    // WeChat names certificates in upper-case hex and accepts a lower-case serial_no.
+    let lower = keys().merchant.serial.to_ascii_lowercase();
+    let q = call_as(&url, "GET", &path, None, merchant, &lower).await;
+    assert_eq!(q.status, 200, "{}", q.body);
+}
+
+/// `notBefore=Dec  1 10:41:00 2026 GMT` as openssl prints it → unix seconds.
+fn openssl_date(line: &str) -> i64 {
+    let text = line.split_once('=').unwrap().1.trim();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let format = time::macros::format_description!(
+        "[month repr:short] [day padding:none] [hour]:[minute]:[second] [year] GMT"
+    );
+    time::PrimitiveDateTime::parse(&text, format)
+        .unwrap()
+        .assume_utc()
+        .unix_timestamp()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_carry_the_certificates_own_validity() {
+    let (_sim, url, _server) = start_sim(1000.0).await;
+    let a = call(
+        &url,
+        "GET",
+        "/v3/certificates",
+        None,
+        &keys().merchant.key_pem,
+    )
+    .await;
+    assert_eq!(
+        header(&a, "Wechatpay-Signature-Type"),
+        "WECHATPAY2-SHA256-RSA2048"
+    );
+    // Read independently of the simulator's parser: ask openssl.
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-startdate", "-enddate", "-in"])
+        .arg(&keys().platform.cert_path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let (start, end) = (
+        openssl_date(lines.next().unwrap()),
+        openssl_date(lines.next().unwrap()),
+    );
+    let cert = &a.body["data"][0];
+    let at = |k: &str| wxpay_server::timefmt::parse_rfc3339(cert[k].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (at("effective_time"), at("expire_time")),
+        (start, end),
+        "{cert}"
+    );
+    assert!(cert["effective_time"].as_str().unwrap().ends_with("+08:00"));
 }

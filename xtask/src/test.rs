@@ -53,6 +53,11 @@ const SUITES: &[Suite] = &[
         run: Run::Plain(native),
     },
     Suite {
+        name: "interop",
+        needs_pkg: false,
+        run: Run::Plain(interop),
+    },
+    Suite {
         name: "build",
         needs_pkg: false,
         run: Run::WithTools(build_pkg),
@@ -211,6 +216,83 @@ fn cargo_component(subcommand: &str, component: &str) -> Result<(), String> {
 /// Unit and integration tests of every crate, on the host.
 fn native() -> Result<Outcome, String> {
     status(cargo().args(["test", "--workspace"]))?;
+    Ok(Outcome::Passed)
+}
+
+/// `tests/interop/`: third-party WeChat Pay SDKs drive `wxpay demo` (orders, query, close,
+/// certificate download, answer signatures and a notification checked by the SDK): PyPI
+/// `wechatpayv3` (pinned in `requirements.txt`) and npm `wechatpay-axios-plugin` (`node/`,
+/// pinned by its lock file), both installed under the target directory.
+fn interop() -> Result<Outcome, String> {
+    let dir = run::root().join("tests/interop");
+    let requirements = dir.join("requirements.txt");
+    let pinned = fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let site = run::target_dir().join("interop-python");
+    let stamp = site.join(".installed-requirements.txt");
+    if fs::read_to_string(&stamp).ok().as_deref() != Some(pinned.as_str()) {
+        if output(command("python3").args(["-m", "pip", "--version"])).is_none() {
+            return Err("python3 with pip is needed for the interop suite (Debian: apt-get install python3-pip), or run .ci/run".into());
+        }
+        let _ = fs::remove_dir_all(&site);
+        // --target installs beside the system, never into it; every dependency is pinned.
+        let pip = [
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--target",
+        ];
+        status(
+            command("python3")
+                .args(pip)
+                .arg(&site)
+                .arg("-r")
+                .arg(&requirements),
+        )?;
+        fs::write(&stamp, &pinned).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
+    status(cargo().args(["build", "--quiet", "-p", "wxpay-cli", "--bin", "wxpay"]))?;
+    let wxpay = run::target_dir()
+        .join("debug")
+        .join(format!("wxpay{}", std::env::consts::EXE_SUFFIX));
+    status(
+        command("python3")
+            .arg(dir.join("wechatpayv3_test.py"))
+            .env("PYTHONPATH", &site)
+            .env("WXPAY_BIN", &wxpay),
+    )?;
+    // Node: the tests and their lock file copied under the target dir, `npm ci` there (pinned).
+    let node = run::target_dir().join("interop-node");
+    fs::create_dir_all(&node).map_err(|e| format!("cannot create {}: {e}", node.display()))?;
+    let lock = fs::read(dir.join("node/package-lock.json"))
+        .map_err(|e| format!("tests/interop/node/package-lock.json: {e}"))?;
+    let installed = fs::read(node.join("package-lock.json")).ok() == Some(lock)
+        && node.join("node_modules").is_dir();
+    for file in fs::read_dir(dir.join("node"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        fs::copy(file.path(), node.join(file.file_name()))
+            .map_err(|e| format!("cannot copy {}: {e}", file.path().display()))?;
+    }
+    if !installed {
+        status(
+            command("npm")
+                .args(["ci", "--silent", "--no-audit", "--no-fund"])
+                .current_dir(&node),
+        )?;
+    }
+    status(
+        command("node")
+            .arg("--test")
+            .args(test_files(&node))
+            .env("WXPAY_BIN", &wxpay)
+            .current_dir(&node),
+    )?;
     Ok(Outcome::Passed)
 }
 

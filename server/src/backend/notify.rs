@@ -1,10 +1,11 @@
 //! `POST /api/wxpay/notify` (v3) and `/api/wxpay/notify/v2`: WeChat telling us an order is paid.
 //!
 //! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
-//! platform serial) → decrypt → our mchid / appid → a prepay we made → the amount we asked for →
-//! one conditional state change. Every raw notification is kept with its verdict. Whatever fails
-//! gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat will retry, and a duplicate
-//! of something already applied is acknowledged without changing anything.
+//! platform serial — an unknown one first triggers a platform-certificate refresh) → decrypt →
+//! our mchid / appid → a prepay we made → the amount we asked for → one conditional state change.
+//! Every raw notification is kept with its verdict. Whatever fails gets a non-2xx (v3) / FAIL (v2)
+//! answer and changes nothing; WeChat will retry, and a duplicate of something already applied is
+//! acknowledged without changing anything.
 
 use super::Backend;
 use crate::order::{Order, TradeState};
@@ -74,13 +75,16 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
         signature: &signature,
         serial: &serial,
     };
-    let opened = v3::open_payment_notification(
-        &wh,
-        &body,
-        unix_now(),
-        &b.creds.platform_keys,
-        &b.creds.apiv3_key,
-    );
+    let open = |keys: &wxpay_sign::keys::KeySet| {
+        v3::open_payment_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
+    };
+    let mut opened = open(&b.wechat.platform_keys.snapshot());
+    // A serial not held yet: WeChat may have rotated; one (rate-limited) download, then retry.
+    if matches!(opened, Err(SignError::UnknownSerial { .. }))
+        && b.wechat.learn_serial(&serial).await
+    {
+        opened = open(&b.wechat.platform_keys.snapshot());
+    }
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
         Ok((_, p)) => {

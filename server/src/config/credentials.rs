@@ -8,6 +8,8 @@ use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 /// The parsed key material the backend signs and verifies with.
 pub struct Credentials {
     pub signer: MerchantSigner,
+    /// The configured platform keys. Verify with `Wechat::platform_keys` instead: it also holds
+    /// the certificates downloaded since (rotation).
     pub platform_keys: KeySet,
     pub apiv3_key: Vec<u8>,
     pub v2_key: Option<String>,
@@ -45,9 +47,9 @@ impl Credentials {
                 "api_version is v2 but v2_key is not set".into(),
             ));
         }
-        if cfg.platform_certs.is_empty() {
+        if cfg.platform_certs.is_empty() && cfg.platform_public_key_id.is_none() {
             return Err(ConfigError::Invalid(
-                "platform_certs is empty: add the WeChat Pay platform certificate or public key (serial = \"file.pem\") so responses and notifications can be verified".into(),
+                "platform_certs is empty and platform_public_key_id is not set: add the WeChat Pay public key (platform_public_key_id = \"PUB_KEY_ID_…\", platform_public_key = \"pub_key.pem\") or platform certificates (serial = \"file.pem\") so responses and notifications can be verified".into(),
             ));
         }
         let (key_pem, key_origin) = match (&cfg.merchant_key_pem, &cfg.merchant_key_file) {
@@ -81,6 +83,9 @@ impl Credentials {
             })?;
             platform_keys.insert(serial.clone(), public);
         }
+        if let Some((id, public)) = public_key(cfg)? {
+            platform_keys.insert(id, public);
+        }
         Ok(Credentials {
             signer: MerchantSigner::new(cfg.mchid.clone(), cfg.merchant_serial.clone(), key),
             platform_keys,
@@ -88,6 +93,46 @@ impl Credentials {
             v2_key: cfg.v2_key.as_ref().map(|k| k.0.clone()),
         })
     }
+}
+
+/// `platform_public_key_id` + `platform_public_key`, both or neither.
+fn public_key(cfg: &Config) -> Result<Option<(String, PublicKey)>, ConfigError> {
+    let (id, source) = match (&cfg.platform_public_key_id, &cfg.platform_public_key) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(source)) => (id, source),
+        (Some(_), None) => {
+            return Err(ConfigError::Invalid(
+                "platform_public_key_id is set but platform_public_key is not: give the pub_key.pem downloaded with it".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::Invalid(
+                "platform_public_key is set but platform_public_key_id is not: give its id (PUB_KEY_ID_…, shown beside it on the merchant platform)".into(),
+            ))
+        }
+    };
+    if !id.starts_with("PUB_KEY_ID_") {
+        return Err(ConfigError::Invalid(format!(
+            "platform_public_key_id must start with PUB_KEY_ID_, got {id:?} (a certificate serial belongs in platform_certs)"
+        )));
+    }
+    let text = source.to_string_lossy();
+    let (pem, origin) = if text.trim_start().starts_with("-----BEGIN") {
+        (text.into_owned(), "platform_public_key".to_string())
+    } else {
+        let pem = std::fs::read_to_string(source).map_err(|e| ConfigError::Key {
+            what: "the WeChat Pay public key",
+            path: source.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        (pem, source.display().to_string())
+    };
+    let public = PublicKey::from_pem(&pem).map_err(|e| ConfigError::Key {
+        what: "the WeChat Pay public key",
+        path: origin,
+        reason: e.to_string(),
+    })?;
+    Ok(Some((id.clone(), public)))
 }
 
 #[cfg(test)]

@@ -108,6 +108,11 @@ pub struct Config {
     pub v2_sign_type: String,
     /// Platform certificates or WeChat Pay public keys: serial → PEM file.
     pub platform_certs: BTreeMap<String, PathBuf>,
+    /// The WeChat Pay public key's id (`PUB_KEY_ID_…`, merchant platform → API security), the
+    /// default for merchants since 2024; may stand beside `platform_certs` during a migration.
+    pub platform_public_key_id: Option<String>,
+    /// Its PEM file (`pub_key.pem`), or the PEM text itself.
+    pub platform_public_key: Option<PathBuf>,
     /// Where WeChat sends notifications; must be reachable from WeChat (https in production).
     pub notify_url: String,
     /// v2 notifications go here; default `notify_url` + "/v2".
@@ -117,6 +122,13 @@ pub struct Config {
     pub sns_base_url: String,
     /// Hosts an H5 `return_url` or OAuth `redirect_uri` may point to.
     pub h5_redirect_hosts: Vec<String>,
+    /// What is registered on the merchant platform, for `wxpay doctor` (WeChat offers no API to
+    /// read it): the JSAPI payment authorization directories (at most 5, e.g.
+    /// `https://shop.example.com/pay/`), the H5 payment domains, and the official account's
+    /// OAuth web-authorisation domains.
+    pub jsapi_pay_dirs: Vec<String>,
+    pub h5_domains: Vec<String>,
+    pub oauth_domains: Vec<String>,
     /// Origins (e.g. `https://shop.example.com`) whose pages may call `/api/orders…` from the
     /// browser when the API lives on another origin (CORS). Empty: same origin only.
     pub cors_origins: Vec<String>,
@@ -150,12 +162,17 @@ impl Default for Config {
             v2_key: None,
             v2_sign_type: "HMAC-SHA256".into(),
             platform_certs: BTreeMap::new(),
+            platform_public_key_id: None,
+            platform_public_key: None,
             notify_url: String::new(),
             notify_url_v2: None,
             wechat_base_url: WECHAT_BASE_URL.into(),
             oauth_base_url: OAUTH_BASE_URL.into(),
             sns_base_url: SNS_BASE_URL.into(),
             h5_redirect_hosts: Vec::new(),
+            jsapi_pay_dirs: Vec::new(),
+            h5_domains: Vec::new(),
+            oauth_domains: Vec::new(),
             cors_origins: Vec::new(),
             http_timeout_ms: 10_000,
             query_after_secs: 60,
@@ -184,12 +201,17 @@ const FIELDS: &[&str] = &[
     "v2_key",
     "v2_sign_type",
     "platform_certs",
+    "platform_public_key_id",
+    "platform_public_key",
     "notify_url",
     "notify_url_v2",
     "wechat_base_url",
     "oauth_base_url",
     "sns_base_url",
     "h5_redirect_hosts",
+    "jsapi_pay_dirs",
+    "h5_domains",
+    "oauth_domains",
     "cors_origins",
     "http_timeout_ms",
     "query_after_secs",
@@ -284,7 +306,8 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("expected a whole number, got {value:?}"))?,
         ),
-        "h5_redirect_hosts" | "cors_origins" => toml::Value::Array(
+        "h5_redirect_hosts" | "cors_origins" | "jsapi_pay_dirs" | "h5_domains"
+        | "oauth_domains" => toml::Value::Array(
             value
                 .split(',')
                 .map(str::trim)
@@ -369,7 +392,11 @@ mod example_file {
         let path = std::path::Path::new(&dir).join("wxpay.example.toml");
         let cfg = super::Config::load(Some(&path), |_| None).unwrap();
         assert_eq!(cfg.mchid, "1900000109");
-        assert_eq!(cfg.platform_certs.len(), 1);
+        assert!(cfg.platform_certs.is_empty());
+        assert!(cfg
+            .platform_public_key_id
+            .unwrap()
+            .starts_with("PUB_KEY_ID_"));
         assert_eq!(cfg.h5_redirect_hosts.len(), 2);
     }
 }

@@ -48,7 +48,8 @@
       return;
     }
     choose().then(function (action) {
-      var body = Object.assign({}, params || {}, { action: action });
+      // WeChat's client knows the paying page; its directory must be registered (JSAPI).
+      var body = Object.assign({}, params || {}, { action: action, pageUrl: location.href });
       return fetch(base + "/sim/api/bridge", {
         method: "POST",
         headers: { "content-type": "application/json" },

@@ -1,7 +1,9 @@
 //! `/sim/bridge.js`, a development stand-in for WeChat's `WeixinJSBridge` in an ordinary browser,
 //! and `/sim/api/bridge`, which it calls: the simulator checks `paySign` exactly as WeChat's
 //! client does (RSA with the merchant certificate for v3; MD5 / HMAC-SHA256 with the v2 key),
-//! then applies the buyer's choice and answers with WeChat's `err_msg`.
+//! then applies the buyer's choice and answers with WeChat's `err_msg`. Before that, like WeChat,
+//! it checks that the paying page's directory is one of the merchant's JSAPI payment
+//! authorization directories ("当前页面的URL未注册" otherwise).
 
 use super::ledger::{PayAction, Target};
 use super::SimInner;
@@ -43,7 +45,30 @@ struct BridgeRequest {
     sign_type: String,
     pay_sign: String,
     action: Option<PayAction>,
+    /// The paying page's URL (WeChat's client knows it; bridge.js sends `location.href`).
+    page_url: Option<String>,
 }
+
+/// WeChat's rule for JSAPI payment authorization directories: a registered top-level directory
+/// (`https://shop.example/`) admits every page of that origin; a deeper one
+/// (`https://shop.example/pay/`) only pages directly in it — not its parent, not a subdirectory.
+pub fn page_directory_registered(page_url: &str, dirs: &[String]) -> bool {
+    let Ok(page) = url::Url::parse(page_url) else {
+        return false;
+    };
+    let path = page.path();
+    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    let origin = page.origin().ascii_serialization();
+    dirs.iter().take(MAX_JSAPI_DIRS).any(|registered| {
+        let Ok(r) = url::Url::parse(registered) else {
+            return false;
+        };
+        r.origin().ascii_serialization() == origin && (r.path() == "/" || r.path() == dir)
+    })
+}
+
+/// The merchant platform accepts at most five JSAPI payment authorization directories.
+pub const MAX_JSAPI_DIRS: usize = 5;
 
 async fn api_bridge(State(sim): State<Arc<SimInner>>, Json(req): Json<BridgeRequest>) -> Response {
     let params = PayParams {
@@ -54,6 +79,14 @@ async fn api_bridge(State(sim): State<Arc<SimInner>>, Json(req): Json<BridgeRequ
         sign_type: req.sign_type,
         pay_sign: req.pay_sign.trim().to_string(),
     };
+    let page = req.page_url.as_deref().unwrap_or("");
+    if !page_directory_registered(page, &sim.cfg.jsapi_pay_dirs) {
+        let shown = page.split(['?', '#']).next().unwrap_or("");
+        let dir = &shown[..shown.rfind('/').map_or(0, |i| i + 1)];
+        let desc = format!("当前页面的URL未注册：{dir}");
+        return Json(json!({ "err_msg": "get_brand_wcpay_request:fail", "err_desc": desc }))
+            .into_response();
+    }
     let action = req.action.unwrap_or(PayAction::Pay);
     match sim.pay_sheet(&params, action) {
         Ok(()) => {
@@ -108,5 +141,37 @@ impl SimInner {
             });
         }
         v2::verify_pay_params(params, &self.cfg.v2_key).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_directory_registered as ok;
+
+    #[test]
+    fn directories_match_like_wechats() {
+        let dirs = [
+            "https://shop.example/pay/".to_string(),
+            "https://m.shop.example/".to_string(),
+        ];
+        assert!(ok("https://shop.example/pay/index.html?x=1#y", &dirs));
+        assert!(ok("https://shop.example/pay/", &dirs));
+        assert!(
+            !ok("https://shop.example/pay/sub/index.html", &dirs),
+            "no subdirectories"
+        );
+        assert!(
+            !ok("https://shop.example/index.html", &dirs),
+            "not the parent"
+        );
+        assert!(!ok("http://shop.example/pay/", &dirs), "the scheme counts");
+        assert!(
+            ok("https://m.shop.example/a/b/c.html", &dirs),
+            "top level admits all"
+        );
+        assert!(!ok("https://evil.example/pay/", &dirs));
+        assert!(!ok("", &dirs));
+        let six: Vec<String> = (0..6).map(|i| format!("https://s{i}.example/")).collect();
+        assert!(!ok("https://s5.example/", &six), "only five are registered");
     }
 }

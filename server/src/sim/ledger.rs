@@ -46,6 +46,8 @@ pub struct OrderParams {
     pub trade_type: TradeType,
     pub openid: Option<String>,
     pub notify_url: String,
+    /// The merchant's `attach`, given back in queries and notifications once paid.
+    pub attach: String,
 }
 
 #[derive(Debug, Clone)]
@@ -319,6 +321,7 @@ mod tests {
             trade_type: TradeType::Native,
             openid: None,
             notify_url: "https://shop.example/notify".into(),
+            attach: String::new(),
         }
     }
     const LIFE: Lifetimes = Lifetimes {

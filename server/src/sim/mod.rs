@@ -10,6 +10,7 @@
 //! - [`miniprogram`]: `/sim/api/requestPayment`, `/sim/miniprogram.js` (a `wx.miniProgram` for
 //!   ordinary browsers) and the mini-program kit's pay page run with a stand-in `wx`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
+//! - [`platform`]: WeChat's own signing key (public-key or certificate mode) and its rotation.
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
 //! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
@@ -24,6 +25,7 @@ pub mod ledger;
 pub mod miniprogram;
 pub mod notify;
 pub mod oauth;
+pub mod platform;
 pub mod v2;
 pub mod v3;
 pub mod validate;
@@ -35,10 +37,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use ledger::{Delivery, Ledger, Lifetimes, SimOrder, Target};
+use platform::{PlatformKey, PlatformKeys};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use wxpay_sign::keys::{KeySet, MerchantKey};
+use wxpay_sign::keys::KeySet;
 
 /// An app registered with the simulated WeChat (official account or mini-program).
 #[derive(Clone)]
@@ -54,16 +58,18 @@ pub struct SimConfig {
     pub merchant_keys: KeySet,
     pub apiv3_key: Vec<u8>,
     pub v2_key: String,
-    /// The platform private key and its serial: signs answers and notifications.
-    pub platform_key: MerchantKey,
-    pub platform_serial: String,
-    /// The platform certificate (PEM) that `/v3/certificates` hands out, encrypted.
-    pub platform_cert_pem: String,
+    /// The platform key answers and notifications are signed with at start (a certificate,
+    /// handed out by `/v3/certificates`, or a `PUB_KEY_ID_…` public key). After a rotation the
+    /// key in use is [`Sim::platform_key`].
+    pub platform: Arc<PlatformKey>,
     pub apps: Vec<SimApp>,
     /// How browsers reach the simulator, e.g. `http://127.0.0.1:8080` (for h5_url).
     pub public_base_url: String,
     /// Hosts allowed in the Referer of the H5 cashier (the merchant's configured H5 domains).
     pub h5_domains: Vec<String>,
+    /// JSAPI payment authorization directories (at most 5, like the merchant platform), e.g.
+    /// `https://shop.example/pay/`; a page outside them cannot open the pay sheet.
+    pub jsapi_pay_dirs: Vec<String>,
     /// Hosts allowed in OAuth `redirect_uri` (the official account's web authorisation domain).
     pub oauth_domains: Vec<String>,
     /// WeChat's notification retry delays are divided by this (1 = real time).
@@ -96,12 +102,36 @@ pub(crate) struct SimInner {
     pub cfg: SimConfig,
     ledger: Mutex<Ledger>,
     faults: Mutex<VecDeque<Fault>>,
+    platform: Mutex<PlatformKeys>,
+    /// `--rotate-after`: switch platform keys once this many orders have been paid (0 = never).
+    rotate_after_payments: AtomicU32,
+    payments: AtomicU32,
     pub http: reqwest::Client,
 }
 
 impl SimInner {
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn platform(&self) -> MutexGuard<'_, PlatformKeys> {
+        self.platform.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a payment; rotates the platform key when `--rotate-after` says so.
+    pub(crate) async fn count_payment(&self) {
+        let after = self.rotate_after_payments.load(Ordering::SeqCst);
+        let paid = self.payments.fetch_add(1, Ordering::SeqCst);
+        if after > 0 && paid == after {
+            if let Err(e) = self.rotate_platform_key().await {
+                tracing::error!("simulator: platform key rotation failed: {e}");
+            }
+        }
+    }
+
+    /// The key signing answers and notifications right now.
+    pub(crate) fn platform_key(&self) -> Arc<PlatformKey> {
+        self.platform().current()
     }
 }
 
@@ -112,10 +142,14 @@ pub struct Sim(pub(crate) Arc<SimInner>);
 impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let http = crate::http_client::client(cfg.notify_timeout);
+        let platform = Mutex::new(PlatformKeys::new(cfg.platform.clone()));
         Sim(Arc::new(SimInner {
             cfg,
             ledger: Mutex::default(),
             faults: Mutex::default(),
+            platform,
+            rotate_after_payments: AtomicU32::new(0),
+            payments: AtomicU32::new(0),
             http,
         }))
     }
@@ -136,6 +170,7 @@ impl Sim {
             .merge(buyer::routes())
             .merge(bridge::routes())
             .merge(miniprogram::routes())
+            .merge(platform::routes())
             .with_state(self.0.clone())
     }
 
@@ -151,6 +186,23 @@ impl Sim {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// The platform key signing answers and notifications now.
+    pub fn platform_key(&self) -> Arc<PlatformKey> {
+        self.0.platform_key()
+    }
+
+    /// Switches to a new platform key (same mode), like WeChat rotating; the old certificate
+    /// stays listed in `/v3/certificates` until it expires. Returns (previous id, new id).
+    pub async fn rotate_platform_key(&self) -> Result<(String, String), String> {
+        self.0.rotate_platform_key().await
+    }
+
+    /// Rotates the platform key once `n` orders have been paid: the notification of payment
+    /// `n + 1` and every answer after it are signed with the new key.
+    pub fn rotate_after_payments(&self, n: u32) {
+        self.0.rotate_after_payments.store(n, Ordering::SeqCst);
     }
 
     /// Notification delivery attempts for an order so far.

@@ -23,6 +23,7 @@ pub const RETRY_SCHEDULE_SECS: [u64; 15] = [
 /// Starts delivering the notification for a just-paid order, in the background.
 pub(crate) fn spawn_delivery(sim: Arc<SimInner>, order: SimOrder) {
     tokio::spawn(async move {
+        sim.count_payment().await;
         let body = match build_body(&sim, &order) {
             Ok(b) => b,
             Err(e) => {
@@ -98,16 +99,17 @@ async fn deliver_once(sim: &SimInner, order: &SimOrder, body: &[u8]) -> (Option<
     match order.params.api {
         Api::V3 => {
             let (ts, nonce) = (now(), wxpay_sign::nonce::nonce_str());
-            let Ok(signature) = v3::sign_response(&sim.cfg.platform_key, ts, &nonce, body) else {
+            let key = sim.platform_key();
+            let Ok(signature) = v3::sign_response(&key.private, ts, &nonce, body) else {
                 return (None, false);
             };
             req = req
-                .header("Content-Type", "application/json")
+                .header("Content-Type", super::v3::JSON_UTF8)
                 .header("Wechatpay-Timestamp", ts.to_string())
                 .header("Wechatpay-Nonce", nonce)
                 .header("Wechatpay-Signature", signature)
-                .header("Wechatpay-Serial", sim.cfg.platform_serial.clone())
-                .header("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048");
+                .header("Wechatpay-Serial", key.id.clone())
+                .header("Wechatpay-Signature-Type", super::v3::SIGNATURE_TYPE);
         }
         Api::V2 => req = req.header("Content-Type", "text/xml"),
     }

@@ -184,6 +184,7 @@ fn check_order(
         trade_type,
         openid,
         notify_url,
+        attach: p.get("attach").cloned().unwrap_or_default(),
     };
     Ok((params, time_expire))
 }

@@ -1,6 +1,11 @@
 //! The simulated APIv3: `POST /v3/pay/transactions/{native,jsapi,h5}`, the out-trade-no query
-//! and close. Every request's `Authorization` is verified against the merchant's certificate;
-//! every answer to an authenticated request is signed with the platform key.
+//! and close, `/v3/certificates`. Every request's `Authorization` is verified against the
+//! merchant's certificate; every answer to an authenticated request is signed with the current
+//! platform key and carries all five `Wechatpay-*` headers, errors and 204s included. Answer
+//! bodies follow WeChat's field for field (keys in alphabetical order, as WeChat sends them).
+//!
+//! `serial_no` in `Authorization` is matched without regard to case: WeChat names certificates
+//! in upper-case hex and accepts the lower-case hex some SDKs derive (node-forge, @fidm/x509).
 
 use super::ledger::{Api, OrderParams, Refusal, SimOrder, TradeType};
 use super::{now, validate, SimInner};
@@ -25,22 +30,26 @@ pub(crate) fn routes() -> Router<Arc<SimInner>> {
         .route("/v3/certificates", get(certificates))
 }
 
+/// `Wechatpay-Signature-Type` of every signed answer and notification (SHA256withRSA).
+pub(super) const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
+
+/// WeChat's `Content-Type` on JSON answers.
+pub(super) const JSON_UTF8: &str = "application/json; charset=utf-8";
+
 /// WeChat's error shape; 401 SIGN_ERROR answers are unsigned (the caller is not authenticated).
 fn unsigned_error(status: StatusCode, code: &str, message: String) -> Response {
-    (
-        status,
-        axum::Json(json!({ "code": code, "message": message })),
-    )
-        .into_response()
+    let body = json!({ "code": code, "message": message }).to_string();
+    (status, [("content-type", JSON_UTF8)], body).into_response()
 }
 
 impl SimInner {
     /// A JSON answer with `Wechatpay-*` headers signed by the platform key.
     pub(super) fn signed(&self, status: StatusCode, body: Option<Value>) -> Response {
+        let has_body = body.is_some();
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let (ts, nonce) = (now(), wxpay_sign::nonce::nonce_str());
-        let signature = match v3::sign_response(&self.cfg.platform_key, ts, &nonce, body.as_bytes())
-        {
+        let key = self.platform_key();
+        let signature = match v3::sign_response(&key.private, ts, &nonce, body.as_bytes()) {
             Ok(s) => s,
             Err(e) => {
                 return unsigned_error(
@@ -57,11 +66,14 @@ impl SimInner {
                 h.insert(k, v);
             }
         };
-        put("content-type", "application/json".into());
+        if has_body {
+            put("content-type", JSON_UTF8.into());
+        }
         put("wechatpay-timestamp", ts.to_string());
         put("wechatpay-nonce", nonce);
         put("wechatpay-signature", signature);
-        put("wechatpay-serial", self.cfg.platform_serial.clone());
+        put("wechatpay-serial", key.id.clone());
+        put("wechatpay-signature-type", SIGNATURE_TYPE.into());
         put(
             "request-id",
             format!("sim-{}", crate::devkeys::random_alnum(16)),
@@ -115,7 +127,9 @@ impl SimInner {
         let key = self
             .cfg
             .merchant_keys
-            .get(&parsed.serial_no)
+            .serials()
+            .find(|s| s.eq_ignore_ascii_case(&parsed.serial_no))
+            .and_then(|s| self.cfg.merchant_keys.get(s))
             .ok_or_else(|| {
                 sign_error(format!(
                     "no merchant certificate with serial_no {}",
@@ -239,6 +253,13 @@ fn check_order(
             return Err(format!("amount.currency must be CNY, got {c}"));
         }
     }
+    let attach = req["attach"].as_str().unwrap_or_default().to_string();
+    if attach.len() > 128 {
+        return Err(format!(
+            "attach must be at most 128 bytes, got {}",
+            attach.len()
+        ));
+    }
     let time_expire = match req["time_expire"].as_str() {
         None => None,
         Some(t) => {
@@ -289,6 +310,7 @@ fn check_order(
         trade_type,
         openid,
         notify_url,
+        attach,
     };
     Ok((params, time_expire))
 }
@@ -304,35 +326,45 @@ impl SimInner {
     }
 }
 
-/// The transaction as v3 query answers and notifications describe it.
+/// The transaction as v3 query answers and notification resources describe it, field for field
+/// as WeChat's: an unpaid or closed order has no `trade_type`, `attach`, `payer.openid` or
+/// `transaction_id` yet, and its amount only `total` and `payer_currency`.
 pub(super) fn transaction_json(o: &SimOrder) -> Value {
     let p = &o.params;
     let mut v = json!({
         "appid": p.appid,
         "mchid": p.mchid,
         "out_trade_no": p.out_trade_no,
-        "trade_type": p.trade_type.as_str(),
         "trade_state": o.state,
         "trade_state_desc": trade_state_desc(o.state),
-        "attach": "",
-        "amount": { "total": p.amount, "currency": "CNY" },
+        "amount": { "total": p.amount, "payer_currency": "CNY" },
+        "promotion_detail": [],
     });
+    if p.trade_type == TradeType::Mweb {
+        // H5 orders carry scene_info; WeChat echoes its device_id (empty when not given).
+        v["scene_info"] = json!({ "device_id": "" });
+    }
     if o.state == TradeState::Success {
+        v["trade_type"] = json!(p.trade_type.as_str());
+        v["attach"] = json!(p.attach);
         v["transaction_id"] = json!(o.transaction_id);
         v["bank_type"] = json!("OTHERS");
         v["success_time"] = json!(o.success_time.map(beijing_rfc3339));
         v["payer"] = json!({ "openid": o.payer_openid });
         v["amount"] = json!({ "total": p.amount, "payer_total": p.amount, "currency": "CNY", "payer_currency": "CNY" });
+    } else if o.state == TradeState::Closed {
+        v["payer"] = json!({});
     }
     v
 }
 
+/// WeChat's `trade_state_desc` texts.
 pub(super) fn trade_state_desc(s: TradeState) -> &'static str {
     match s {
         TradeState::Success => "支付成功",
-        TradeState::Notpay => "未支付",
+        TradeState::Notpay => "订单未支付",
         TradeState::Userpaying => "用户支付中",
-        TradeState::Closed => "已关闭",
+        TradeState::Closed => "订单已关闭",
         TradeState::Payerror => "支付失败",
         TradeState::Refund => "转入退款",
         TradeState::Revoked => "已撤销",
@@ -379,36 +411,41 @@ async fn close(
     }
 }
 
-/// `GET /v3/certificates`: the platform certificate, AES-256-GCM encrypted with the APIv3 key, as
-/// SDKs download it at start-up to verify answers and notifications.
+/// `GET /v3/certificates`: the platform certificates valid now (newest first, the old one stays
+/// listed after a rotation until it expires), each AES-256-GCM encrypted with the APIv3 key, with
+/// the certificate's own validity. In public-key mode there is no certificate to hand out.
 async fn certificates(State(sim): State<Arc<SimInner>>, _auth: Authenticated) -> Response {
-    let nonce = crate::devkeys::random_alnum(12);
-    let ciphertext = match v3::encrypt_resource(
-        &sim.cfg.apiv3_key,
-        &nonce,
-        "certificate",
-        sim.cfg.platform_cert_pem.as_bytes(),
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            return unsigned_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "SYSTEM_ERROR",
-                e.to_string(),
-            )
-        }
-    };
-    let t = now();
-    let body = json!({ "data": [{
-        "serial_no": sim.cfg.platform_serial,
-        "effective_time": beijing_rfc3339(t - 86_400),
-        "expire_time": beijing_rfc3339(t + 5 * 365 * 86_400),
-        "encrypt_certificate": {
-            "algorithm": "AEAD_AES_256_GCM",
-            "nonce": nonce,
-            "associated_data": "certificate",
-            "ciphertext": ciphertext,
-        },
-    }]});
-    sim.signed(StatusCode::OK, Some(body))
+    let listed = sim.platform().certificates(now());
+    let mut data = Vec::new();
+    for key in listed {
+        let Some(cert) = &key.cert else { continue };
+        let nonce = crate::devkeys::random_alnum(12);
+        let ciphertext = match v3::encrypt_resource(
+            &sim.cfg.apiv3_key,
+            &nonce,
+            "certificate",
+            key.public_pem.as_bytes(),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                return unsigned_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    e.to_string(),
+                )
+            }
+        };
+        data.push(json!({
+            "serial_no": key.id,
+            "effective_time": beijing_rfc3339(cert.not_before),
+            "expire_time": beijing_rfc3339(cert.not_after),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": ciphertext,
+            },
+        }));
+    }
+    sim.signed(StatusCode::OK, Some(json!({ "data": data })))
 }

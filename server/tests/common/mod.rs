@@ -11,10 +11,11 @@ use tokio::net::TcpListener;
 use wxpay_server::config::{ApiVersion, Config, Secret};
 use wxpay_server::devkeys::{load_or_generate, DevKeyPair};
 use wxpay_server::sim::ledger::Lifetimes;
+use wxpay_server::sim::platform::PlatformKey;
 use wxpay_server::sim::{Sim, SimApp, SimConfig};
 use wxpay_server::store::SqliteStore;
 use wxpay_server::Backend;
-use wxpay_sign::keys::{KeySet, MerchantKey, PublicKey};
+use wxpay_sign::keys::{KeySet, PublicKey};
 
 pub const MCHID: &str = "1900000109";
 pub const APPID: &str = "wxd678efh567hg6787";
@@ -109,9 +110,9 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
         merchant_keys,
         apiv3_key: APIV3_KEY.as_bytes().to_vec(),
         v2_key: V2_KEY.into(),
-        platform_key: MerchantKey::from_pkcs8_pem(&k.platform.key_pem).unwrap(),
-        platform_serial: k.platform.serial.clone(),
-        platform_cert_pem: k.platform.cert_pem.clone(),
+        platform: Arc::new(
+            PlatformKey::certificate(&k.platform.key_pem, &k.platform.cert_pem).unwrap(),
+        ),
         apps: vec![
             SimApp {
                 appid: APPID.into(),
@@ -124,6 +125,7 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
         ],
         public_base_url: sim_url.into(),
         h5_domains: vec!["shop.example".into(), "127.0.0.1".into()],
+        jsapi_pay_dirs: vec!["https://shop.example/pay/".into()],
         oauth_domains: vec!["shop.example".into()],
         retry_compression: compression,
         notify_timeout: Duration::from_secs(2),

@@ -1,10 +1,12 @@
-//! The backend's calls to WeChat Pay: order (prepay), query, OAuth code exchange.
+//! The backend's calls to WeChat Pay: order (prepay), query, OAuth code exchange, and the
+//! platform keys answers are verified with ([`certificates`]: they grow as WeChat rotates).
 //!
 //! Every call is signed with `wxpay-sign` and every answer's signature is verified before it is
 //! believed. Failures come back as [`WechatError`], which keeps "WeChat is down / slow" apart from
 //! "WeChat said no" apart from "the answer is not authentic" — the order is never touched on any
 //! of them, so a retry is always safe.
 
+pub mod certificates;
 mod oauth;
 pub mod v2;
 mod v3;
@@ -109,12 +111,18 @@ pub struct Wechat {
     http: reqwest::Client,
     cfg: Arc<Config>,
     creds: Arc<Credentials>,
+    /// WeChat's public keys: the configured ones plus certificates downloaded since.
+    pub platform_keys: certificates::PlatformKeys,
 }
 
 impl Wechat {
     pub fn new(cfg: Arc<Config>, creds: Arc<Credentials>) -> Self {
         Wechat {
             http: crate::http_client::client(cfg.http_timeout()),
+            platform_keys: certificates::PlatformKeys::new(
+                creds.platform_keys.clone(),
+                !cfg.platform_certs.is_empty(),
+            ),
             cfg,
             creds,
         }

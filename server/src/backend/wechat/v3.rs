@@ -7,6 +7,7 @@ use crate::timefmt::{beijing_rfc3339, unix_now};
 use axum::http::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
+use wxpay_sign::keys::KeySet;
 use wxpay_sign::v3;
 
 impl Wechat {
@@ -99,31 +100,12 @@ impl Wechat {
         body: Option<&Value>,
     ) -> Result<Value, WechatError> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = v3::sign_request(
-            &self.creds.signer,
-            method.as_str(),
-            path,
-            &body,
-            unix_now(),
-            &wxpay_sign::nonce::nonce_str(),
-        )?;
-        let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
-        let mut request = self
-            .http
-            .request(method, url)
-            .header("Authorization", auth.header)
-            .header("Accept", "application/json");
-        if !body.is_empty() {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(body);
-        }
-        let (status, headers, bytes) = self.exchange(what, request).await?;
+        let (status, headers, bytes) = self.v3_send(what, method, path, &body).await?;
         let signed = headers.contains_key("Wechatpay-Signature");
         // WeChat signs every answer to a correctly signed request; an error answer to a request it
         // could not authenticate (401) carries no signature, and is only ever treated as a refusal.
         if status.is_success() || signed {
-            self.verify_answer(what, &headers, &bytes)?;
+            self.verify_answer(what, &headers, &bytes).await?;
         }
         let json: Value = if bytes.is_empty() {
             Value::Null
@@ -146,29 +128,83 @@ impl Wechat {
         Ok(json)
     }
 
-    fn verify_answer(
+    /// Signs and sends; the answer unverified (5xx and transport failures are errors).
+    pub(super) async fn v3_send(
+        &self,
+        what: &'static str,
+        method: Method,
+        path: &str,
+        body: &str,
+    ) -> Result<(reqwest::StatusCode, HeaderMap, axum::body::Bytes), WechatError> {
+        let auth = v3::sign_request(
+            &self.creds.signer,
+            method.as_str(),
+            path,
+            body,
+            unix_now(),
+            &wxpay_sign::nonce::nonce_str(),
+        )?;
+        let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Authorization", auth.header)
+            .header("Accept", "application/json");
+        if !body.is_empty() {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        self.exchange(what, request).await
+    }
+
+    /// Verifies with the keys held; an unknown serial gets one platform-certificate refresh.
+    async fn verify_answer(
         &self,
         what: &'static str,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), WechatError> {
-        let h = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-        };
-        let wh = v3::WechatpayHeaders {
-            timestamp: h("Wechatpay-Timestamp"),
-            nonce: h("Wechatpay-Nonce"),
-            signature: h("Wechatpay-Signature"),
-            serial: h("Wechatpay-Serial"),
-        };
-        v3::verify(&wh, body, unix_now(), &self.creds.platform_keys)
-            .map(|_| ())
-            .map_err(|e| WechatError::Unverified {
-                what,
-                reason: e.to_string(),
-            })
+        let mut verified = verify(headers, body, &self.platform_keys.snapshot());
+        if matches!(verified, Err(wxpay_sign::Error::UnknownSerial { .. }))
+            && self.learn_serial(header(headers, "Wechatpay-Serial")).await
+        {
+            verified = verify(headers, body, &self.platform_keys.snapshot());
+        }
+        verified.map_err(|e| WechatError::Unverified {
+            what,
+            reason: e.to_string(),
+        })
     }
+
+    /// Verifies with `keys` exactly (no refresh).
+    pub(super) fn verify_with(
+        &self,
+        what: &'static str,
+        headers: &HeaderMap,
+        body: &[u8],
+        keys: &KeySet,
+    ) -> Result<(), WechatError> {
+        verify(headers, body, keys).map_err(|e| WechatError::Unverified {
+            what,
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn verify(headers: &HeaderMap, body: &[u8], keys: &KeySet) -> Result<(), wxpay_sign::Error> {
+    let wh = v3::WechatpayHeaders {
+        timestamp: header(headers, "Wechatpay-Timestamp"),
+        nonce: header(headers, "Wechatpay-Nonce"),
+        signature: header(headers, "Wechatpay-Signature"),
+        serial: header(headers, "Wechatpay-Serial"),
+    };
+    v3::verify(&wh, body, unix_now(), keys).map(|_| ())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
