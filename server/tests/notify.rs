@@ -321,3 +321,58 @@ async fn a_second_payment_of_a_paid_order_is_acknowledged_and_flagged_for_refund
     let verdicts = e.verdicts(&no).await;
     assert_eq!(verdicts, vec!["applied", "extra payment: refund needed"]);
 }
+
+/// Issue 9: a verified CLOSED (or REVOKED) of one attempt, then a verified SUCCESS of another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_attempt_notification_does_not_close_the_order() {
+    let e = start(Opts::default()).await;
+    let (id, first) = ordered(&e, 1000).await;
+    let (_, h5) = e.pay(&id, json!({ "mode": "h5" })).await;
+    let second = h5["out_trade_no"].as_str().unwrap().to_string();
+    for state in ["CLOSED", "REVOKED"] {
+        let mut closed = payment(&first, 1000);
+        closed["trade_state"] = json!(state);
+        closed["transaction_id"] = json!("");
+        closed.as_object_mut().unwrap().remove("success_time");
+        let (status, body) = send(&e, &by_platform(envelope(&closed))).await;
+        assert_eq!(status, 204, "{body}");
+        assert_eq!(state_of(&e, &id).await, "NOTPAY");
+    }
+    let (status, body) = send(&e, &by_platform(envelope(&payment(&second, 1000)))).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(state_of(&e, &id).await, "SUCCESS");
+    assert_eq!(e.verdicts(&second).await, vec!["applied"]);
+    assert_eq!(
+        e.verdicts(&first).await,
+        vec![
+            "attempt CLOSED: order unchanged",
+            "attempt REVOKED: order unchanged"
+        ]
+    );
+}
+
+/// Issue 9: an unknown trade_state was acknowledged as a "duplicate"; now it is refused (WeChat
+/// retries) and kept with its reason, like the query path treats it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_trade_state_is_refused_not_acknowledged() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    let mut odd = payment(&no, 1000);
+    odd["trade_state"] = json!("ACCEPTED");
+    let (status, body) = send(&e, &by_platform(envelope(&odd))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unknown_trade_state")),
+        "{body}"
+    );
+    assert_eq!(state_of(&e, &id).await, "NOTPAY");
+    let verdicts = e.verdicts(&no).await;
+    assert!(
+        verdicts[0].starts_with("rejected: unknown_trade_state"),
+        "{verdicts:?}"
+    );
+}
+
+async fn state_of(e: &Env, id: &str) -> String {
+    state(e, id).await
+}

@@ -17,7 +17,8 @@ pub mod waiters;
 pub mod wechat;
 
 use crate::config::{Config, ConfigError, Credentials};
-use crate::store::{Store, StoreError, Transition, TransitionOutcome};
+use crate::order::TradeState;
+use crate::store::{AttemptNews, NewsOutcome, Store, StoreError, Transition, TransitionOutcome};
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashSet;
@@ -61,6 +62,32 @@ impl Backend {
         if let TransitionOutcome::Applied { from, order } = &outcome {
             tracing::info!(order_id = %order.order_id, "order {from} -> {}", order.state);
             self.waiters.notify(&order_id);
+        }
+        Ok(outcome)
+    }
+
+    /// Records verified news about one attempt (see [`Store::record_news`]), wakes long-polls,
+    /// and once the order is paid closes its other attempts at WeChat.
+    pub async fn record_news(
+        self: &Arc<Self>,
+        news: AttemptNews,
+    ) -> Result<NewsOutcome, StoreError> {
+        let (out_trade_no, transaction_id) =
+            (news.out_trade_no.clone(), news.transaction_id.clone());
+        let outcome = self.store.record_news(news).await?;
+        match &outcome {
+            NewsOutcome::OrderChanged { from, order } => {
+                tracing::info!(order_id = %order.order_id, "order {from} -> {} ({out_trade_no})", order.state);
+                self.waiters.notify(&order.order_id);
+                if order.state == TradeState::Success {
+                    self.close_other_attempts(&order.order_id, &out_trade_no);
+                }
+            }
+            NewsOutcome::ExtraPayment(order) => {
+                tracing::error!(order_id = %order.order_id, "extra payment {transaction_id:?} ({out_trade_no}) of an order that is {}: refund it", order.state);
+                self.waiters.notify(&order.order_id);
+            }
+            _ => {}
         }
         Ok(outcome)
     }

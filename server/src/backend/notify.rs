@@ -8,7 +8,7 @@
 
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{NotificationRecord, Transition, TransitionOutcome};
+use crate::store::{AttemptNews, NewsOutcome, NotificationRecord};
 use crate::timefmt::{parse_rfc3339, parse_v2_time, unix_now, utc_rfc3339};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -84,12 +84,25 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
         Ok((_, p)) => {
+            let state = match p.trade_state.parse() {
+                Ok(s) => s,
+                // Not NOTPAY: a state we do not understand must not be acknowledged, so WeChat
+                // retries (and a human reads the log).
+                Err(e) => {
+                    let r = Rejection {
+                        out_trade_no: Some(p.out_trade_no.clone()),
+                        ..reject(StatusCode::BAD_REQUEST, "unknown_trade_state", e)
+                    };
+                    tracing::error!("verified v3 notification not applied: {}", r.message);
+                    return b.finish_v3(audit_headers, &body, Err(r)).await;
+                }
+            };
             let payment = Payment {
                 out_trade_no: p.out_trade_no,
                 appid: p.appid,
                 mchid: p.mchid,
                 total: p.amount.total,
-                state: p.trade_state.parse().unwrap_or(TradeState::Notpay),
+                state,
                 transaction_id: Some(p.transaction_id).filter(|s| !s.is_empty()),
                 paid_at: p
                     .success_time
@@ -101,17 +114,29 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
             b.apply_payment(payment, "notify-v3").await
         }
     };
-    let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v3", audit_headers, &body, out_trade_no, verdict)
-        .await;
-    match result {
-        // WeChat accepts 200 or 204 without a body as "received".
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => (
-            r.status,
-            Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
-        )
-            .into_response(),
+    b.finish_v3(audit_headers, &body, result).await
+}
+
+impl Backend {
+    /// Keeps the v3 notification for audit and answers WeChat.
+    async fn finish_v3(
+        &self,
+        audit_headers: String,
+        body: &[u8],
+        result: Result<(String, Verdict), Rejection>,
+    ) -> Response {
+        let (out_trade_no, verdict) = verdict_of(&result);
+        self.audit("v3", audit_headers, body, out_trade_no, verdict)
+            .await;
+        match result {
+            // WeChat accepts 200 or 204 without a body as "received".
+            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(r) => (
+                r.status,
+                Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -158,6 +183,10 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
         Ok((no, Verdict::ExtraPayment)) => {
             (Some(no.clone()), "extra payment: refund needed".into())
         }
+        Ok((no, Verdict::AttemptOnly(state))) => (
+            Some(no.clone()),
+            format!("attempt {state}: order unchanged"),
+        ),
         Err(r) => (
             r.out_trade_no.clone(),
             format!("rejected: {}: {}", r.code, r.message),
@@ -293,15 +322,12 @@ impl Backend {
                 ),
             ));
         }
-        if matches!(p.state, TradeState::Notpay | TradeState::Userpaying) {
-            return Ok((p.out_trade_no, Verdict::Duplicate));
-        }
-        let transaction_id = p.transaction_id.clone();
         let outcome = self
-            .transition(Transition {
-                order_id: order.order_id.clone(),
-                to: p.state,
+            .record_news(AttemptNews {
+                out_trade_no: p.out_trade_no.clone(),
+                state: p.state,
                 transaction_id: p.transaction_id,
+                amount: p.total,
                 paid_at: p.paid_at,
                 payer_openid: p.openid,
                 source: source.into(),
@@ -309,34 +335,28 @@ impl Backend {
             })
             .await
             .map_err(storage)?;
-        match outcome {
-            TransitionOutcome::Applied { .. } => {
-                if p.state == TradeState::Success {
-                    self.close_other_attempts(&order.order_id, &p.out_trade_no);
-                }
-                Ok((p.out_trade_no, Verdict::Applied))
-            }
-            // Paid twice (e.g. the QR and the H5 cashier of the same order): acknowledged so
-            // WeChat stops retrying, flagged for a refund.
-            TransitionOutcome::Unchanged(now)
-                if p.state == TradeState::Success
-                    && now.transaction_id.is_some()
-                    && now.transaction_id != transaction_id =>
-            {
-                tracing::error!(order_id = %now.order_id, "second payment {transaction_id:?} of an order paid by {:?}: refund it", now.transaction_id);
-                Ok((p.out_trade_no, Verdict::ExtraPayment))
-            }
-            _ => Ok((p.out_trade_no, Verdict::Duplicate)),
-        }
+        let verdict = match outcome {
+            NewsOutcome::OrderChanged { .. } => Verdict::Applied,
+            NewsOutcome::Duplicate(_) => Verdict::Duplicate,
+            NewsOutcome::ExtraPayment(_) => Verdict::ExtraPayment,
+            NewsOutcome::AttemptOnly(_) => Verdict::AttemptOnly(p.state),
+            NewsOutcome::NotFound => return Err(unknown()),
+        };
+        Ok((p.out_trade_no, verdict))
     }
 }
 
 /// What became of an authentic notification (kept in the audit record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
+    /// The order changed (paid, or failed).
     Applied,
+    /// This payment was already recorded.
     Duplicate,
+    /// A payment of an order already paid otherwise, or closed by the merchant: refund it.
     ExtraPayment,
+    /// Only this attempt's state was recorded (e.g. CLOSED while another attempt may be paid).
+    AttemptOnly(TradeState),
 }
 
 fn storage(e: crate::store::StoreError) -> Rejection {

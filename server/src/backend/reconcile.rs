@@ -9,7 +9,7 @@
 use super::wechat::QueryAnswer;
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{Prepay, Transition, TransitionOutcome};
+use crate::store::{AttemptNews, Prepay};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use std::sync::Arc;
 
@@ -139,36 +139,32 @@ impl Backend {
                 a.out_trade_no, a.mchid, p.out_trade_no, self.cfg.mchid
             ));
         }
-        // Only news worth recording: still-unpaid answers change nothing.
-        let to = match a.trade_state {
-            TradeState::Notpay | TradeState::Userpaying => return Ok(()),
-            s => s,
-        };
-        if to == TradeState::Success && a.amount != Some(order.amount) {
+        let paid = matches!(a.trade_state, TradeState::Success | TradeState::Refund);
+        if paid && a.amount != Some(order.amount) {
             return Err(format!(
                 "WeChat reports {:?} fen paid but the order is {} fen; not marking it paid",
                 a.amount, order.amount
             ));
         }
-        let outcome = self
-            .transition(Transition {
-                order_id: order.order_id.clone(),
-                to,
-                transaction_id: a.transaction_id.clone(),
-                paid_at: a
-                    .success_time
-                    .as_deref()
-                    .and_then(parse_rfc3339)
-                    .map(utc_rfc3339),
-                payer_openid: a.payer_openid.clone(),
-                source: format!("query-{}", p.api_version),
-                at: unix_now(),
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if to == TradeState::Success && matches!(outcome, TransitionOutcome::Applied { .. }) {
-            self.close_other_attempts(&order.order_id, &p.out_trade_no);
+        if paid && a.transaction_id.is_none() {
+            return Err("WeChat reports a payment without transaction_id; not recorded".into());
         }
+        self.record_news(AttemptNews {
+            out_trade_no: p.out_trade_no.clone(),
+            state: a.trade_state,
+            transaction_id: a.transaction_id.clone(),
+            amount: a.amount.unwrap_or(order.amount),
+            paid_at: a
+                .success_time
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .map(utc_rfc3339),
+            payer_openid: a.payer_openid.clone(),
+            source: format!("query-{}", p.api_version),
+            at: unix_now(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         Ok(())
     }
 

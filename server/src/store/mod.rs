@@ -60,6 +60,9 @@ pub struct Prepay {
     pub h5_url: Option<String>,
     pub expires_at: i64,
     pub created_at: i64,
+    /// WeChat's last verified `trade_state` of this attempt (NOTPAY until we hear otherwise).
+    /// Saving a prepay never changes it; [`Store::record_news`] does.
+    pub state: TradeState,
 }
 
 /// A requested state change, with what WeChat told us about it.
@@ -101,6 +104,55 @@ pub struct NotificationRecord {
     pub verdict: String,
 }
 
+/// What WeChat verifiably said about one payment attempt (one `out_trade_no`): from a verified
+/// notification or a verified query answer.
+#[derive(Debug, Clone)]
+pub struct AttemptNews {
+    pub out_trade_no: String,
+    /// WeChat's `trade_state` of this attempt.
+    pub state: TradeState,
+    /// Required when `state` is SUCCESS or REFUND (a payment exists).
+    pub transaction_id: Option<String>,
+    /// The paid amount (fen), as WeChat reports it.
+    pub amount: i64,
+    pub paid_at: Option<String>,
+    pub payer_openid: Option<String>,
+    /// "notify-v3", "query-v2", …: kept in the event log.
+    pub source: String,
+    pub at: i64,
+}
+
+/// What recording an [`AttemptNews`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewsOutcome {
+    /// The order changed state because of it (paid, or failed); exactly one caller sees this.
+    OrderChanged { from: TradeState, order: Order },
+    /// A payment already recorded (the same `transaction_id`): nothing changed.
+    Duplicate(Order),
+    /// A payment for an order that was already paid by another one, or closed by the merchant:
+    /// kept as an extra payment to refund ([`PaymentRecord::extra`]).
+    ExtraPayment(Order),
+    /// Only the attempt's own state was recorded (e.g. CLOSED while the order may still be paid
+    /// through another attempt), or it was no news at all.
+    AttemptOnly(Order),
+    /// No attempt with this `out_trade_no`.
+    NotFound,
+}
+
+/// A payment WeChat confirmed (one `transaction_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub transaction_id: String,
+    pub order_id: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    pub paid_at: Option<String>,
+    /// Not the order's payment (a second payment, or one after the merchant closed the order):
+    /// money to give back.
+    pub extra: bool,
+    pub at: i64,
+}
+
 /// One row of the order event log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderEvent {
@@ -128,7 +180,16 @@ pub trait Store: Send + Sync + 'static {
     fn create_order(&self, order: NewOrder) -> StoreFuture<'_, Order>;
     fn order(&self, order_id: String) -> StoreFuture<'_, Option<Order>>;
     /// Applies a transition if the current state allows it, atomically, logging an event.
+    /// (Merchant-side moves such as closing an order; WeChat's news goes through
+    /// [`Store::record_news`].)
     fn transition(&self, t: Transition) -> StoreFuture<'_, TransitionOutcome>;
+    /// Records what WeChat said about one attempt, in one transaction: the attempt's state, the
+    /// payment (unique by `transaction_id`, so duplicates are recognised), and the order's state
+    /// when it follows (the first payment of an unpaid order pays it; a failure of an unpaid order
+    /// fails it; an attempt's CLOSED / REVOKED never closes the order). See [`NewsOutcome`].
+    fn record_news(&self, news: AttemptNews) -> StoreFuture<'_, NewsOutcome>;
+    /// The payments WeChat confirmed for an order, oldest first.
+    fn payments(&self, order_id: String) -> StoreFuture<'_, Vec<PaymentRecord>>;
     /// Inserts or replaces the prepay for its `out_trade_no`.
     fn save_prepay(&self, prepay: Prepay) -> StoreFuture<'_, ()>;
     /// All prepays of an order, newest first.

@@ -5,10 +5,10 @@
 //! pool; writes go through one connection behind a mutex, reads round-robin over a few more.
 
 use super::{
-    DueQuery, NewOrder, NotificationRecord, OrderEvent, Prepay, Store, StoreError, StoreFuture,
-    Transition, TransitionOutcome,
+    AttemptNews, DueQuery, NewOrder, NewsOutcome, NotificationRecord, OrderEvent, PaymentRecord,
+    Prepay, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
-use crate::order::Order;
+use crate::order::{Order, TradeState};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,6 +67,27 @@ CREATE INDEX notifications_by_out_trade_no ON notifications(out_trade_no);
     r#"
 -- The reconciler looks for unpaid orders not asked about lately.
 CREATE INDEX orders_by_state ON orders(state, last_queried_at);
+"#,
+    r#"
+-- Each attempt's own state at WeChat: one attempt's CLOSED no longer closes the order.
+ALTER TABLE prepays ADD COLUMN state TEXT NOT NULL DEFAULT 'NOTPAY';
+-- Every payment WeChat confirmed, one row per transaction_id (so a duplicate is recognised by
+-- key); extra = 1: not the order's payment, money to give back.
+CREATE TABLE payments (
+    transaction_id TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL REFERENCES orders(order_id),
+    out_trade_no   TEXT NOT NULL,
+    amount         INTEGER NOT NULL,
+    paid_at        TEXT,
+    extra          INTEGER NOT NULL,
+    source         TEXT NOT NULL,
+    at             INTEGER NOT NULL
+);
+CREATE INDEX payments_by_order ON payments(order_id);
+INSERT INTO payments (transaction_id, order_id, out_trade_no, amount, paid_at, extra, source, at)
+    SELECT transaction_id, order_id, out_trade_no, amount, paid_at, 0, 'migration', updated_at
+    FROM orders WHERE transaction_id IS NOT NULL AND state IN ('SUCCESS', 'REFUND');
+UPDATE prepays SET state = 'SUCCESS' WHERE out_trade_no IN (SELECT out_trade_no FROM payments);
 "#,
 ];
 
@@ -192,7 +213,7 @@ fn load_order(conn: &Connection, order_id: &str) -> Result<Option<Order>, StoreE
 }
 
 const PREPAY_COLUMNS: &str = "out_trade_no, order_id, mode, api_version, openid, prepay_id, \
-    code_url, h5_url, expires_at, created_at";
+    code_url, h5_url, expires_at, created_at, state";
 
 fn prepay_from_row(r: &Row) -> rusqlite::Result<Prepay> {
     Ok(Prepay {
@@ -206,6 +227,7 @@ fn prepay_from_row(r: &Row) -> rusqlite::Result<Prepay> {
         h5_url: r.get(7)?,
         expires_at: r.get(8)?,
         created_at: r.get(9)?,
+        state: parsed_column(r, 10)?,
     })
 }
 
@@ -264,6 +286,116 @@ fn apply_transition(
     })
 }
 
+fn load_prepay(conn: &Connection, out_trade_no: &str) -> Result<Option<Prepay>, StoreError> {
+    let sql = format!("SELECT {PREPAY_COLUMNS} FROM prepays WHERE out_trade_no = ?1");
+    Ok(conn
+        .query_row(&sql, [out_trade_no], prepay_from_row)
+        .optional()?)
+}
+
+fn log_event(
+    conn: &Connection,
+    order_id: &str,
+    from: TradeState,
+    to: TradeState,
+    source: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO order_events (order_id, from_state, to_state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![order_id, from.as_str(), to.as_str(), source, at],
+    )?;
+    Ok(())
+}
+
+/// [`Store::record_news`] in one IMMEDIATE transaction: the attempt, the payment and the order
+/// move together or not at all.
+fn apply_news(conn: &mut Connection, n: &AttemptNews) -> Result<NewsOutcome, StoreError> {
+    use TradeState::*;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(prepay) = load_prepay(&tx, &n.out_trade_no)? else {
+        return Ok(NewsOutcome::NotFound);
+    };
+    let Some(order) = load_order(&tx, &prepay.order_id)? else {
+        return Ok(NewsOutcome::NotFound);
+    };
+    let set_attempt = |state: TradeState| {
+        tx.execute(
+            "UPDATE prepays SET state = ?2 WHERE out_trade_no = ?1",
+            params![n.out_trade_no, state.as_str()],
+        )
+    };
+    let outcome = match n.state {
+        Success | Refund => {
+            let transaction_id = n.transaction_id.as_deref().ok_or_else(|| {
+                StoreError::Database("a payment without transaction_id cannot be recorded".into())
+            })?;
+            set_attempt(Success)?;
+            let known: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM payments WHERE transaction_id = ?1",
+                    [transaction_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if known.is_some() {
+                return Ok(NewsOutcome::Duplicate(order));
+            }
+            let pays_order = Success.sources().contains(&order.state);
+            tx.execute(
+                "INSERT INTO payments (transaction_id, order_id, out_trade_no, amount, paid_at, extra, source, at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![transaction_id, order.order_id, n.out_trade_no, n.amount, n.paid_at, !pays_order, n.source, n.at],
+            )?;
+            if pays_order {
+                tx.execute(
+                    "UPDATE orders SET state = 'SUCCESS', updated_at = ?2, paid_at = ?3, \
+                     transaction_id = ?4, payer_openid = COALESCE(?5, payer_openid) WHERE order_id = ?1",
+                    params![order.order_id, n.at, n.paid_at, transaction_id, n.payer_openid],
+                )?;
+                log_event(&tx, &order.order_id, order.state, Success, &n.source, n.at)?;
+                let after = load_order(&tx, &order.order_id)?
+                    .ok_or_else(|| StoreError::Database("order vanished".into()))?;
+                NewsOutcome::OrderChanged {
+                    from: order.state,
+                    order: after,
+                }
+            } else {
+                NewsOutcome::ExtraPayment(order)
+            }
+        }
+        Payerror => {
+            if prepay.state != Success {
+                set_attempt(Payerror)?;
+            }
+            if Payerror.sources().contains(&order.state) {
+                tx.execute(
+                    "UPDATE orders SET state = 'PAYERROR', updated_at = ?2 WHERE order_id = ?1",
+                    params![order.order_id, n.at],
+                )?;
+                log_event(&tx, &order.order_id, order.state, Payerror, &n.source, n.at)?;
+                let after = load_order(&tx, &order.order_id)?
+                    .ok_or_else(|| StoreError::Database("order vanished".into()))?;
+                NewsOutcome::OrderChanged {
+                    from: order.state,
+                    order: after,
+                }
+            } else {
+                NewsOutcome::AttemptOnly(order)
+            }
+        }
+        Closed | Revoked | Notpay | Userpaying => {
+            // A paid attempt stays paid in our records whatever a later answer says.
+            if prepay.state != Success {
+                set_attempt(n.state)?;
+            }
+            NewsOutcome::AttemptOnly(order)
+        }
+    };
+    tx.commit()?;
+    Ok(outcome)
+}
+
 impl Store for SqliteStore {
     fn create_order(&self, o: NewOrder) -> StoreFuture<'_, Order> {
         self.write(move |conn| {
@@ -293,10 +425,41 @@ impl Store for SqliteStore {
         self.write(move |conn| apply_transition(conn, &t))
     }
 
+    fn record_news(&self, news: AttemptNews) -> StoreFuture<'_, NewsOutcome> {
+        self.write(move |conn| apply_news(conn, &news))
+    }
+
+    fn payments(&self, order_id: String) -> StoreFuture<'_, Vec<PaymentRecord>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT transaction_id, order_id, out_trade_no, amount, paid_at, extra, at \
+                 FROM payments WHERE order_id = ?1 ORDER BY at, rowid",
+            )?;
+            let rows = stmt.query_map([order_id], |r| {
+                Ok(PaymentRecord {
+                    transaction_id: r.get(0)?,
+                    order_id: r.get(1)?,
+                    out_trade_no: r.get(2)?,
+                    amount: r.get(3)?,
+                    paid_at: r.get(4)?,
+                    extra: r.get(5)?,
+                    at: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
     fn save_prepay(&self, p: Prepay) -> StoreFuture<'_, ()> {
         self.write(move |conn| {
+            // An upsert that leaves `state` alone: what WeChat said about the attempt stays.
             conn.execute(
-                &format!("INSERT OR REPLACE INTO prepays ({PREPAY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                "INSERT INTO prepays (out_trade_no, order_id, mode, api_version, openid, prepay_id, \
+                 code_url, h5_url, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (out_trade_no) DO UPDATE SET order_id = excluded.order_id, mode = excluded.mode, \
+                 api_version = excluded.api_version, openid = excluded.openid, prepay_id = excluded.prepay_id, \
+                 code_url = excluded.code_url, h5_url = excluded.h5_url, expires_at = excluded.expires_at, \
+                 created_at = excluded.created_at",
                 params![
                     p.out_trade_no, p.order_id, p.mode.as_str(), p.api_version, p.openid,
                     p.prepay_id, p.code_url, p.h5_url, p.expires_at, p.created_at
@@ -316,12 +479,7 @@ impl Store for SqliteStore {
     }
 
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>> {
-        self.read(move |conn| {
-            let sql = format!("SELECT {PREPAY_COLUMNS} FROM prepays WHERE out_trade_no = ?1");
-            Ok(conn
-                .query_row(&sql, [out_trade_no], prepay_from_row)
-                .optional()?)
-        })
+        self.read(move |conn| load_prepay(conn, &out_trade_no))
     }
 
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
