@@ -8,15 +8,19 @@
 //! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
+//! - [`catalog`]: the merchant's price list; how an order of catalog items is priced.
+//! - [`ids`]: order ids, `out_trade_no`, `out_refund_no` (random, from the OS generator).
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
 //! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
 //! - [`timefmt`]: WeChat's time formats.
 
 pub mod backend;
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod devkeys;
 pub mod http_client;
+pub mod ids;
 pub mod order;
 pub mod serve;
 pub mod sim;

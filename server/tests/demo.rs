@@ -56,7 +56,7 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     };
     let order = post(
         "/api/orders",
-        json!({"description": "Oolong", "amount": 1288}),
+        json!({"items": [{"sku": "coffee", "quantity": 2}]}),
     )
     .await;
     let id = order["order_id"].as_str().unwrap();

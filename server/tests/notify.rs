@@ -376,3 +376,47 @@ async fn an_unknown_trade_state_is_refused_not_acknowledged() {
 async fn state_of(e: &Env, id: &str) -> String {
     state(e, id).await
 }
+
+/// Issue 9: once the shop has given up on an order (closed it), a payment that still arrives is
+/// kept as an extra payment to refund, shown on the order — never a "duplicate".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_merchant_closed_the_order_is_an_extra_payment() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    let (status, closed) = e
+        .server_post(&format!("/api/orders/{id}/close"), json!({}))
+        .await;
+    assert_eq!(
+        (status, closed["state"].as_str()),
+        (200, Some("CLOSED")),
+        "{closed}"
+    );
+    assert_eq!(
+        e.sim.order(&no).unwrap().state.as_str(),
+        "CLOSED",
+        "closed at WeChat too"
+    );
+    assert_eq!(
+        e.post(&format!("/api/orders/{id}/close"), json!({}))
+            .await
+            .0,
+        401
+    );
+
+    let (status, _) = send(&e, &by_platform(envelope(&payment(&no, 1000)))).await;
+    assert_eq!(status, 204, "acknowledged so WeChat stops retrying");
+    assert_eq!(e.verdicts(&no).await, vec!["extra payment: refund needed"]);
+    let order = e.get(&format!("/api/orders/{id}")).await.1;
+    assert_eq!(order["state"], "CLOSED");
+    assert_eq!(
+        order["extra_payments"],
+        json!([{ "transaction_id": "4200000000000000000000000001", "out_trade_no": no,
+                 "amount": 1000, "paid_at": "2026-11-26T10:00:00Z" }])
+    );
+    // The same payment again is a duplicate of the recorded extra payment.
+    send(&e, &by_platform(envelope(&payment(&no, 1000)))).await;
+    assert_eq!(
+        e.verdicts(&no).await,
+        vec!["extra payment: refund needed", "duplicate"]
+    );
+}

@@ -85,7 +85,7 @@ async fn answers_are_verified_and_requests_must_be_signed_by_the_merchant() {
     let order_and_pay = |api: String| {
         let http = http.clone();
         async move {
-            let tea = json!({"description": "tea", "amount": 1});
+            let tea = json!({"items": [{"sku": "tea", "quantity": 1}]});
             let (_, order) = post_json(&http, &format!("{api}/api/orders"), &tea).await;
             let id = order["order_id"].as_str().unwrap().to_string();
             post_json(
@@ -216,7 +216,7 @@ async fn a_restart_keeps_every_order() {
     let order = |amount: i64| {
         post(
             format!("{api}/api/orders"),
-            json!({"description": "tea", "amount": amount}),
+            json!({"items": [{"sku": "tea", "quantity": amount / 100}]}),
         )
     };
     let (paid, pending, fresh) = (order(100).await, order(200).await, order(300).await);

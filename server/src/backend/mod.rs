@@ -6,6 +6,7 @@
 //!   [`reconcile`] where an order can become paid.
 //! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
 //! - [`wechat`]: the signed, verified calls to WeChat Pay.
+//! - [`server_auth`]: the bearer token of the merchant-server routes.
 //! - [`waiters`]: wake-ups for long-polls; [`error`]: the `{"error", "message"}` answer.
 
 pub mod error;
@@ -13,6 +14,7 @@ pub mod notify;
 pub mod orders;
 pub mod pay;
 pub mod reconcile;
+pub mod server_auth;
 pub mod waiters;
 pub mod wechat;
 
@@ -109,6 +111,7 @@ pub fn router(backend: Arc<Backend>) -> Router {
         .merge(page_api)
         .route("/api/wxpay/notify", post(notify::notify_v3))
         .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+        .route("/api/orders/{order_id}/close", post(orders::close_order))
         .with_state(backend)
 }
 

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::wechat::{PrepayAnswer, PrepayRequest, WechatError};
 use super::Backend;
 use crate::config::ApiVersion;
-use crate::devkeys::random_alnum;
+use crate::ids::random_alnum;
 use crate::order::{PayMode, TradeState};
 use crate::store::Prepay;
 use crate::timefmt::{unix_now, utc_rfc3339};

@@ -127,7 +127,7 @@ impl Backend {
         Ok(())
     }
 
-    async fn apply_query_answer(
+    pub(super) async fn apply_query_answer(
         self: &Arc<Self>,
         order: &Order,
         p: &Prepay,

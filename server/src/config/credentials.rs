@@ -5,6 +5,9 @@
 use super::{ApiVersion, Config, ConfigError};
 use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 
+/// Shortest accepted `api_token`: it guards refunds.
+pub const MIN_API_TOKEN_LEN: usize = 32;
+
 /// The parsed key material the backend signs and verifies with.
 pub struct Credentials {
     pub signer: MerchantSigner,
@@ -44,6 +47,15 @@ impl Credentials {
             return Err(ConfigError::Invalid(
                 "api_version is v2 but v2_key is not set".into(),
             ));
+        }
+        crate::catalog::check_catalog(&cfg.catalog).map_err(ConfigError::Invalid)?;
+        if let Some(token) = &cfg.api_token {
+            if token.0.len() < MIN_API_TOKEN_LEN {
+                return Err(ConfigError::Invalid(format!(
+                    "api_token must be at least {MIN_API_TOKEN_LEN} characters (random, e.g. `openssl rand -hex 24`), got {}",
+                    token.0.len()
+                )));
+            }
         }
         if cfg.platform_certs.is_empty() {
             return Err(ConfigError::Invalid(

@@ -4,6 +4,7 @@
 //! `Debug` prints `***`, so logging a config never leaks them. Key *files* are read and parsed by
 //! [`crate::config::Credentials::load`] (in `credentials.rs`), which is where a wrong key gets an error saying what to fix.
 
+use crate::catalog::Catalog;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -129,6 +130,13 @@ pub struct Config {
     /// Lifetime of a `code_url` / JSAPI prepay (WeChat: 2 h) and of an `h5_url` (WeChat: 5 min).
     pub native_ttl_secs: u64,
     pub h5_ttl_secs: u64,
+    /// The products pages may order, by SKU: `[catalog] coffee = { description, amount }`. The
+    /// server prices every page's order from here (env: `WXPAY_CATALOG` holding the same TOML).
+    pub catalog: Catalog,
+    /// Bearer token of the server-to-server routes (orders with an amount, refunds, closing an
+    /// order): `Authorization: Bearer <api_token>`, at least 32 characters. Unset: those routes
+    /// answer 403.
+    pub api_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -162,6 +170,8 @@ impl Default for Config {
             query_interval_secs: 30,
             native_ttl_secs: 2 * 3600,
             h5_ttl_secs: 300,
+            catalog: Catalog::new(),
+            api_token: None,
         }
     }
 }
@@ -196,6 +206,8 @@ const FIELDS: &[&str] = &[
     "query_interval_secs",
     "native_ttl_secs",
     "h5_ttl_secs",
+    "catalog",
+    "api_token",
 ];
 
 impl Config {
@@ -305,6 +317,11 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
             }
             toml::Value::Table(t)
         }
+        "catalog" => toml::Value::Table(value.parse().map_err(|e: toml::de::Error| {
+            format!(
+                "expected TOML like `coffee = {{ description = \"Coffee\", amount = 5800 }}`: {e}"
+            )
+        })?),
         _ => toml::Value::String(value.to_string()),
     })
 }

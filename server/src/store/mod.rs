@@ -9,6 +9,7 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
+use crate::catalog::OrderLine;
 use crate::order::{Order, PayMode, TradeState};
 use std::future::Future;
 use std::pin::Pin;
@@ -40,6 +41,8 @@ pub struct NewOrder {
     pub description: String,
     pub amount: i64,
     pub created_at: i64,
+    /// The catalog lines it was priced from (empty: created with an amount).
+    pub items: Vec<OrderLine>,
 }
 
 /// One request to WeChat for a way to pay (one `out_trade_no`), and what WeChat answered.

@@ -69,6 +69,8 @@ CREATE INDEX notifications_by_out_trade_no ON notifications(out_trade_no);
 CREATE INDEX orders_by_state ON orders(state, last_queried_at);
 "#,
     r#"
+-- The catalog lines an order was priced from (JSON array; NULL: created with an amount).
+ALTER TABLE orders ADD COLUMN items TEXT;
 -- Each attempt's own state at WeChat: one attempt's CLOSED no longer closes the order.
 ALTER TABLE prepays ADD COLUMN state TEXT NOT NULL DEFAULT 'NOTPAY';
 -- Every payment WeChat confirmed, one row per transaction_id (so a duplicate is recognised by
@@ -177,7 +179,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 const ORDER_COLUMNS: &str = "order_id, out_trade_no, description, amount, state, created_at, \
-    updated_at, paid_at, transaction_id, payer_openid, last_queried_at";
+    updated_at, paid_at, transaction_id, payer_openid, last_queried_at, items";
 
 fn order_from_row(r: &Row) -> rusqlite::Result<Order> {
     Ok(Order {
@@ -192,6 +194,12 @@ fn order_from_row(r: &Row) -> rusqlite::Result<Order> {
         transaction_id: r.get(8)?,
         payer_openid: r.get(9)?,
         last_queried_at: r.get(10)?,
+        items: match r.get::<_, Option<String>>(11)? {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
+            })?,
+        },
     })
 }
 
@@ -399,10 +407,15 @@ fn apply_news(conn: &mut Connection, n: &AttemptNews) -> Result<NewsOutcome, Sto
 impl Store for SqliteStore {
     fn create_order(&self, o: NewOrder) -> StoreFuture<'_, Order> {
         self.write(move |conn| {
+            let items = if o.items.is_empty() {
+                None
+            } else {
+                Some(serde_json::to_string(&o.items).map_err(|e| StoreError::Database(e.to_string()))?)
+            };
             let inserted = conn.execute(
-                "INSERT INTO orders (order_id, out_trade_no, description, amount, state, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'NOTPAY', ?5, ?5)",
-                params![o.order_id, o.out_trade_no, o.description, o.amount, o.created_at],
+                "INSERT INTO orders (order_id, out_trade_no, description, amount, state, created_at, updated_at, items) \
+                 VALUES (?1, ?2, ?3, ?4, 'NOTPAY', ?5, ?5, ?6)",
+                params![o.order_id, o.out_trade_no, o.description, o.amount, o.created_at, items],
             );
             match inserted {
                 Err(rusqlite::Error::SqliteFailure(e, _))

@@ -22,6 +22,8 @@ pub const MP_APPID: &str = "wx8888888888888888";
 pub const APIV3_KEY: &str = "TestApiV3Key0123456789abcdefghij";
 pub const V2_KEY: &str = "TestV2Key0123456789abcdefghijklm";
 pub const SECRET: &str = "test-app-secret";
+/// The bearer token of the merchant-server routes in tests (TEST ONLY).
+pub const API_TOKEN: &str = "test-api-token-0123456789abcdefghijkl";
 
 pub struct Keys {
     pub merchant: DevKeyPair,
@@ -160,6 +162,14 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
         query_after_secs: o.query_after_secs,
         query_interval_secs: 1,
         native_ttl_secs: o.native_ttl_secs,
+        catalog: wxpay_server::catalog::Catalog::from([(
+            "tea".to_string(),
+            wxpay_server::catalog::CatalogItem {
+                description: "Jasmine tea 250g".into(),
+                amount: 100,
+            },
+        )]),
+        api_token: Some(Secret(API_TOKEN.into())),
         ..Config::default()
     }
 }
@@ -270,15 +280,30 @@ impl Env {
         kept.into_iter().map(|n| n.verdict).collect()
     }
 
+    /// An order at `amount` fen, created the merchant-server way (bearer token).
     pub async fn create_order(&self, amount: i64) -> Value {
         let (status, order) = self
-            .post(
+            .server_post(
                 "/api/orders",
                 json!({ "description": "Jasmine tea 250g", "amount": amount }),
             )
             .await;
         assert_eq!(status, 201, "{order}");
         order
+    }
+
+    /// POST to a backend path as the merchant's server (with the bearer token).
+    pub async fn server_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .bearer_auth(API_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Long-polls until the order leaves `from` (or `secs` pass); returns the order.
