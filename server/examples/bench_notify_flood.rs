@@ -1,9 +1,9 @@
 //! How much can unauthenticated POSTs to `notify_url` grow the database?
 //!
-//! `cargo run --release -p wxpay-server --example bench_notify_flood -- [posts] [mb_each]`
+//! `cargo run --release -p wxpay-server --example bench_notify_flood -- [posts] [kb_each]`
 //!
 //! Starts a real backend (test keys via openssl, SQLite in a temp dir), sends `posts` unsigned
-//! bodies of `mb_each` MB (8 at a time) to `POST /api/wxpay/notify`, and reports the growth of the
+//! bodies of `kb_each` KB (8 at a time) to `POST /api/wxpay/notify`, and reports the growth of the
 //! database files (main file + WAL) and how long the flood took.
 
 use std::time::Instant;
@@ -24,9 +24,9 @@ async fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let (posts, mb) = (
+    let (posts, kb) = (
         args.first().copied().unwrap_or(150),
-        args.get(1).copied().unwrap_or(2),
+        args.get(1).copied().unwrap_or(2048),
     );
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
@@ -54,7 +54,7 @@ async fn main() {
     ));
     let http = reqwest::Client::new();
     let before = db_bytes(dir.path());
-    let body = vec![b'x'; (mb << 20) as usize];
+    let body = vec![b'x'; (kb << 10) as usize];
     let started = Instant::now();
     let mut statuses = std::collections::BTreeMap::<u16, u64>::new();
     let mut sent = 0;
@@ -88,7 +88,7 @@ async fn main() {
     let elapsed = started.elapsed();
     let after = db_bytes(dir.path());
     println!(
-        "{posts} unsigned POSTs of {mb} MB to /api/wxpay/notify in {:.1}s: database {} -> {} bytes (+{:.1} MB); answers {statuses:?} (0 = connection closed)",
+        "{posts} unsigned POSTs of {kb} KB to /api/wxpay/notify in {:.1}s: database {} -> {} bytes (+{:.1} MB); answers {statuses:?} (0 = connection closed)",
         elapsed.as_secs_f64(),
         before,
         after,

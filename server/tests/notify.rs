@@ -186,6 +186,27 @@ async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
     assert!(kept
         .iter()
         .all(|n| !n.body.is_empty() && n.headers.contains("Wechatpay-Serial")));
+    // The five that did not authenticate are kept bounded: size, SHA-256, head, headers.
+    let rejected = e.backend.store.rejected_notifications(100).await.unwrap();
+    let codes: Vec<&str> = rejected
+        .iter()
+        .map(|r| r.verdict.split(": ").nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "signtest_probe",
+            "bad_signature",
+            "unknown_serial",
+            "stale_timestamp",
+            "bad_signature"
+        ]
+    );
+    assert!(rejected
+        .iter()
+        .all(|r| r.body_size as usize == r.body_head.len()
+            && r.body_sha256.as_ref().is_some_and(|h| h.len() == 64)
+            && r.headers.contains("Wechatpay-Serial")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

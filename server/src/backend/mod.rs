@@ -4,11 +4,13 @@
 //! - [`pay`]: turn an order into a way to pay (code_url / JSAPI parameters / h5_url).
 //! - [`notify`]: WeChat's asynchronous notifications (v3 JSON, v2 XML) — the only place besides
 //!   [`reconcile`] where an order can become paid.
+//! - [`audit`]: keeping notifications (whole when authentic, bounded when not).
 //! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
 //! - [`wechat`]: the signed, verified calls to WeChat Pay.
 //! - [`server_auth`]: the bearer token of the merchant-server routes.
 //! - [`waiters`]: wake-ups for long-polls; [`error`]: the `{"error", "message"}` answer.
 
+pub mod audit;
 pub mod error;
 pub mod notify;
 pub mod orders;
@@ -109,8 +111,15 @@ pub fn router(backend: Arc<Backend>) -> Router {
     };
     Router::new()
         .merge(page_api)
-        .route("/api/wxpay/notify", post(notify::notify_v3))
-        .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+        .merge(
+            Router::new()
+                .route("/api/wxpay/notify", post(notify::notify_v3))
+                .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+                // Nothing WeChat sends is this large; a bigger body is refused unread.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    audit::MAX_NOTIFICATION_BYTES,
+                )),
+        )
         .route("/api/orders/{order_id}/close", post(orders::close_order))
         .with_state(backend)
 }

@@ -2,15 +2,17 @@
 //!
 //! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
 //! platform serial) → decrypt → our mchid / appid → a prepay we made → the amount we asked for →
-//! one conditional state change. Every raw notification is kept with its verdict. Whatever fails
+//! one conditional state change. Every notification is kept with its verdict ([`super::audit`]:
+//! whole when authentic, bounded when not). Whatever fails
 //! gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat will retry, and a duplicate
 //! of something already applied is acknowledged without changing anything.
 
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{AttemptNews, NewsOutcome, NotificationRecord};
+use crate::store::{AttemptNews, NewsOutcome};
 use crate::timefmt::{parse_rfc3339, parse_v2_time, unix_now, utc_rfc3339};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -49,7 +51,15 @@ struct Payment {
     openid: Option<String>,
 }
 
-pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn notify_v3(
+    State(b): State<Arc<Backend>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v3", &headers, e).await,
+    };
     let h = |name: &str| {
         headers
             .get(name)
@@ -63,11 +73,6 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
         h("Wechatpay-Signature"),
         h("Wechatpay-Serial"),
     );
-    let audit_headers = json!({
-        "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": signature, "Wechatpay-Serial": serial,
-    })
-    .to_string();
     let wh = v3::WechatpayHeaders {
         timestamp: &timestamp,
         nonce: &nonce,
@@ -94,7 +99,7 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
                         ..reject(StatusCode::BAD_REQUEST, "unknown_trade_state", e)
                     };
                     tracing::error!("verified v3 notification not applied: {}", r.message);
-                    return b.finish_v3(audit_headers, &body, Err(r)).await;
+                    return b.finish_v3(&headers, &body, Err(r)).await;
                 }
             };
             let payment = Payment {
@@ -114,20 +119,19 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
             b.apply_payment(payment, "notify-v3").await
         }
     };
-    b.finish_v3(audit_headers, &body, result).await
+    b.finish_v3(&headers, &body, result).await
 }
 
 impl Backend {
     /// Keeps the v3 notification for audit and answers WeChat.
     async fn finish_v3(
         &self,
-        audit_headers: String,
+        headers: &HeaderMap,
         body: &[u8],
         result: Result<(String, Verdict), Rejection>,
     ) -> Response {
         let (out_trade_no, verdict) = verdict_of(&result);
-        self.audit("v3", audit_headers, body, out_trade_no, verdict)
-            .await;
+        self.audit("v3", headers, body, out_trade_no, verdict).await;
         match result {
             // WeChat accepts 200 or 204 without a body as "received".
             Ok(_) => StatusCode::NO_CONTENT.into_response(),
@@ -140,11 +144,18 @@ impl Backend {
     }
 }
 
-pub async fn notify_v2(State(b): State<Arc<Backend>>, body: Bytes) -> Response {
+pub async fn notify_v2(
+    State(b): State<Arc<Backend>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v2", &headers, e).await,
+    };
     let result = b.open_v2(&body).await;
     let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v2", String::new(), &body, out_trade_no, verdict)
-        .await;
+    b.audit("v2", &headers, &body, out_trade_no, verdict).await;
     let xml = [("content-type", "text/xml; charset=utf-8")];
     match result {
         Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
@@ -175,7 +186,8 @@ fn sign_rejection(e: SignError) -> Rejection {
     reject(status, code, e.to_string())
 }
 
-/// The audit verdict and the out_trade_no to file the record under.
+/// The audit verdict and the out_trade_no to file the record under: known exactly when the
+/// notification authenticated (then it is kept whole; otherwise bounded).
 fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, String) {
     match r {
         Ok((no, Verdict::Applied)) => (Some(no.clone()), "applied".into()),
@@ -195,25 +207,10 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
 }
 
 impl Backend {
-    async fn audit(
-        &self,
-        api: &str,
-        headers: String,
-        body: &[u8],
-        out_trade_no: Option<String>,
-        verdict: String,
-    ) {
-        let record = NotificationRecord {
-            received_at: unix_now(),
-            api_version: api.into(),
-            headers,
-            body: body.to_vec(),
-            out_trade_no,
-            verdict,
-        };
-        if let Err(e) = self.store.record_notification(record).await {
-            tracing::error!("could not keep a notification for audit: {e}");
-        }
+    /// A body that could not be read (too large, cut off): 413 / 400, kept as headers + size.
+    async fn refuse_unread(&self, api: &str, headers: &HeaderMap, e: BytesRejection) -> Response {
+        self.audit_oversized(api, headers).await;
+        (e.status(), e.body_text()).into_response()
     }
 
     async fn open_v2(self: &Arc<Self>, body: &[u8]) -> Result<(String, Verdict), Rejection> {

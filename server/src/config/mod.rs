@@ -137,6 +137,10 @@ pub struct Config {
     /// order): `Authorization: Bearer <api_token>`, at least 32 characters. Unset: those routes
     /// answer 403.
     pub api_token: Option<Secret>,
+    /// Bound of the store of notifications that failed authentication (oldest dropped beyond
+    /// either): rows, and bytes (each row holds at most a few KB of the body).
+    pub rejected_notifications_max_rows: u64,
+    pub rejected_notifications_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -172,6 +176,8 @@ impl Default for Config {
             h5_ttl_secs: 300,
             catalog: Catalog::new(),
             api_token: None,
+            rejected_notifications_max_rows: 10_000,
+            rejected_notifications_max_bytes: 16 << 20,
         }
     }
 }
@@ -208,6 +214,8 @@ const FIELDS: &[&str] = &[
     "h5_ttl_secs",
     "catalog",
     "api_token",
+    "rejected_notifications_max_rows",
+    "rejected_notifications_max_bytes",
 ];
 
 impl Config {
@@ -290,7 +298,9 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
         | "query_after_secs"
         | "query_interval_secs"
         | "native_ttl_secs"
-        | "h5_ttl_secs" => toml::Value::Integer(
+        | "h5_ttl_secs"
+        | "rejected_notifications_max_rows"
+        | "rejected_notifications_max_bytes" => toml::Value::Integer(
             value
                 .trim()
                 .parse()

@@ -94,7 +94,39 @@ pub enum TransitionOutcome {
     NotFound,
 }
 
-/// A raw notification kept for audit, whatever its verdict.
+/// A notification that did not authenticate, kept in bounded form: anyone can POST to
+/// `notify_url`, so nothing unauthenticated is stored whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedNotification {
+    pub received_at: i64,
+    pub api_version: String,
+    /// The request headers an audit needs (JSON object), each value cut to a few hundred bytes.
+    pub headers: String,
+    /// The first few KB of the body.
+    pub body_head: Vec<u8>,
+    /// The whole body's size in bytes (as received, or as announced when it was too large).
+    pub body_size: u64,
+    /// Lower-case hex SHA-256 of the whole body; None when it was too large to read.
+    pub body_sha256: Option<String>,
+    /// "rejected: <code>: <reason>".
+    pub verdict: String,
+}
+
+impl RejectedNotification {
+    /// What the row costs against [`RejectedCap::max_bytes`].
+    pub fn stored_bytes(&self) -> u64 {
+        (self.headers.len() + self.body_head.len() + self.verdict.len() + 64) as u64
+    }
+}
+
+/// The bound of the rejected-notification store: beyond either, the oldest rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RejectedCap {
+    pub max_rows: u64,
+    pub max_bytes: u64,
+}
+
+/// An authenticated notification kept whole for audit, whatever its verdict.
 #[derive(Debug, Clone)]
 pub struct NotificationRecord {
     pub received_at: i64,
@@ -201,7 +233,13 @@ pub trait Store: Send + Sync + 'static {
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
     /// Unpaid orders overdue for a query of WeChat, least recently asked first.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
+    /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;
+    /// Keeps an unauthenticated notification, then drops the oldest ones beyond `cap` (rows and
+    /// [`RejectedNotification::stored_bytes`]), in one transaction.
+    fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()>;
+    /// The newest `limit` rejected notifications, newest first.
+    fn rejected_notifications(&self, limit: u64) -> StoreFuture<'_, Vec<RejectedNotification>>;
     fn notifications(&self, out_trade_no: String) -> StoreFuture<'_, Vec<NotificationRecord>>;
     fn events(&self, order_id: String) -> StoreFuture<'_, Vec<OrderEvent>>;
 }

@@ -6,7 +6,8 @@
 
 use super::{
     AttemptNews, DueQuery, NewOrder, NewsOutcome, NotificationRecord, OrderEvent, PaymentRecord,
-    Prepay, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
+    Prepay, RejectedCap, RejectedNotification, Store, StoreError, StoreFuture, Transition,
+    TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -90,6 +91,22 @@ INSERT INTO payments (transaction_id, order_id, out_trade_no, amount, paid_at, e
     SELECT transaction_id, order_id, out_trade_no, amount, paid_at, 0, 'migration', updated_at
     FROM orders WHERE transaction_id IS NOT NULL AND state IN ('SUCCESS', 'REFUND');
 UPDATE prepays SET state = 'SUCCESS' WHERE out_trade_no IN (SELECT out_trade_no FROM payments);
+-- Notifications that did not authenticate: bounded (head of the body, its size and SHA-256),
+-- capped by rows and bytes, oldest dropped.
+CREATE TABLE rejected_notifications (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at  INTEGER NOT NULL,
+    api_version  TEXT NOT NULL,
+    headers      TEXT NOT NULL,
+    body_head    BLOB NOT NULL,
+    body_size    INTEGER NOT NULL,
+    body_sha256  TEXT,
+    verdict      TEXT NOT NULL,
+    stored_bytes INTEGER NOT NULL
+);
+-- Running totals of rejected_notifications, so enforcing the cap costs O(1) per insert.
+CREATE TABLE rejected_totals (total_rows INTEGER NOT NULL, total_bytes INTEGER NOT NULL);
+INSERT INTO rejected_totals VALUES (0, 0);
 "#,
 ];
 
@@ -542,6 +559,68 @@ impl Store for SqliteStore {
                 params![n.received_at, n.api_version, n.headers, n.body, n.out_trade_no, n.verdict],
             )?;
             Ok(conn.last_insert_rowid())
+        })
+    }
+
+    fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO rejected_notifications (received_at, api_version, headers, body_head, \
+                 body_size, body_sha256, verdict, stored_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    n.received_at, n.api_version, n.headers, n.body_head, n.body_size as i64,
+                    n.body_sha256, n.verdict, n.stored_bytes() as i64
+                ],
+            )?;
+            tx.execute(
+                "UPDATE rejected_totals SET total_rows = total_rows + 1, total_bytes = total_bytes + ?1",
+                [n.stored_bytes() as i64],
+            )?;
+            // Drop the oldest until both bounds hold again (usually one row, or none).
+            loop {
+                let (rows, bytes): (i64, i64) = tx.query_row(
+                    "SELECT total_rows, total_bytes FROM rejected_totals",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if rows <= 1 || (rows as u64 <= cap.max_rows && bytes as u64 <= cap.max_bytes) {
+                    break;
+                }
+                let (id, size): (i64, i64) = tx.query_row(
+                    "SELECT id, stored_bytes FROM rejected_notifications ORDER BY id LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                tx.execute("DELETE FROM rejected_notifications WHERE id = ?1", [id])?;
+                tx.execute(
+                    "UPDATE rejected_totals SET total_rows = total_rows - 1, total_bytes = total_bytes - ?1",
+                    [size],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn rejected_notifications(&self, limit: u64) -> StoreFuture<'_, Vec<RejectedNotification>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT received_at, api_version, headers, body_head, body_size, body_sha256, verdict \
+                 FROM rejected_notifications ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit as i64], |r| {
+                Ok(RejectedNotification {
+                    received_at: r.get(0)?,
+                    api_version: r.get(1)?,
+                    headers: r.get(2)?,
+                    body_head: r.get(3)?,
+                    body_size: r.get::<_, i64>(4)? as u64,
+                    body_sha256: r.get(5)?,
+                    verdict: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 

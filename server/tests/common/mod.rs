@@ -58,6 +58,8 @@ pub struct Opts {
     pub notify_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub native_ttl_secs: u64,
+    /// (rows, bytes) of the rejected-notification store; None = the defaults.
+    pub rejected_cap: Option<(u64, u64)>,
 }
 
 impl Default for Opts {
@@ -70,6 +72,7 @@ impl Default for Opts {
             notify_url: None,
             data_dir: None,
             native_ttl_secs: 7200,
+            rejected_cap: None,
         }
     }
 }
@@ -138,7 +141,14 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
 
 pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &Opts) -> Config {
     let k = keys();
+    let defaults = Config::default();
+    let (max_rows, max_bytes) = o.rejected_cap.unwrap_or((
+        defaults.rejected_notifications_max_rows,
+        defaults.rejected_notifications_max_bytes,
+    ));
     Config {
+        rejected_notifications_max_rows: max_rows,
+        rejected_notifications_max_bytes: max_bytes,
         data_dir: data_dir.into(),
         api_version: o.api_version,
         mchid: MCHID.into(),
