@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
 use wxpay_sign::keys::{KeySet, MerchantKey, PublicKey};
 
 /// The sample merchant ids WeChat's own documentation uses.
@@ -208,10 +207,10 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
 
     let mut app = router(backend.clone()).merge(sim.router());
     if let Some(pkg) = &opts.pkg_dir {
-        app = app.nest_service("/pkg", ServeDir::new(pkg));
+        app = app.nest_service("/pkg", crate::static_files::confined(pkg));
     }
     if let Some(www) = &opts.www_dir {
-        app = app.fallback_service(ServeDir::new(www));
+        app = app.fallback_service(crate::static_files::confined(www));
     }
     Ok(Demo {
         url,

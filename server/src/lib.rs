@@ -10,6 +10,7 @@
 //! - [`serve`]: running the backend alone (`wxpay serve`).
 //! - [`catalog`]: the merchant's price list; how an order of catalog items is priced.
 //! - [`ids`]: order ids, `out_trade_no`, `out_refund_no` (random, from the OS generator).
+//! - [`static_files`]: serving `--www` / the package without following symlinks out of them.
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
 //! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
 //! - [`timefmt`]: WeChat's time formats.
@@ -24,6 +25,7 @@ pub mod ids;
 pub mod order;
 pub mod serve;
 pub mod sim;
+pub mod static_files;
 pub mod store;
 pub mod timefmt;
 

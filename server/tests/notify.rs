@@ -441,3 +441,53 @@ async fn a_payment_after_the_merchant_closed_the_order_is_an_extra_payment() {
         vec!["extra payment: refund needed", "duplicate"]
     );
 }
+
+/// Issue 9: the v2 notification accepted MD5 while the merchant signs with HMAC-SHA256. Now the
+/// accepted sign types are configured, and only the configured one by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_sign_types_are_strict_unless_configured() {
+    let e = start(Opts {
+        api_version: ApiVersion::V2,
+        ..Opts::default()
+    })
+    .await;
+    let (id, no) = ordered(&e, 700).await;
+    let md5 = {
+        let mut p = v2_notification(&no, 700);
+        p.insert("sign_type".into(), "MD5".into());
+        let s = v2::sign(&p, V2_KEY, v2::SignType::Md5);
+        p.insert("sign".into(), s);
+        p
+    };
+    let (status, reply) = send_v2(&e, &md5).await;
+    assert_eq!(
+        (status, reply["return_code"].as_str()),
+        (401, "FAIL"),
+        "{reply:?}"
+    );
+    assert!(reply["return_msg"].contains("MD5"), "{reply:?}");
+    assert_eq!(state(&e, &id).await, "NOTPAY");
+
+    // A merchant migrating from MD5 may accept both.
+    let (listener, api) = bind().await;
+    let mut cfg = backend_config(
+        &api,
+        &e.sim_url,
+        &e.data_dir,
+        &Opts {
+            api_version: ApiVersion::V2,
+            ..Opts::default()
+        },
+    );
+    cfg.v2_accepted_sign_types = vec!["HMAC-SHA256".into(), "MD5".into()];
+    let (_b, api, _server) = serve_backend(listener, api, cfg).await;
+    let r = e
+        .http
+        .post(format!("{api}/api/wxpay/notify/v2"))
+        .body(v2::to_xml(&md5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(state(&e, &id).await, "SUCCESS");
+}

@@ -321,3 +321,29 @@ async fn the_reconciler_finds_payments_nobody_polls_for() {
     assert_eq!(state, "SUCCESS");
     assert_eq!(e.events(&id).await[0].source, "query-v3");
 }
+
+/// Issue 9: the reconciler checked 50 orders per interval, so a payment behind a backlog of
+/// abandoned orders waited minutes. One round now drains the whole backlog (bounded concurrency).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_reconciler_round_drains_a_backlog() {
+    let e = start(Opts {
+        query_after_secs: 0,
+        notify_url: Some("http://127.0.0.1:9/notify".into()),
+        ..Opts::default()
+    })
+    .await;
+    let mut last = (String::new(), String::new());
+    for _ in 0..260 {
+        let order = e.create_order(100).await;
+        let id = order["order_id"].as_str().unwrap().to_string();
+        let (_, pay) = e.pay(&id, json!({"mode": "native"})).await;
+        last = (id, pay["out_trade_no"].as_str().unwrap().to_string());
+    }
+    let (id, no) = last;
+    e.sim_pay(json!({ "out_trade_no": no })).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    e.backend.reconcile_backlog().await;
+    let order = e.backend.store.order(id.clone()).await.unwrap().unwrap();
+    assert_eq!(order.state.as_str(), "SUCCESS");
+    assert_eq!(e.events(&id).await[0].source, "query-v3");
+}

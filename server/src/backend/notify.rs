@@ -230,7 +230,8 @@ impl Backend {
                 "v2 notification received but v2_key is not configured",
             )
         })?;
-        super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type())
+        let accepted = self.wechat.v2_accepted_sign_types();
+        super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type(), &accepted)
             .map_err(|e| reject(StatusCode::UNAUTHORIZED, "bad_signature", e))?;
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
         let state = if get("result_code") == "SUCCESS" {

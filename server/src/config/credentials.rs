@@ -49,6 +49,13 @@ impl Credentials {
             ));
         }
         crate::catalog::check_catalog(&cfg.catalog).map_err(ConfigError::Invalid)?;
+        for t in std::iter::once(&cfg.v2_sign_type).chain(&cfg.v2_accepted_sign_types) {
+            if t.parse::<wxpay_sign::v2::SignType>().is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "v2 sign type {t:?} is not MD5 or HMAC-SHA256 (v2_sign_type, v2_accepted_sign_types)"
+                )));
+            }
+        }
         if let Some(token) = &cfg.api_token {
             if token.0.len() < MIN_API_TOKEN_LEN {
                 return Err(ConfigError::Invalid(format!(

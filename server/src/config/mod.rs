@@ -107,6 +107,9 @@ pub struct Config {
     pub v2_key: Option<Secret>,
     /// "MD5" or "HMAC-SHA256" for v2 requests.
     pub v2_sign_type: String,
+    /// Sign types accepted on v2 answers and notifications. Empty (the default): only
+    /// `v2_sign_type`. List both only while migrating from MD5.
+    pub v2_accepted_sign_types: Vec<String>,
     /// Platform certificates or WeChat Pay public keys: serial → PEM file.
     pub platform_certs: BTreeMap<String, PathBuf>,
     /// Where WeChat sends notifications; must be reachable from WeChat (https in production).
@@ -161,6 +164,7 @@ impl Default for Config {
             apiv3_key: Secret::default(),
             v2_key: None,
             v2_sign_type: "HMAC-SHA256".into(),
+            v2_accepted_sign_types: Vec::new(),
             platform_certs: BTreeMap::new(),
             notify_url: String::new(),
             notify_url_v2: None,
@@ -199,6 +203,7 @@ const FIELDS: &[&str] = &[
     "apiv3_key",
     "v2_key",
     "v2_sign_type",
+    "v2_accepted_sign_types",
     "platform_certs",
     "notify_url",
     "notify_url_v2",
@@ -306,7 +311,7 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("expected a whole number, got {value:?}"))?,
         ),
-        "h5_redirect_hosts" | "cors_origins" => toml::Value::Array(
+        "h5_redirect_hosts" | "cors_origins" | "v2_accepted_sign_types" => toml::Value::Array(
             value
                 .split(',')
                 .map(str::trim)
