@@ -71,8 +71,9 @@ impl Backend {
                 return;
             }
             seen.extend(orders.iter().map(|o| o.order_id.clone()));
+            let listed = orders.len() as i64;
             let mut running = tokio::task::JoinSet::new();
-            for order in orders.iter().cloned() {
+            for order in orders {
                 let Ok(permit) = limit.clone().acquire_owned().await else {
                     return;
                 };
@@ -83,7 +84,7 @@ impl Backend {
                 });
             }
             while running.join_next().await.is_some() {}
-            if (orders.len() as i64) < RECONCILE_BATCH {
+            if listed < RECONCILE_BATCH {
                 return;
             }
         }
