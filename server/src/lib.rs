@@ -4,6 +4,7 @@
 //! - [`backend`]: the merchant HTTP API under `/api` (orders, pay, notifications, long-polling).
 //! - [`store`]: the storage layer ([`store::Store`]) and its SQLite implementation.
 //! - [`order`]: the order model and `trade_state` machine.
+//! - [`refund`]: the refund model and its status machine.
 //! - [`config`]: TOML + `WXPAY_*` environment configuration and key loading.
 //! - [`sim`]: the WeChat Pay simulator (v3 + v2 APIs, OAuth, cashier pages, notifications).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
@@ -23,6 +24,7 @@ pub mod devkeys;
 pub mod http_client;
 pub mod ids;
 pub mod order;
+pub mod refund;
 pub mod serve;
 pub mod sim;
 pub mod static_files;

@@ -5,6 +5,7 @@
 //! - [`notify`]: WeChat's asynchronous notifications (v3 JSON, v2 XML) — the only place besides
 //!   [`reconcile`] where an order can become paid.
 //! - [`audit`]: keeping notifications (whole when authentic, bounded when not).
+//! - [`refunds`]: refunds (merchant-server route, WeChat's refund notifications, reconciling).
 //! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
 //! - [`wechat`]: the signed, verified calls to WeChat Pay.
 //! - [`server_auth`]: the bearer token of the merchant-server routes.
@@ -16,6 +17,7 @@ pub mod notify;
 pub mod orders;
 pub mod pay;
 pub mod reconcile;
+pub mod refunds;
 pub mod server_auth;
 pub mod waiters;
 pub mod wechat;
@@ -115,12 +117,17 @@ pub fn router(backend: Arc<Backend>) -> Router {
             Router::new()
                 .route("/api/wxpay/notify", post(notify::notify_v3))
                 .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+                .route("/api/wxpay/notify/refund", post(refunds::notify_refund))
                 // Nothing WeChat sends is this large; a bigger body is refused unread.
                 .layer(axum::extract::DefaultBodyLimit::max(
                     audit::MAX_NOTIFICATION_BYTES,
                 )),
         )
         .route("/api/orders/{order_id}/close", post(orders::close_order))
+        .route(
+            "/api/orders/{order_id}/refunds",
+            post(refunds::create_refund),
+        )
         .with_state(backend)
 }
 

@@ -209,6 +209,15 @@ impl Backend {
                 v["extra_payments"] = json!(extra);
             }
         }
+        if super::refunds::may_have_refunds(order.state) {
+            if let Some((refunded, list)) = self
+                .refunds_view(&order.order_id, order.transaction_id.as_deref())
+                .await?
+            {
+                v["refunded"] = json!(refunded);
+                v["refunds"] = json!(list);
+            }
+        }
         Ok(v)
     }
 }

@@ -40,6 +40,7 @@ impl Backend {
             // A first round at once: after a restart, what was missed meanwhile is found now.
             loop {
                 this.reconcile_backlog().await;
+                this.reconcile_refunds().await;
                 tokio::time::sleep(every).await;
             }
         }))
@@ -159,9 +160,7 @@ impl Backend {
             if let Err(e) = self.apply_query_answer(order, p, &answer).await {
                 failures.push(format!("{}: {e}", p.out_trade_no));
             }
-            if answer.trade_state == TradeState::Success {
-                break;
-            }
+            // No stop at the first SUCCESS: a second paid attempt is money to give back.
         }
         if !failures.is_empty() {
             return Err(failures.join("; "));

@@ -284,6 +284,11 @@ impl Config {
             .unwrap_or_else(|| format!("{}/v2", self.notify_url.trim_end_matches('/')))
     }
 
+    /// Where v3 refund notifications go: `notify_url` + "/refund".
+    pub fn notify_url_refund(&self) -> String {
+        format!("{}/refund", self.notify_url.trim_end_matches('/'))
+    }
+
     pub fn http_timeout(&self) -> Duration {
         Duration::from_millis(self.http_timeout_ms)
     }

@@ -8,6 +8,7 @@
 //!   endpoints `/sim/api/pay`, `/sim/api/login`.
 //! - [`bridge`]: `/sim/bridge.js` (a `WeixinJSBridge` for ordinary browsers) and `/sim/api/bridge`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
+//! - [`refund`]: v3 refunds (partial, over-refund refused, signed answers, refund notifications).
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
 //! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
@@ -21,6 +22,7 @@ pub mod buyer;
 pub mod ledger;
 pub mod notify;
 pub mod oauth;
+pub mod refund;
 pub mod v2;
 pub mod v3;
 pub mod validate;
@@ -119,6 +121,7 @@ impl Sim {
         let merchant_api = Router::new()
             .merge(v3::routes())
             .merge(v2::routes())
+            .merge(refund::routes())
             .merge(oauth::api_routes())
             .layer(axum::middleware::from_fn_with_state(
                 self.0.clone(),

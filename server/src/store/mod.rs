@@ -11,6 +11,7 @@ pub use sqlite::SqliteStore;
 
 use crate::catalog::OrderLine;
 use crate::order::{Order, PayMode, TradeState};
+use crate::refund::RefundStatus;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -188,6 +189,59 @@ pub struct PaymentRecord {
     pub at: i64,
 }
 
+/// A refund to save (PENDING) before WeChat is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund {
+    /// WeChat's idempotency key of the refund.
+    pub out_refund_no: String,
+    pub order_id: String,
+    /// The payment refunded.
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    /// The payment's amount (WeChat's `amount.total`).
+    pub total: i64,
+    pub reason: Option<String>,
+    pub api_version: String,
+    pub created_at: i64,
+}
+
+/// A refund as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    pub refund: NewRefund,
+    pub status: RefundStatus,
+    pub refund_id: Option<String>,
+    pub success_time: Option<String>,
+    pub updated_at: i64,
+}
+
+/// What [`Store::create_refund`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundCreated {
+    New(RefundRecord),
+    /// The same `out_refund_no` with the same payment and amount: that refund (idempotent).
+    Existing(RefundRecord),
+    /// The `out_refund_no` is taken by a refund with other parameters.
+    Conflict(RefundRecord),
+    /// More than is left of the payment (`left` fen; CLOSED refunds do not count).
+    NotEnough {
+        left: i64,
+    },
+    /// No such payment of this order.
+    UnknownPayment,
+}
+
+/// What WeChat said about a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundNews {
+    pub out_refund_no: String,
+    pub status: RefundStatus,
+    pub refund_id: Option<String>,
+    pub success_time: Option<String>,
+    pub at: i64,
+}
+
 /// One row of the order event log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderEvent {
@@ -242,4 +296,17 @@ pub trait Store: Send + Sync + 'static {
     fn rejected_notifications(&self, limit: u64) -> StoreFuture<'_, Vec<RejectedNotification>>;
     fn notifications(&self, out_trade_no: String) -> StoreFuture<'_, Vec<NotificationRecord>>;
     fn events(&self, order_id: String) -> StoreFuture<'_, Vec<OrderEvent>>;
+    /// Saves a refund PENDING, in one transaction with the checks that make it safe: the payment
+    /// belongs to the order, `out_refund_no` is new (or the same refund again), and the amount
+    /// fits what is left of the payment. See [`RefundCreated`].
+    fn create_refund(&self, r: NewRefund) -> StoreFuture<'_, RefundCreated>;
+    /// Moves a refund forward ([`RefundStatus::sources`]); `Some((refund, changed))`, `changed`
+    /// true for exactly one caller. A SUCCESS refund of the order's own payment makes the order
+    /// REFUND.
+    fn update_refund(&self, news: RefundNews) -> StoreFuture<'_, Option<(RefundRecord, bool)>>;
+    fn refund(&self, out_refund_no: String) -> StoreFuture<'_, Option<RefundRecord>>;
+    /// An order's refunds, oldest first.
+    fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>>;
+    /// Refunds still PENDING or PROCESSING, created before `before`, oldest first.
+    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>>;
 }

@@ -6,11 +6,12 @@
 //! payment survives a power loss), reads round-robin over a few more.
 
 use super::{
-    AttemptNews, DueQuery, NewOrder, NewsOutcome, NotificationRecord, OrderEvent, PaymentRecord,
-    Prepay, RejectedCap, RejectedNotification, Store, StoreError, StoreFuture, Transition,
-    TransitionOutcome,
+    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, OrderEvent,
+    PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
+    RejectedNotification, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
+use crate::refund::RefundStatus;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,6 +109,24 @@ CREATE TABLE rejected_notifications (
 -- Running totals of rejected_notifications, so enforcing the cap costs O(1) per insert.
 CREATE TABLE rejected_totals (total_rows INTEGER NOT NULL, total_bytes INTEGER NOT NULL);
 INSERT INTO rejected_totals VALUES (0, 0);
+-- Refunds, saved PENDING before WeChat is asked (out_refund_no is WeChat's idempotency key).
+CREATE TABLE refunds (
+    out_refund_no  TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL REFERENCES orders(order_id),
+    transaction_id TEXT NOT NULL REFERENCES payments(transaction_id),
+    out_trade_no   TEXT NOT NULL,
+    amount         INTEGER NOT NULL CHECK (amount > 0),
+    total          INTEGER NOT NULL,
+    reason         TEXT,
+    api_version    TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    refund_id      TEXT,
+    success_time   TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE INDEX refunds_by_order ON refunds(order_id);
+CREATE INDEX refunds_by_status ON refunds(status, created_at);
 "#,
 ];
 
@@ -425,6 +444,124 @@ fn apply_news(conn: &mut Connection, n: &AttemptNews) -> Result<NewsOutcome, Sto
     Ok(outcome)
 }
 
+const REFUND_COLUMNS: &str = "out_refund_no, order_id, transaction_id, out_trade_no, amount, \
+    total, reason, api_version, status, refund_id, success_time, created_at, updated_at";
+
+fn refund_from_row(r: &Row) -> rusqlite::Result<RefundRecord> {
+    Ok(RefundRecord {
+        refund: NewRefund {
+            out_refund_no: r.get(0)?,
+            order_id: r.get(1)?,
+            transaction_id: r.get(2)?,
+            out_trade_no: r.get(3)?,
+            amount: r.get(4)?,
+            total: r.get(5)?,
+            reason: r.get(6)?,
+            api_version: r.get(7)?,
+            created_at: r.get(11)?,
+        },
+        status: parsed_column(r, 8)?,
+        refund_id: r.get(9)?,
+        success_time: r.get(10)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+fn load_refund(conn: &Connection, out_refund_no: &str) -> Result<Option<RefundRecord>, StoreError> {
+    let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = ?1");
+    Ok(conn
+        .query_row(&sql, [out_refund_no], refund_from_row)
+        .optional()?)
+}
+
+fn insert_refund(conn: &mut Connection, r: &NewRefund) -> Result<RefundCreated, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if let Some(existing) = load_refund(&tx, &r.out_refund_no)? {
+        let same = existing.refund.order_id == r.order_id
+            && existing.refund.transaction_id == r.transaction_id
+            && existing.refund.amount == r.amount;
+        return Ok(if same {
+            RefundCreated::Existing(existing)
+        } else {
+            RefundCreated::Conflict(existing)
+        });
+    }
+    let paid: Option<i64> = tx
+        .query_row(
+            "SELECT amount FROM payments WHERE transaction_id = ?1 AND order_id = ?2",
+            [&r.transaction_id, &r.order_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(paid) = paid else {
+        return Ok(RefundCreated::UnknownPayment);
+    };
+    let held: i64 = tx.query_row(
+        "SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE transaction_id = ?1 AND status != 'CLOSED'",
+        [&r.transaction_id],
+        |row| row.get(0),
+    )?;
+    if held + r.amount > paid {
+        return Ok(RefundCreated::NotEnough { left: paid - held });
+    }
+    tx.execute(
+        &format!("INSERT INTO refunds ({REFUND_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'PENDING', NULL, NULL, ?9, ?9)"),
+        params![r.out_refund_no, r.order_id, r.transaction_id, r.out_trade_no, r.amount, r.total, r.reason, r.api_version, r.created_at],
+    )?;
+    let saved = load_refund(&tx, &r.out_refund_no)?
+        .ok_or_else(|| StoreError::Database("refund vanished".into()))?;
+    tx.commit()?;
+    Ok(RefundCreated::New(saved))
+}
+
+fn apply_refund_news(
+    conn: &mut Connection,
+    n: &RefundNews,
+) -> Result<Option<(RefundRecord, bool)>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(before) = load_refund(&tx, &n.out_refund_no)? else {
+        return Ok(None);
+    };
+    if !n.status.sources().contains(&before.status) {
+        return Ok(Some((before, false)));
+    }
+    tx.execute(
+        "UPDATE refunds SET status = ?2, refund_id = COALESCE(?3, refund_id), \
+         success_time = COALESCE(?4, success_time), updated_at = ?5 WHERE out_refund_no = ?1",
+        params![
+            n.out_refund_no,
+            n.status.as_str(),
+            n.refund_id,
+            n.success_time,
+            n.at
+        ],
+    )?;
+    if n.status == RefundStatus::Success {
+        let order = load_order(&tx, &before.refund.order_id)?;
+        if let Some(o) = order.filter(|o| {
+            o.state == TradeState::Success
+                && o.transaction_id.as_deref() == Some(before.refund.transaction_id.as_str())
+        }) {
+            tx.execute(
+                "UPDATE orders SET state = 'REFUND', updated_at = ?2 WHERE order_id = ?1",
+                params![o.order_id, n.at],
+            )?;
+            log_event(
+                &tx,
+                &o.order_id,
+                o.state,
+                TradeState::Refund,
+                "refund",
+                n.at,
+            )?;
+        }
+    }
+    let after = load_refund(&tx, &n.out_refund_no)?
+        .ok_or_else(|| StoreError::Database("refund vanished".into()))?;
+    tx.commit()?;
+    Ok(Some((after, true)))
+}
+
 impl Store for SqliteStore {
     fn create_order(&self, o: NewOrder) -> StoreFuture<'_, Order> {
         self.write(move |conn| {
@@ -457,6 +594,39 @@ impl Store for SqliteStore {
 
     fn transition(&self, t: Transition) -> StoreFuture<'_, TransitionOutcome> {
         self.write(move |conn| apply_transition(conn, &t))
+    }
+
+    fn create_refund(&self, r: NewRefund) -> StoreFuture<'_, RefundCreated> {
+        self.write(move |conn| insert_refund(conn, &r))
+    }
+
+    fn update_refund(&self, news: RefundNews) -> StoreFuture<'_, Option<(RefundRecord, bool)>> {
+        self.write(move |conn| apply_refund_news(conn, &news))
+    }
+
+    fn refund(&self, out_refund_no: String) -> StoreFuture<'_, Option<RefundRecord>> {
+        self.read(move |conn| load_refund(conn, &out_refund_no))
+    }
+
+    fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>> {
+        self.read(move |conn| {
+            let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = ?1 ORDER BY created_at, rowid");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map([order_id], refund_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>> {
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
+                 AND created_at <= ?1 ORDER BY created_at LIMIT ?2"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![before, limit], refund_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     fn record_news(&self, news: AttemptNews) -> StoreFuture<'_, NewsOutcome> {
