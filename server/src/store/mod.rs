@@ -1,9 +1,19 @@
 //! The storage layer: what the backend needs to remember, behind one trait.
 //!
-//! `SqliteStore` (the default, an embedded file) implements it; a PostgreSQL store would implement
-//! the same [`Store`] trait with the same SQL shape (the conditional `UPDATE … WHERE state IN (…)`
-//! in one transaction is plain SQL). Methods take owned values and return boxed futures so the
-//! backend can hold an `Arc<dyn Store>` and a blocking driver can run on `spawn_blocking`.
+//! What is kept: orders; their payment attempts ([`Prepay`], one `out_trade_no` each, with
+//! WeChat's last verified state of that attempt); the payments WeChat confirmed
+//! ([`PaymentRecord`], one per `transaction_id`, extra ones flagged); refunds ([`RefundRecord`],
+//! one per `out_refund_no`); authenticated notifications whole ([`NotificationRecord`]) and
+//! unauthenticated ones bounded ([`RejectedNotification`], capped); the order event log.
+//!
+//! `SqliteStore` (the default, an embedded file) implements [`Store`]. A second implementation
+//! (PostgreSQL) must keep the same atomicity, which is what the guarantees rest on:
+//! [`Store::transition`], [`Store::record_news`], [`Store::create_refund`],
+//! [`Store::update_refund`] and [`Store::record_rejected`] each run as one transaction that takes
+//! the write lock before reading (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT … FOR UPDATE` on
+//! the order / refund row), and every state change is a conditional update from the allowed
+//! source states. Methods take owned values and return boxed futures so the backend can hold an
+//! `Arc<dyn Store>` and a blocking driver can run on `spawn_blocking`.
 
 mod sqlite;
 
