@@ -4,6 +4,7 @@
 // merchant would write.
 import '/pkg/index.js'; // registers <wxpay-checkout>
 
+// Shown to the buyer only: the server prices the order from its catalog (sku "coffee").
 const UNIT_FEN = 5800;
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
@@ -122,7 +123,7 @@ async function placeOrder() {
     const response = await fetch('/api/orders', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ description: `山行咖啡-云南小粒咖啡豆250g x${count}`, amount: UNIT_FEN * count }),
+      body: JSON.stringify({ items: [{ sku: 'coffee', quantity: count }] }),
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.message || response.statusText);

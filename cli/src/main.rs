@@ -5,12 +5,14 @@
 //!   language can compare their own integration step by step.
 //! - `serve` — `demo`, `serve`: the merchant backend (with the WeChat Pay simulator for `demo`).
 //! - `doctor` — a configuration checked against what breaks in the field, with what to fix.
+//! - `refund` — `refund`: refund an order (or its extra payments) through a running backend.
 //!
 //! Conventions for every subcommand: JSON (or the requested plaintext) on stdout; on failure
 //! exit code 1 and exactly one line on stderr saying what to fix; never print a key. To add a
 //! subcommand group, add a module and a variant to [`Command`].
 
 mod doctor;
+mod refund;
 mod serve;
 mod sign_tools;
 
@@ -35,6 +37,8 @@ enum Command {
     /// Check a configuration (keys, certificates, notify_url, merchant-platform settings, clock)
     /// and say what to fix.
     Doctor(doctor::DoctorArgs),
+    /// Refund an order, or its extra payments, through a running backend (needs its api_token).
+    Refund(refund::RefundArgs),
 }
 
 /// What every subcommand returns; any error type converts with `?`.
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Sign(cmd) => sign_tools::run(cmd),
         Command::Serve(cmd) => serve::run(cmd),
         Command::Doctor(args) => doctor::run(args),
+        Command::Refund(args) => refund::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -136,6 +136,10 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     format!("  platform key      {} ({mode_line})", d.platform_key_id),
                     format!("  shop (www/)       {www_line}"),
                     format!("  package (/pkg/)   {pkg_line}"),
+                    format!(
+                        "  refund an order   wxpay refund ORDER_ID --api {url} --demo-data-dir {}",
+                        data_dir.display()
+                    ),
                     format!("  data              {}\n", data_dir.display()),
                 ]
                 .join("\n");

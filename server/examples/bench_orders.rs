@@ -49,6 +49,7 @@ async fn main() {
         apiv3_key: Secret("BenchApiV3Key0123456789abcdefghi".into()),
         platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
         notify_url: format!("{api}/api/wxpay/notify"),
+        api_token: Some(Secret("bench-token-0123456789abcdefghijklmn".into())),
         ..Config::default()
     };
     let backend = wxpay_server::serve::backend_from_config(cfg).unwrap();
@@ -65,6 +66,7 @@ async fn main() {
     for i in 0..orders {
         let o: serde_json::Value = http
             .post(format!("{api}/api/orders"))
+            .bearer_auth("bench-token-0123456789abcdefghijklmn")
             .json(&serde_json::json!({"description": format!("bench order {i}"), "amount": 100 + i as i64}))
             .send()
             .await

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
 use wxpay_sign::keys::{KeySet, PublicKey};
 
 /// The sample merchant ids WeChat's own documentation uses.
@@ -70,28 +69,61 @@ struct DemoSecrets {
     apiv3_key: String,
     v2_key: String,
     app_secret: String,
+    /// The bearer token of the merchant-server routes (`wxpay refund`); added to older files.
+    #[serde(default)]
+    api_token: Option<String>,
+}
+
+/// The demo shop's one product; the page orders it by SKU and the server prices it.
+pub const DEMO_SKU: &str = "coffee";
+
+/// The demo's catalog.
+pub fn demo_catalog() -> crate::catalog::Catalog {
+    crate::catalog::Catalog::from([(
+        DEMO_SKU.to_string(),
+        crate::catalog::CatalogItem {
+            description: "山行咖啡-云南小粒咖啡豆250g".into(),
+            amount: 5800,
+        },
+    )])
+}
+
+/// The demo's merchant-server token (`<data_dir>/demo-secrets.toml`), for `wxpay refund --demo`.
+pub fn demo_api_token(data_dir: &Path) -> Result<String, String> {
+    load_or_make_secrets(data_dir)?
+        .api_token
+        .ok_or_else(|| "the demo secrets have no api_token".into())
 }
 
 fn load_or_make_secrets(data_dir: &Path) -> Result<DemoSecrets, String> {
     let path = data_dir.join("demo-secrets.toml");
+    let write = |s: &DemoSecrets| {
+        let text = format!(
+            "# Test-only secrets of the offline demo (made on first run). Not real WeChat keys.\napiv3_key = \"{}\"\nv2_key = \"{}\"\napp_secret = \"{}\"\napi_token = \"{}\"\n",
+            s.apiv3_key, s.v2_key, s.app_secret, s.api_token.as_deref().unwrap_or_default()
+        );
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return toml::from_str(&text).map_err(|e| {
+        let mut s: DemoSecrets = toml::from_str(&text).map_err(|e| {
             format!(
                 "{} is damaged ({e}); delete it to start afresh",
                 path.display()
             )
-        });
+        })?;
+        if s.api_token.is_none() {
+            s.api_token = Some(random_alnum(40));
+            write(&s)?;
+        }
+        return Ok(s);
     }
     let s = DemoSecrets {
         apiv3_key: random_alnum(32),
         v2_key: random_alnum(32),
         app_secret: random_alnum(32),
+        api_token: Some(random_alnum(40)),
     };
-    let text = format!(
-        "# Test-only secrets of the offline demo (made on first run). Not real WeChat keys.\napiv3_key = \"{}\"\nv2_key = \"{}\"\napp_secret = \"{}\"\n",
-        s.apiv3_key, s.v2_key, s.app_secret
-    );
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write(&s)?;
     Ok(s)
 }
 
@@ -142,6 +174,8 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         query_interval_secs: 10,
         native_ttl_secs: opts.code_ttl_secs,
         h5_ttl_secs: opts.h5_ttl_secs,
+        catalog: demo_catalog(),
+        api_token: secrets.api_token.clone().map(Secret),
         ..Config::default()
     };
     let sim_platform = match opts.platform_key_mode {
@@ -206,10 +240,10 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
 
     let mut app = router(backend.clone()).merge(sim.router());
     if let Some(pkg) = &opts.pkg_dir {
-        app = app.nest_service("/pkg", ServeDir::new(pkg));
+        app = app.nest_service("/pkg", crate::static_files::confined(pkg));
     }
     if let Some(www) = &opts.www_dir {
-        app = app.fallback_service(ServeDir::new(www));
+        app = app.fallback_service(crate::static_files::confined(www));
     }
     Ok(Demo {
         platform_key_id: sim.platform_key().id.clone(),

@@ -144,35 +144,5 @@ fn openssl(args: &[&str], step: &'static str) -> Result<String, DevKeyError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// `n` random characters from `[0-9A-Za-z]`, from the OS generator (ids, demo secrets).
-pub fn random_alnum(n: usize) -> String {
-    random_from(
-        b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-        n,
-    )
-}
-
-/// `n` random decimal digits (transaction ids).
-pub fn random_digits(n: usize) -> String {
-    random_from(b"0123456789", n)
-}
-
-fn random_from(chars: &[u8], n: usize) -> String {
-    let rng = ring::rand::SystemRandom::new();
-    // Rejection sampling keeps the distribution uniform.
-    let limit = (256 / chars.len() * chars.len()) as u8 as usize;
-    let limit = if limit == 0 { 256 } else { limit };
-    let mut out = String::with_capacity(n);
-    let mut buf = [0u8; 64];
-    while out.len() < n {
-        // The OS generator failing means the machine is broken; there is nothing sane to fall back to.
-        ring::rand::SecureRandom::fill(&rng, &mut buf)
-            .expect("the operating system's random number generator failed");
-        let fresh = buf
-            .iter()
-            .filter(|&&b| (b as usize) < limit)
-            .map(|&b| chars[b as usize % chars.len()] as char);
-        out.extend(fresh.take(n - out.len()));
-    }
-    out
-}
+// The simulator and the demo's generated secrets draw from the same generator as ids.
+pub use crate::ids::{random_alnum, random_digits};

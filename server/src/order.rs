@@ -5,6 +5,7 @@
 //! `UPDATE … WHERE state IN (…)`, which is what makes a state change happen exactly once even when
 //! a hundred duplicate notifications arrive at the same moment.
 
+use crate::catalog::OrderLine;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -159,6 +160,8 @@ pub struct Order {
     pub payer_openid: Option<String>,
     /// When the backend last asked WeChat about this order (unix seconds).
     pub last_queried_at: Option<i64>,
+    /// The catalog lines it was priced from; empty for an order created with an amount.
+    pub items: Vec<OrderLine>,
 }
 
 #[cfg(test)]

@@ -40,6 +40,15 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     let r = http.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<title>shop</title>"));
+    // Issue 9: a symlink inside --www must not serve a file outside it.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "not for the web").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), www.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), www.join("out")).unwrap();
+    for path in ["/leak.txt", "/out/secret.txt"] {
+        let r = http.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
     let r = http
         .get(format!("{url}/pkg/wxpay_checkout_bg.wasm"))
         .send()
@@ -59,7 +68,7 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     };
     let order = post(
         "/api/orders",
-        json!({"description": "Oolong", "amount": 1288}),
+        json!({"items": [{"sku": "coffee", "quantity": 2}]}),
     )
     .await;
     let id = order["order_id"].as_str().unwrap();

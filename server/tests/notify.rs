@@ -186,6 +186,27 @@ async fn v3_forgeries_change_nothing_and_are_kept_for_audit() {
     assert!(kept
         .iter()
         .all(|n| !n.body.is_empty() && n.headers.contains("Wechatpay-Serial")));
+    // The five that did not authenticate are kept bounded: size, SHA-256, head, headers.
+    let rejected = e.backend.store.rejected_notifications(100).await.unwrap();
+    let codes: Vec<&str> = rejected
+        .iter()
+        .map(|r| r.verdict.split(": ").nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "signtest_probe",
+            "bad_signature",
+            "unknown_serial",
+            "stale_timestamp",
+            "bad_signature"
+        ]
+    );
+    assert!(rejected
+        .iter()
+        .all(|r| r.body_size as usize == r.body_head.len()
+            && r.body_sha256.as_ref().is_some_and(|h| h.len() == 64)
+            && r.headers.contains("Wechatpay-Serial")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,4 +341,153 @@ async fn a_second_payment_of_a_paid_order_is_acknowledged_and_flagged_for_refund
     assert_eq!(e.events(&id).await.len(), 1);
     let verdicts = e.verdicts(&no).await;
     assert_eq!(verdicts, vec!["applied", "extra payment: refund needed"]);
+}
+
+/// Issue 9: a verified CLOSED (or REVOKED) of one attempt, then a verified SUCCESS of another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_attempt_notification_does_not_close_the_order() {
+    let e = start(Opts::default()).await;
+    let (id, first) = ordered(&e, 1000).await;
+    let (_, h5) = e.pay(&id, json!({ "mode": "h5" })).await;
+    let second = h5["out_trade_no"].as_str().unwrap().to_string();
+    for state in ["CLOSED", "REVOKED"] {
+        let mut closed = payment(&first, 1000);
+        closed["trade_state"] = json!(state);
+        closed["transaction_id"] = json!("");
+        closed.as_object_mut().unwrap().remove("success_time");
+        let (status, body) = send(&e, &by_platform(envelope(&closed))).await;
+        assert_eq!(status, 204, "{body}");
+        assert_eq!(state_of(&e, &id).await, "NOTPAY");
+    }
+    let (status, body) = send(&e, &by_platform(envelope(&payment(&second, 1000)))).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(state_of(&e, &id).await, "SUCCESS");
+    assert_eq!(e.verdicts(&second).await, vec!["applied"]);
+    assert_eq!(
+        e.verdicts(&first).await,
+        vec![
+            "attempt CLOSED: order unchanged",
+            "attempt REVOKED: order unchanged"
+        ]
+    );
+}
+
+/// Issue 9: an unknown trade_state was acknowledged as a "duplicate"; now it is refused (WeChat
+/// retries) and kept with its reason, like the query path treats it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_trade_state_is_refused_not_acknowledged() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    let mut odd = payment(&no, 1000);
+    odd["trade_state"] = json!("ACCEPTED");
+    let (status, body) = send(&e, &by_platform(envelope(&odd))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unknown_trade_state")),
+        "{body}"
+    );
+    assert_eq!(state_of(&e, &id).await, "NOTPAY");
+    let verdicts = e.verdicts(&no).await;
+    assert!(
+        verdicts[0].starts_with("rejected: unknown_trade_state"),
+        "{verdicts:?}"
+    );
+}
+
+async fn state_of(e: &Env, id: &str) -> String {
+    state(e, id).await
+}
+
+/// Issue 9: once the shop has given up on an order (closed it), a payment that still arrives is
+/// kept as an extra payment to refund, shown on the order — never a "duplicate".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_merchant_closed_the_order_is_an_extra_payment() {
+    let e = start(Opts::default()).await;
+    let (id, no) = ordered(&e, 1000).await;
+    let (status, closed) = e
+        .server_post(&format!("/api/orders/{id}/close"), json!({}))
+        .await;
+    assert_eq!(
+        (status, closed["state"].as_str()),
+        (200, Some("CLOSED")),
+        "{closed}"
+    );
+    assert_eq!(
+        e.sim.order(&no).unwrap().state.as_str(),
+        "CLOSED",
+        "closed at WeChat too"
+    );
+    assert_eq!(
+        e.post(&format!("/api/orders/{id}/close"), json!({}))
+            .await
+            .0,
+        401
+    );
+
+    let (status, _) = send(&e, &by_platform(envelope(&payment(&no, 1000)))).await;
+    assert_eq!(status, 204, "acknowledged so WeChat stops retrying");
+    assert_eq!(e.verdicts(&no).await, vec!["extra payment: refund needed"]);
+    let order = e.get(&format!("/api/orders/{id}")).await.1;
+    assert_eq!(order["state"], "CLOSED");
+    assert_eq!(
+        order["extra_payments"],
+        json!([{ "transaction_id": "4200000000000000000000000001", "out_trade_no": no,
+                 "amount": 1000, "paid_at": "2026-11-26T10:00:00Z" }])
+    );
+    // The same payment again is a duplicate of the recorded extra payment.
+    send(&e, &by_platform(envelope(&payment(&no, 1000)))).await;
+    assert_eq!(
+        e.verdicts(&no).await,
+        vec!["extra payment: refund needed", "duplicate"]
+    );
+}
+
+/// Issue 9: the v2 notification accepted MD5 while the merchant signs with HMAC-SHA256. Now the
+/// accepted sign types are configured, and only the configured one by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_sign_types_are_strict_unless_configured() {
+    let e = start(Opts {
+        api_version: ApiVersion::V2,
+        ..Opts::default()
+    })
+    .await;
+    let (id, no) = ordered(&e, 700).await;
+    let md5 = {
+        let mut p = v2_notification(&no, 700);
+        p.insert("sign_type".into(), "MD5".into());
+        let s = v2::sign(&p, V2_KEY, v2::SignType::Md5);
+        p.insert("sign".into(), s);
+        p
+    };
+    let (status, reply) = send_v2(&e, &md5).await;
+    assert_eq!(
+        (status, reply["return_code"].as_str()),
+        (401, "FAIL"),
+        "{reply:?}"
+    );
+    assert!(reply["return_msg"].contains("MD5"), "{reply:?}");
+    assert_eq!(state(&e, &id).await, "NOTPAY");
+
+    // A merchant migrating from MD5 may accept both.
+    let (listener, api) = bind().await;
+    let mut cfg = backend_config(
+        &api,
+        &e.sim_url,
+        &e.data_dir,
+        &Opts {
+            api_version: ApiVersion::V2,
+            ..Opts::default()
+        },
+    );
+    cfg.v2_accepted_sign_types = vec!["HMAC-SHA256".into(), "MD5".into()];
+    let (_b, api, _server) = serve_backend(listener, api, cfg).await;
+    let r = e
+        .http
+        .post(format!("{api}/api/wxpay/notify/v2"))
+        .body(v2::to_xml(&md5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(state(&e, &id).await, "SUCCESS");
 }

@@ -38,19 +38,39 @@ async fn switching_mode_gets_a_new_out_trade_no_and_bad_input_is_explained() {
             json!({ "description": "tea", "amount": 0 }),
             "invalid_amount",
         ),
+        // Issue 9: WeChat's total is 32-bit; i64::MAX used to be accepted.
+        (
+            json!({ "description": "tea", "amount": 2_147_483_648i64 }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "description": "tea", "amount": i64::MAX }),
+            "invalid_amount",
+        ),
         (
             json!({ "description": "tea", "amount": "1" }),
             "invalid_json",
         ),
     ];
     for (body, code) in bad {
-        let (status, err) = e.post("/api/orders", body).await;
+        let (status, err) = e.server_post("/api/orders", body).await;
         assert!(
             (400..500).contains(&status) && err["error"] == code,
             "{status} {err}"
         );
         assert!(!err["message"].as_str().unwrap().is_empty());
     }
+    let (status, top) = e
+        .server_post(
+            "/api/orders",
+            json!({ "description": "tea", "amount": 2_147_483_647i64 }),
+        )
+        .await;
+    assert_eq!(
+        (status, top["amount"].as_i64()),
+        (201, Some(2_147_483_647)),
+        "{top}"
+    );
     let (status, err) = e.pay(id, json!({ "mode": "alipay" })).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_mode")));
     let (status, err) = e.get("/api/orders/ord_nope").await;
@@ -225,4 +245,88 @@ async fn an_attempt_that_reached_wechat_but_timed_out_does_not_block_the_next() 
         .trim_start_matches("prepay_id=");
     assert_eq!(e.sim_pay(json!({ "prepay_id": prepay_id })).await.0, 200);
     assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+}
+
+/// Issue 9: the page used to set the price. Now it names catalog items and the server prices
+/// them; only the merchant's server (bearer token) may name an amount.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_sets_the_price_not_the_page() {
+    let e = start(Opts::default()).await;
+    let (status, order) = e
+        .post(
+            "/api/orders",
+            json!({ "items": [{ "sku": "tea", "quantity": 3 }] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["amount"], 300);
+    assert_eq!(order["description"], "Jasmine tea 250g x3");
+    assert_eq!(
+        order["items"],
+        json!([{ "sku": "tea", "description": "Jasmine tea 250g", "quantity": 3, "unit_amount": 100 }])
+    );
+    // What WeChat is asked for is the catalog's price.
+    let id = order["order_id"].as_str().unwrap();
+    let (_, pay) = e.pay(id, json!({ "mode": "native" })).await;
+    let at_wechat = e.sim.order(pay["out_trade_no"].as_str().unwrap()).unwrap();
+    assert_eq!(at_wechat.params.amount, 300);
+
+    // A page naming its own price is refused, whatever it claims.
+    let cheap = json!({ "description": "Jasmine tea 250g", "amount": 1 });
+    let (status, err) = e.post("/api/orders", cheap.clone()).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{err}"
+    );
+    assert!(err["message"].as_str().unwrap().contains("items"), "{err}");
+    let r = e
+        .http
+        .post(format!("{}/api/orders", e.api))
+        .bearer_auth("not-the-token-0123456789abcdefghijklmn")
+        .json(&cheap)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let mixed = json!({ "items": [{ "sku": "tea", "quantity": 1 }], "amount": 1 });
+    assert_eq!(e.post("/api/orders", mixed).await.0, 400);
+    for (items, code) in [
+        (json!([{ "sku": "gold", "quantity": 1 }]), "unknown_sku"),
+        (json!([{ "sku": "tea", "quantity": 0 }]), "invalid_items"),
+        (json!([]), "invalid_items"),
+        (json!([{ "sku": "tea", "quantity": -1 }]), "invalid_json"),
+        (
+            json!([{ "sku": "tea", "quantity": 1, "price": 1 }]),
+            "invalid_json",
+        ),
+    ] {
+        let (status, err) = e.post("/api/orders", json!({ "items": items })).await;
+        assert!((400..500).contains(&status), "{items} {status}");
+        assert_eq!(err["error"].as_str(), Some(code), "{items} {err}");
+    }
+    // The merchant's server may name an amount.
+    let (status, order) = e.server_post("/api/orders", cheap).await;
+    assert_eq!(
+        (status, order["amount"].as_i64()),
+        (201, Some(1)),
+        "{order}"
+    );
+    // Without a configured token the server routes are off.
+    let (_sim, sim_url, _s) = start_sim(1000.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (listener, api) = bind().await;
+    let mut cfg = backend_config(&api, &sim_url, dir.path(), &Opts::default());
+    cfg.api_token = None;
+    let (_b, api, _server) = serve_backend(listener, api, cfg).await;
+    let (status, err) = post_json(
+        &e.http,
+        &format!("{api}/api/orders"),
+        &json!({ "description": "tea", "amount": 1 }),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (403, Some("server_api_disabled"))
+    );
 }

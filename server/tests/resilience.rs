@@ -85,7 +85,7 @@ async fn answers_are_verified_and_requests_must_be_signed_by_the_merchant() {
     let order_and_pay = |api: String| {
         let http = http.clone();
         async move {
-            let tea = json!({"description": "tea", "amount": 1});
+            let tea = json!({"items": [{"sku": "tea", "quantity": 1}]});
             let (_, order) = post_json(&http, &format!("{api}/api/orders"), &tea).await;
             let id = order["order_id"].as_str().unwrap().to_string();
             post_json(
@@ -216,7 +216,7 @@ async fn a_restart_keeps_every_order() {
     let order = |amount: i64| {
         post(
             format!("{api}/api/orders"),
-            json!({"description": "tea", "amount": amount}),
+            json!({"items": [{"sku": "tea", "quantity": amount / 100}]}),
         )
     };
     let (paid, pending, fresh) = (order(100).await, order(200).await, order(300).await);
@@ -319,5 +319,31 @@ async fn the_reconciler_finds_payments_nobody_polls_for() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(state, "SUCCESS");
+    assert_eq!(e.events(&id).await[0].source, "query-v3");
+}
+
+/// Issue 9: the reconciler checked 50 orders per interval, so a payment behind a backlog of
+/// abandoned orders waited minutes. One round now drains the whole backlog (bounded concurrency).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_reconciler_round_drains_a_backlog() {
+    let e = start(Opts {
+        query_after_secs: 0,
+        notify_url: Some("http://127.0.0.1:9/notify".into()),
+        ..Opts::default()
+    })
+    .await;
+    let mut last = (String::new(), String::new());
+    for _ in 0..260 {
+        let order = e.create_order(100).await;
+        let id = order["order_id"].as_str().unwrap().to_string();
+        let (_, pay) = e.pay(&id, json!({"mode": "native"})).await;
+        last = (id, pay["out_trade_no"].as_str().unwrap().to_string());
+    }
+    let (id, no) = last;
+    e.sim_pay(json!({ "out_trade_no": no })).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    e.backend.reconcile_backlog().await;
+    let order = e.backend.store.order(id.clone()).await.unwrap().unwrap();
+    assert_eq!(order.state.as_str(), "SUCCESS");
     assert_eq!(e.events(&id).await[0].source, "query-v3");
 }

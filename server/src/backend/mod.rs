@@ -4,20 +4,27 @@
 //! - [`pay`]: turn an order into a way to pay (code_url / JSAPI parameters / h5_url).
 //! - [`notify`]: WeChat's asynchronous notifications (v3 JSON, v2 XML) — the only place besides
 //!   [`reconcile`] where an order can become paid.
+//! - [`audit`]: keeping notifications (whole when authentic, bounded when not).
+//! - [`refunds`]: refunds (merchant-server route, WeChat's refund notifications, reconciling).
 //! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
 //! - [`wechat`]: the signed, verified calls to WeChat Pay.
+//! - [`server_auth`]: the bearer token of the merchant-server routes.
 //! - [`waiters`]: wake-ups for long-polls; [`error`]: the `{"error", "message"}` answer.
 
+pub mod audit;
 pub mod error;
 pub mod notify;
 pub mod orders;
 pub mod pay;
 pub mod reconcile;
+pub mod refunds;
+pub mod server_auth;
 pub mod waiters;
 pub mod wechat;
 
 use crate::config::{Config, ConfigError, Credentials};
-use crate::store::{Store, StoreError, Transition, TransitionOutcome};
+use crate::order::TradeState;
+use crate::store::{AttemptNews, NewsOutcome, Store, StoreError, Transition, TransitionOutcome};
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashSet;
@@ -64,6 +71,32 @@ impl Backend {
         }
         Ok(outcome)
     }
+
+    /// Records verified news about one attempt (see [`Store::record_news`]), wakes long-polls,
+    /// and once the order is paid closes its other attempts at WeChat.
+    pub async fn record_news(
+        self: &Arc<Self>,
+        news: AttemptNews,
+    ) -> Result<NewsOutcome, StoreError> {
+        let (out_trade_no, transaction_id) =
+            (news.out_trade_no.clone(), news.transaction_id.clone());
+        let outcome = self.store.record_news(news).await?;
+        match &outcome {
+            NewsOutcome::OrderChanged { from, order } => {
+                tracing::info!(order_id = %order.order_id, "order {from} -> {} ({out_trade_no})", order.state);
+                self.waiters.notify(&order.order_id);
+                if order.state == TradeState::Success {
+                    self.close_other_attempts(&order.order_id, &out_trade_no);
+                }
+            }
+            NewsOutcome::ExtraPayment(order) => {
+                tracing::error!(order_id = %order.order_id, "extra payment {transaction_id:?} ({out_trade_no}) of an order that is {}: refund it", order.state);
+                self.waiters.notify(&order.order_id);
+            }
+            _ => {}
+        }
+        Ok(outcome)
+    }
 }
 
 /// The backend's routes (all under `/api`), ready to be merged into an app or served alone.
@@ -80,8 +113,21 @@ pub fn router(backend: Arc<Backend>) -> Router {
     };
     Router::new()
         .merge(page_api)
-        .route("/api/wxpay/notify", post(notify::notify_v3))
-        .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+        .merge(
+            Router::new()
+                .route("/api/wxpay/notify", post(notify::notify_v3))
+                .route("/api/wxpay/notify/v2", post(notify::notify_v2))
+                .route("/api/wxpay/notify/refund", post(refunds::notify_refund))
+                // Nothing WeChat sends is this large; a bigger body is refused unread.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    audit::MAX_NOTIFICATION_BYTES,
+                )),
+        )
+        .route("/api/orders/{order_id}/close", post(orders::close_order))
+        .route(
+            "/api/orders/{order_id}/refunds",
+            post(refunds::create_refund),
+        )
         .with_state(backend)
 }
 

@@ -3,15 +3,17 @@
 //! Order of checks: signature over the raw body (and, v3, timestamp within 5 minutes and a known
 //! platform serial — an unknown one first triggers a platform-certificate refresh) → decrypt →
 //! our mchid / appid → a prepay we made → the amount we asked for → one conditional state change.
-//! Every raw notification is kept with its verdict. Whatever fails gets a non-2xx (v3) / FAIL (v2)
-//! answer and changes nothing; WeChat will retry, and a duplicate of something already applied is
-//! acknowledged without changing anything.
+//! Every notification is kept with its verdict ([`super::audit`]: whole when authentic, bounded
+//! when not). Whatever fails gets a non-2xx (v3) / FAIL (v2) answer and changes nothing; WeChat
+//! will retry, and a duplicate of something already applied is acknowledged without changing
+//! anything.
 
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{NotificationRecord, Transition, TransitionOutcome};
+use crate::store::{AttemptNews, NewsOutcome};
 use crate::timefmt::{parse_rfc3339, parse_v2_time, unix_now, utc_rfc3339};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,25 +52,27 @@ struct Payment {
     openid: Option<String>,
 }
 
-pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: Bytes) -> Response {
-    let h = |name: &str| {
+/// The `Wechatpay-Timestamp`, `-Nonce`, `-Signature`, `-Serial` values ("" when absent).
+pub(super) fn wechatpay_header_values(headers: &HeaderMap) -> [String; 4] {
+    ["Timestamp", "Nonce", "Signature", "Serial"].map(|n| {
         headers
-            .get(name)
+            .get(format!("Wechatpay-{n}"))
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string()
-    };
-    let (timestamp, nonce, signature, serial) = (
-        h("Wechatpay-Timestamp"),
-        h("Wechatpay-Nonce"),
-        h("Wechatpay-Signature"),
-        h("Wechatpay-Serial"),
-    );
-    let audit_headers = json!({
-        "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": signature, "Wechatpay-Serial": serial,
     })
-    .to_string();
+}
+
+pub async fn notify_v3(
+    State(b): State<Arc<Backend>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v3", &headers, e).await,
+    };
+    let [timestamp, nonce, signature, serial] = wechatpay_header_values(&headers);
     let wh = v3::WechatpayHeaders {
         timestamp: &timestamp,
         nonce: &nonce,
@@ -88,12 +92,25 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
         Ok((_, p)) => {
+            let state = match p.trade_state.parse() {
+                Ok(s) => s,
+                // Not NOTPAY: a state we do not understand must not be acknowledged, so WeChat
+                // retries (and a human reads the log).
+                Err(e) => {
+                    let r = Rejection {
+                        out_trade_no: Some(p.out_trade_no.clone()),
+                        ..reject(StatusCode::BAD_REQUEST, "unknown_trade_state", e)
+                    };
+                    tracing::error!("verified v3 notification not applied: {}", r.message);
+                    return b.finish_v3(&headers, &body, Err(r)).await;
+                }
+            };
             let payment = Payment {
                 out_trade_no: p.out_trade_no,
                 appid: p.appid,
                 mchid: p.mchid,
                 total: p.amount.total,
-                state: p.trade_state.parse().unwrap_or(TradeState::Notpay),
+                state,
                 transaction_id: Some(p.transaction_id).filter(|s| !s.is_empty()),
                 paid_at: p
                     .success_time
@@ -105,25 +122,43 @@ pub async fn notify_v3(State(b): State<Arc<Backend>>, headers: HeaderMap, body: 
             b.apply_payment(payment, "notify-v3").await
         }
     };
-    let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v3", audit_headers, &body, out_trade_no, verdict)
-        .await;
-    match result {
-        // WeChat accepts 200 or 204 without a body as "received".
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => (
-            r.status,
-            Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
-        )
-            .into_response(),
+    b.finish_v3(&headers, &body, result).await
+}
+
+impl Backend {
+    /// Keeps the v3 notification for audit and answers WeChat.
+    async fn finish_v3(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        result: Result<(String, Verdict), Rejection>,
+    ) -> Response {
+        let (out_trade_no, verdict) = verdict_of(&result);
+        self.audit("v3", headers, body, out_trade_no, verdict).await;
+        match result {
+            // WeChat accepts 200 or 204 without a body as "received".
+            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(r) => (
+                r.status,
+                Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
+            )
+                .into_response(),
+        }
     }
 }
 
-pub async fn notify_v2(State(b): State<Arc<Backend>>, body: Bytes) -> Response {
+pub async fn notify_v2(
+    State(b): State<Arc<Backend>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v2", &headers, e).await,
+    };
     let result = b.open_v2(&body).await;
     let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v2", String::new(), &body, out_trade_no, verdict)
-        .await;
+    b.audit("v2", &headers, &body, out_trade_no, verdict).await;
     let xml = [("content-type", "text/xml; charset=utf-8")];
     match result {
         Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
@@ -154,7 +189,8 @@ fn sign_rejection(e: SignError) -> Rejection {
     reject(status, code, e.to_string())
 }
 
-/// The audit verdict and the out_trade_no to file the record under.
+/// The audit verdict and the out_trade_no to file the record under: known exactly when the
+/// notification authenticated (then it is kept whole; otherwise bounded).
 fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, String) {
     match r {
         Ok((no, Verdict::Applied)) => (Some(no.clone()), "applied".into()),
@@ -162,6 +198,10 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
         Ok((no, Verdict::ExtraPayment)) => {
             (Some(no.clone()), "extra payment: refund needed".into())
         }
+        Ok((no, Verdict::AttemptOnly(state))) => (
+            Some(no.clone()),
+            format!("attempt {state}: order unchanged"),
+        ),
         Err(r) => (
             r.out_trade_no.clone(),
             format!("rejected: {}: {}", r.code, r.message),
@@ -170,25 +210,10 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
 }
 
 impl Backend {
-    async fn audit(
-        &self,
-        api: &str,
-        headers: String,
-        body: &[u8],
-        out_trade_no: Option<String>,
-        verdict: String,
-    ) {
-        let record = NotificationRecord {
-            received_at: unix_now(),
-            api_version: api.into(),
-            headers,
-            body: body.to_vec(),
-            out_trade_no,
-            verdict,
-        };
-        if let Err(e) = self.store.record_notification(record).await {
-            tracing::error!("could not keep a notification for audit: {e}");
-        }
+    /// A body that could not be read (too large, cut off): 413 / 400, kept as headers + size.
+    async fn refuse_unread(&self, api: &str, headers: &HeaderMap, e: BytesRejection) -> Response {
+        self.audit_oversized(api, headers).await;
+        (e.status(), e.body_text()).into_response()
     }
 
     async fn open_v2(self: &Arc<Self>, body: &[u8]) -> Result<(String, Verdict), Rejection> {
@@ -208,7 +233,8 @@ impl Backend {
                 "v2 notification received but v2_key is not configured",
             )
         })?;
-        super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type())
+        let accepted = self.wechat.v2_accepted_sign_types();
+        super::wechat::v2::verify_v2(&p, key, self.wechat.v2_sign_type(), &accepted)
             .map_err(|e| reject(StatusCode::UNAUTHORIZED, "bad_signature", e))?;
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
         let state = if get("result_code") == "SUCCESS" {
@@ -297,15 +323,12 @@ impl Backend {
                 ),
             ));
         }
-        if matches!(p.state, TradeState::Notpay | TradeState::Userpaying) {
-            return Ok((p.out_trade_no, Verdict::Duplicate));
-        }
-        let transaction_id = p.transaction_id.clone();
         let outcome = self
-            .transition(Transition {
-                order_id: order.order_id.clone(),
-                to: p.state,
+            .record_news(AttemptNews {
+                out_trade_no: p.out_trade_no.clone(),
+                state: p.state,
                 transaction_id: p.transaction_id,
+                amount: p.total,
                 paid_at: p.paid_at,
                 payer_openid: p.openid,
                 source: source.into(),
@@ -313,34 +336,28 @@ impl Backend {
             })
             .await
             .map_err(storage)?;
-        match outcome {
-            TransitionOutcome::Applied { .. } => {
-                if p.state == TradeState::Success {
-                    self.close_other_attempts(&order.order_id, &p.out_trade_no);
-                }
-                Ok((p.out_trade_no, Verdict::Applied))
-            }
-            // Paid twice (e.g. the QR and the H5 cashier of the same order): acknowledged so
-            // WeChat stops retrying, flagged for a refund.
-            TransitionOutcome::Unchanged(now)
-                if p.state == TradeState::Success
-                    && now.transaction_id.is_some()
-                    && now.transaction_id != transaction_id =>
-            {
-                tracing::error!(order_id = %now.order_id, "second payment {transaction_id:?} of an order paid by {:?}: refund it", now.transaction_id);
-                Ok((p.out_trade_no, Verdict::ExtraPayment))
-            }
-            _ => Ok((p.out_trade_no, Verdict::Duplicate)),
-        }
+        let verdict = match outcome {
+            NewsOutcome::OrderChanged { .. } => Verdict::Applied,
+            NewsOutcome::Duplicate(_) => Verdict::Duplicate,
+            NewsOutcome::ExtraPayment(_) => Verdict::ExtraPayment,
+            NewsOutcome::AttemptOnly(_) => Verdict::AttemptOnly(p.state),
+            NewsOutcome::NotFound => return Err(unknown()),
+        };
+        Ok((p.out_trade_no, verdict))
     }
 }
 
 /// What became of an authentic notification (kept in the audit record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
+    /// The order changed (paid, or failed).
     Applied,
+    /// This payment was already recorded.
     Duplicate,
+    /// A payment of an order already paid otherwise, or closed by the merchant: refund it.
     ExtraPayment,
+    /// Only this attempt's state was recorded (e.g. CLOSED while another attempt may be paid).
+    AttemptOnly(TradeState),
 }
 
 fn storage(e: crate::store::StoreError) -> Rejection {

@@ -1,30 +1,38 @@
-//! `POST /api/orders` and `GET /api/orders/{id}` (with `?wait=N` long-polling).
+//! Creating orders (priced on the server) and reading them (`?wait=N` long-polling); closing
+//! an order the merchant gives up on.
+//!
+//! A page orders catalog items (`{"items": [{"sku", "quantity"}]}`) and the catalog sets the
+//! price. Only the merchant's own server, authenticated by its bearer token, may name an amount
+//! (`{"description", "amount"}`), as may Rust code through [`Backend::create_order`].
 
 use super::error::ApiError;
+use super::server_auth::{self, ServerAuth};
 use super::Backend;
-use crate::devkeys::random_alnum;
-use crate::order::Order;
-use crate::store::NewOrder;
+use crate::catalog::{self, ItemRequest, OrderLine};
+use crate::order::{Order, TradeState};
+use crate::store::{NewOrder, Transition, TransitionOutcome};
 use crate::timefmt::unix_now;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// WeChat's limit on `description` / `body`, in bytes of UTF-8.
-pub const MAX_DESCRIPTION_BYTES: usize = 127;
+pub use crate::catalog::MAX_DESCRIPTION_BYTES;
 /// Longest long-poll a client may ask for.
 pub const MAX_WAIT_SECS: u64 = 30;
 
+/// The body of `POST /api/orders`: catalog items (pages), or a description and an amount (the
+/// merchant's server, with its bearer token).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    description: String,
-    amount: i64,
+    items: Option<Vec<ItemRequest>>,
+    description: Option<String>,
+    amount: Option<i64>,
 }
 
 /// The order as the page sees it.
@@ -42,54 +50,176 @@ pub fn order_json(o: &Order) -> Value {
     if let Some(t) = &o.transaction_id {
         v["transaction_id"] = json!(t);
     }
+    if !o.items.is_empty() {
+        v["items"] = json!(o
+            .items
+            .iter()
+            .map(|l| json!({ "sku": l.sku, "description": l.description,
+                             "quantity": l.quantity, "unit_amount": l.unit_amount }))
+            .collect::<Vec<_>>());
+    }
     v
 }
 
 pub async fn create_order(
     State(b): State<Arc<Backend>>,
+    headers: HeaderMap,
     body: Result<Json<CreateOrder>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(req) = body?;
-    let description = req.description.trim();
-    if description.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_description",
-            "description must not be empty",
-        ));
+    let order = match (req.items, req.description, req.amount) {
+        (Some(items), None, None) => b.create_catalog_order(&items).await?,
+        (None, Some(description), Some(amount)) => {
+            server_auth::check(&b, &headers).map_err(|e| {
+                let mut e = e;
+                e.message.push_str(
+                    r#"; pages order catalog items instead: {"items": [{"sku": "…", "quantity": 1}]}"#,
+                );
+                e
+            })?;
+            b.create_order(&description, amount).await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_order",
+                r#"send {"items": [{"sku", "quantity"}]} (priced from the catalog), or from the merchant's server {"description", "amount"} with its bearer token"#,
+            ))
+        }
+    };
+    Ok((StatusCode::CREATED, Json(b.order_view(&order).await?)))
+}
+
+/// `POST /api/orders/{id}/close` (merchant's server): the shop gives up on an unpaid order.
+pub async fn close_order(
+    State(b): State<Arc<Backend>>,
+    _auth: ServerAuth,
+    Path(order_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order = b.close_order(&order_id).await?;
+    Ok(Json(b.order_view(&order).await?))
+}
+
+impl Backend {
+    /// Creates an order at a price the merchant's server decided (1 ≤ `amount` fen ≤ 2³¹−1,
+    /// `description` 1–127 bytes). Never call this with a price that came from a browser.
+    pub async fn create_order(&self, description: &str, amount: i64) -> Result<Order, ApiError> {
+        let description = catalog::check_description(description)
+            .map_err(|m| ApiError::bad_request("invalid_description", m))?;
+        let amount = catalog::check_amount(amount)
+            .map_err(|m| ApiError::bad_request("invalid_amount", m))?;
+        self.insert_order(description.to_string(), amount, Vec::new())
+            .await
     }
-    if description.len() > MAX_DESCRIPTION_BYTES {
-        return Err(ApiError::bad_request(
-            "invalid_description",
-            format!(
-                "description is {} bytes of UTF-8; WeChat allows at most {MAX_DESCRIPTION_BYTES}",
-                description.len()
-            ),
-        ));
+
+    /// Creates an order of catalog items, priced from the configured `[catalog]`.
+    pub async fn create_catalog_order(&self, items: &[ItemRequest]) -> Result<Order, ApiError> {
+        let priced = catalog::price(&self.cfg.catalog, items).map_err(|e| {
+            let code = match e {
+                catalog::PricingError::UnknownSku { .. } => "unknown_sku",
+                catalog::PricingError::Amount(_) => "invalid_amount",
+                _ => "invalid_items",
+            };
+            ApiError::bad_request(code, e.to_string())
+        })?;
+        self.insert_order(priced.description, priced.amount, priced.lines)
+            .await
     }
-    if req.amount <= 0 {
-        return Err(ApiError::bad_request(
-            "invalid_amount",
-            format!(
-                "amount is in fen and must be at least 1, got {}",
-                req.amount
-            ),
-        ));
+
+    async fn insert_order(
+        &self,
+        description: String,
+        amount: i64,
+        items: Vec<OrderLine>,
+    ) -> Result<Order, ApiError> {
+        let now = unix_now();
+        Ok(self
+            .store
+            .create_order(NewOrder {
+                order_id: crate::ids::order_id(),
+                out_trade_no: crate::ids::out_trade_no(now),
+                description,
+                amount,
+                created_at: now,
+                items,
+            })
+            .await?)
     }
-    let now = unix_now();
-    // 25 characters: room for an attempt suffix within WeChat's 32, and a date prefix that
-    // makes the merchant platform's listings readable.
-    let out_trade_no = format!("WXC{}{}", crate::timefmt::v2_time(now), random_alnum(8));
-    let order = b
-        .store
-        .create_order(NewOrder {
-            order_id: format!("ord_{}", random_alnum(20)),
-            out_trade_no,
-            description: description.to_string(),
-            amount: req.amount,
-            created_at: now,
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(order_json(&order))))
+
+    /// The shop gives up on an unpaid order: it becomes CLOSED, then every attempt is closed at
+    /// WeChat. A payment that still arrives for it is kept as an extra payment to refund.
+    pub async fn close_order(self: &Arc<Self>, order_id: &str) -> Result<Order, ApiError> {
+        let outcome = self
+            .transition(Transition {
+                order_id: order_id.to_string(),
+                to: TradeState::Closed,
+                transaction_id: None,
+                paid_at: None,
+                payer_openid: None,
+                source: "merchant-close".into(),
+                at: unix_now(),
+            })
+            .await?;
+        let order = match outcome {
+            TransitionOutcome::NotFound => return Err(ApiError::order_not_found(order_id)),
+            TransitionOutcome::Applied { order, .. } => order,
+            TransitionOutcome::Unchanged(o) if o.state == TradeState::Closed => o,
+            TransitionOutcome::Unchanged(o) => {
+                return Err(ApiError::conflict(
+                    "already_paid",
+                    format!(
+                        "order {order_id} is {}; refund it instead of closing it",
+                        o.state
+                    ),
+                ))
+            }
+        };
+        for p in self.store.prepays(order_id.to_string()).await? {
+            if let Err(e) = self.wechat.close(&p.out_trade_no, &p.api_version).await {
+                tracing::warn!(
+                    order_id,
+                    "closing attempt {} at WeChat: {e}",
+                    p.out_trade_no
+                );
+                // Paid meanwhile? Ask, so the payment is recorded (as an extra one to refund).
+                if let Ok(answer) = self.wechat.query(&p.out_trade_no, &p.api_version).await {
+                    let _ = self.apply_query_answer(&order, &p, &answer).await;
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// The order as the API shows it: with the payments to give back, once there can be any.
+    pub async fn order_view(&self, order: &Order) -> Result<Value, ApiError> {
+        let mut v = order_json(order);
+        // A payment of an unpaid order pays it, so only a paid or closed order can have extras.
+        if order.state.is_final() {
+            let extra: Vec<Value> = self
+                .store
+                .payments(order.order_id.clone())
+                .await?
+                .into_iter()
+                .filter(|p| p.extra)
+                .map(|p| {
+                    json!({ "transaction_id": p.transaction_id, "out_trade_no": p.out_trade_no,
+                                 "amount": p.amount, "paid_at": p.paid_at })
+                })
+                .collect();
+            if !extra.is_empty() {
+                v["extra_payments"] = json!(extra);
+            }
+        }
+        if super::refunds::may_have_refunds(order.state) {
+            if let Some((refunded, list)) = self
+                .refunds_view(&order.order_id, order.transaction_id.as_deref())
+                .await?
+            {
+                v["refunded"] = json!(refunded);
+                v["refunds"] = json!(list);
+            }
+        }
+        Ok(v)
+    }
 }
 
 #[derive(Deserialize)]
@@ -117,7 +247,7 @@ pub async fn get_order(
         .ok_or_else(|| ApiError::order_not_found(&order_id))?;
     b.maybe_query_wechat(&order);
     if wait == 0 || order.state.is_final() {
-        return Ok(Json(order_json(&order)));
+        return Ok(Json(b.order_view(&order).await?));
     }
     let mut changed = b.waiters.subscribe(&order_id);
     // Read again after subscribing: a change between the first read and the subscription
@@ -129,7 +259,7 @@ pub async fn get_order(
         .ok_or_else(|| ApiError::order_not_found(&order_id))?;
     let initial = order.state;
     if order.state.is_final() {
-        return Ok(Json(order_json(&order)));
+        return Ok(Json(b.order_view(&order).await?));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     loop {
@@ -150,10 +280,10 @@ pub async fn get_order(
             .await?
             .ok_or_else(|| ApiError::order_not_found(&order_id))?;
         if now.state != initial {
-            return Ok(Json(order_json(&now)));
+            return Ok(Json(b.order_view(&now).await?));
         }
         if tokio::time::Instant::now() >= deadline {
-            return Ok(Json(order_json(&now)));
+            return Ok(Json(b.order_view(&now).await?));
         }
         if !poked {
             b.maybe_query_wechat(&now);

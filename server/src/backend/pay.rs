@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::wechat::{PrepayAnswer, PrepayRequest, WechatError};
 use super::Backend;
 use crate::config::ApiVersion;
-use crate::devkeys::random_alnum;
+use crate::ids::random_alnum;
 use crate::order::{PayMode, TradeState};
 use crate::store::Prepay;
 use crate::timefmt::{unix_now, utc_rfc3339};
@@ -121,9 +121,12 @@ pub async fn pay(
     } as i64;
     let margin = REUSE_MARGIN_SECS.min(ttl / 10);
     let same = |p: &&Prepay| p.mode == mode && p.openid == openid && p.api_version == api;
+    // An attempt WeChat has closed (or failed) cannot be paid any more: make a fresh one.
+    let payable = |p: &&Prepay| matches!(p.state, TradeState::Notpay | TradeState::Userpaying);
     let prepay = match prepays
         .iter()
         .find(same)
+        .filter(payable)
         .filter(|p| p.expires_at > now + margin)
     {
         Some(valid) => valid.clone(),
@@ -168,6 +171,7 @@ pub async fn pay(
                 h5_url: None,
                 expires_at: request.expires_at,
                 created_at: now,
+                state: TradeState::Notpay,
             };
             match answer {
                 PrepayAnswer::CodeUrl(u) => p.code_url = Some(u),

@@ -9,7 +9,7 @@
 use super::wechat::QueryAnswer;
 use super::Backend;
 use crate::order::{Order, TradeState};
-use crate::store::{Prepay, Transition, TransitionOutcome};
+use crate::store::{AttemptNews, Prepay};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use std::sync::Arc;
 
@@ -22,33 +22,90 @@ impl Drop for Reconciler {
     }
 }
 
-/// At most this many orders per reconciler round, so a backlog cannot flood WeChat.
-const RECONCILE_BATCH: i64 = 50;
+/// Orders listed at a time; a full list means a backlog, and the next is listed at once.
+const RECONCILE_BATCH: i64 = 200;
+/// Queries of WeChat in flight at once: throughput grows with the backlog, WeChat is not flooded.
+pub const RECONCILE_CONCURRENCY: usize = 8;
 /// Orders whose every prepay expired more than this long ago are left alone (WeChat closed them).
 const RECONCILE_HORIZON_SECS: i64 = 24 * 3600;
 
 impl Backend {
     /// Starts the background task that asks WeChat about overdue unpaid orders every
-    /// `query_interval_secs`. It stops when the returned handle is dropped.
+    /// `query_interval_secs`, draining any backlog with [`RECONCILE_CONCURRENCY`] queries in
+    /// flight. It stops when the returned handle is dropped.
     pub fn start_reconciler(self: &Arc<Self>) -> Reconciler {
         let this = self.clone();
         Reconciler(tokio::spawn(async move {
             let every = std::time::Duration::from_secs(this.cfg.query_interval_secs.max(1));
+            // A first round at once: after a restart, what was missed meanwhile is found now.
             loop {
+                this.reconcile_backlog().await;
+                this.reconcile_refunds().await;
                 tokio::time::sleep(every).await;
-                let now = unix_now();
-                let due = crate::store::DueQuery {
-                    queried_before: now - this.cfg.query_interval_secs as i64,
-                    prepay_before: now - this.cfg.query_after_secs as i64,
-                    prepay_expiring_after: now - RECONCILE_HORIZON_SECS,
-                    limit: RECONCILE_BATCH,
-                };
-                match this.store.due_for_query(due).await {
-                    Ok(orders) => orders.iter().for_each(|o| this.maybe_query_wechat(o)),
-                    Err(e) => tracing::warn!("reconciler: cannot list overdue orders: {e}"),
-                }
             }
         }))
+    }
+
+    /// Queries every overdue unpaid order once, [`RECONCILE_CONCURRENCY`] at a time.
+    pub async fn reconcile_backlog(self: &Arc<Self>) {
+        let limit = Arc::new(tokio::sync::Semaphore::new(RECONCILE_CONCURRENCY));
+        let round_started = unix_now();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let now = unix_now();
+            let due = crate::store::DueQuery {
+                // Each order once per round: those queried since it began are not listed again.
+                queried_before: (now - self.cfg.query_interval_secs as i64).min(round_started - 1),
+                prepay_before: now - self.cfg.query_after_secs as i64,
+                prepay_expiring_after: now - RECONCILE_HORIZON_SECS,
+                limit: RECONCILE_BATCH,
+            };
+            let orders = match self.store.due_for_query(due).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!("reconciler: cannot list overdue orders: {e}");
+                    return;
+                }
+            };
+            // No progress (every listed order was already handled this round): stop.
+            if orders.iter().all(|o| seen.contains(&o.order_id)) {
+                return;
+            }
+            seen.extend(orders.iter().map(|o| o.order_id.clone()));
+            let listed = orders.len() as i64;
+            let mut running = tokio::task::JoinSet::new();
+            for order in orders {
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    return;
+                };
+                let this = self.clone();
+                running.spawn(async move {
+                    this.query_if_not_running(&order).await;
+                    drop(permit);
+                });
+            }
+            while running.join_next().await.is_some() {}
+            if listed < RECONCILE_BATCH {
+                return;
+            }
+        }
+    }
+
+    /// Queries WeChat about `order` now unless a query for it is already running.
+    async fn query_if_not_running(self: &Arc<Self>, order: &Order) {
+        {
+            let mut running = self.querying.lock().unwrap_or_else(|p| p.into_inner());
+            if !running.insert(order.order_id.clone()) {
+                return;
+            }
+        }
+        if let Err(e) = self.query_wechat(order, unix_now()).await {
+            tracing::warn!(order_id = %order.order_id, "query of WeChat failed: {e}");
+        }
+        self.querying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&order.order_id);
     }
 
     /// Starts a background query of WeChat if this order is due for one; returns at once.
@@ -66,23 +123,9 @@ impl Backend {
         {
             return;
         }
-        {
-            let mut running = self.querying.lock().unwrap_or_else(|p| p.into_inner());
-            if !running.insert(order.order_id.clone()) {
-                return;
-            }
-        }
         let this = self.clone();
         let order = order.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.query_wechat(&order, now).await {
-                tracing::warn!(order_id = %order.order_id, "query of WeChat failed: {e}");
-            }
-            this.querying
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&order.order_id);
-        });
+        tokio::spawn(async move { this.query_if_not_running(&order).await });
     }
 
     /// Queries every prepay of the order old enough to be late (newest first), applying answers.
@@ -117,9 +160,7 @@ impl Backend {
             if let Err(e) = self.apply_query_answer(order, p, &answer).await {
                 failures.push(format!("{}: {e}", p.out_trade_no));
             }
-            if answer.trade_state == TradeState::Success {
-                break;
-            }
+            // No stop at the first SUCCESS: a second paid attempt is money to give back.
         }
         if !failures.is_empty() {
             return Err(failures.join("; "));
@@ -127,7 +168,7 @@ impl Backend {
         Ok(())
     }
 
-    async fn apply_query_answer(
+    pub(super) async fn apply_query_answer(
         self: &Arc<Self>,
         order: &Order,
         p: &Prepay,
@@ -139,36 +180,32 @@ impl Backend {
                 a.out_trade_no, a.mchid, p.out_trade_no, self.cfg.mchid
             ));
         }
-        // Only news worth recording: still-unpaid answers change nothing.
-        let to = match a.trade_state {
-            TradeState::Notpay | TradeState::Userpaying => return Ok(()),
-            s => s,
-        };
-        if to == TradeState::Success && a.amount != Some(order.amount) {
+        let paid = matches!(a.trade_state, TradeState::Success | TradeState::Refund);
+        if paid && a.amount != Some(order.amount) {
             return Err(format!(
                 "WeChat reports {:?} fen paid but the order is {} fen; not marking it paid",
                 a.amount, order.amount
             ));
         }
-        let outcome = self
-            .transition(Transition {
-                order_id: order.order_id.clone(),
-                to,
-                transaction_id: a.transaction_id.clone(),
-                paid_at: a
-                    .success_time
-                    .as_deref()
-                    .and_then(parse_rfc3339)
-                    .map(utc_rfc3339),
-                payer_openid: a.payer_openid.clone(),
-                source: format!("query-{}", p.api_version),
-                at: unix_now(),
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        if to == TradeState::Success && matches!(outcome, TransitionOutcome::Applied { .. }) {
-            self.close_other_attempts(&order.order_id, &p.out_trade_no);
+        if paid && a.transaction_id.is_none() {
+            return Err("WeChat reports a payment without transaction_id; not recorded".into());
         }
+        self.record_news(AttemptNews {
+            out_trade_no: p.out_trade_no.clone(),
+            state: a.trade_state,
+            transaction_id: a.transaction_id.clone(),
+            amount: a.amount.unwrap_or(order.amount),
+            paid_at: a
+                .success_time
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .map(utc_rfc3339),
+            payer_openid: a.payer_openid.clone(),
+            source: format!("query-{}", p.api_version),
+            at: unix_now(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         Ok(())
     }
 

@@ -5,6 +5,9 @@
 use super::{ApiVersion, Config, ConfigError};
 use wxpay_sign::keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 
+/// Shortest accepted `api_token`: it guards refunds.
+pub const MIN_API_TOKEN_LEN: usize = 32;
+
 /// The parsed key material the backend signs and verifies with.
 pub struct Credentials {
     pub signer: MerchantSigner,
@@ -46,6 +49,22 @@ impl Credentials {
             return Err(ConfigError::Invalid(
                 "api_version is v2 but v2_key is not set".into(),
             ));
+        }
+        crate::catalog::check_catalog(&cfg.catalog).map_err(ConfigError::Invalid)?;
+        for t in std::iter::once(&cfg.v2_sign_type).chain(&cfg.v2_accepted_sign_types) {
+            if t.parse::<wxpay_sign::v2::SignType>().is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "v2 sign type {t:?} is not MD5 or HMAC-SHA256 (v2_sign_type, v2_accepted_sign_types)"
+                )));
+            }
+        }
+        if let Some(token) = &cfg.api_token {
+            if token.0.len() < MIN_API_TOKEN_LEN {
+                return Err(ConfigError::Invalid(format!(
+                    "api_token must be at least {MIN_API_TOKEN_LEN} characters (random, e.g. `openssl rand -hex 24`), got {}",
+                    token.0.len()
+                )));
+            }
         }
         if cfg.platform_certs.is_empty() && cfg.platform_public_key_id.is_none() {
             return Err(ConfigError::Invalid(

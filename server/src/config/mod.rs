@@ -4,6 +4,7 @@
 //! `Debug` prints `***`, so logging a config never leaks them. Key *files* are read and parsed by
 //! [`crate::config::Credentials::load`] (in `credentials.rs`), which is where a wrong key gets an error saying what to fix.
 
+use crate::catalog::Catalog;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -106,6 +107,9 @@ pub struct Config {
     pub v2_key: Option<Secret>,
     /// "MD5" or "HMAC-SHA256" for v2 requests.
     pub v2_sign_type: String,
+    /// Sign types accepted on v2 answers and notifications. Empty (the default): only
+    /// `v2_sign_type`. List both only while migrating from MD5.
+    pub v2_accepted_sign_types: Vec<String>,
     /// Platform certificates or WeChat Pay public keys: serial → PEM file.
     pub platform_certs: BTreeMap<String, PathBuf>,
     /// The WeChat Pay public key's id (`PUB_KEY_ID_…`, merchant platform → API security), the
@@ -141,6 +145,17 @@ pub struct Config {
     /// Lifetime of a `code_url` / JSAPI prepay (WeChat: 2 h) and of an `h5_url` (WeChat: 5 min).
     pub native_ttl_secs: u64,
     pub h5_ttl_secs: u64,
+    /// The products pages may order, by SKU: `[catalog] coffee = { description, amount }`. The
+    /// server prices every page's order from here (env: `WXPAY_CATALOG` holding the same TOML).
+    pub catalog: Catalog,
+    /// Bearer token of the server-to-server routes (orders with an amount, refunds, closing an
+    /// order): `Authorization: Bearer <api_token>`, at least 32 characters. Unset: those routes
+    /// answer 403.
+    pub api_token: Option<Secret>,
+    /// Bound of the store of notifications that failed authentication (oldest dropped beyond
+    /// either): rows, and bytes (each row holds at most a few KB of the body).
+    pub rejected_notifications_max_rows: u64,
+    pub rejected_notifications_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -161,6 +176,7 @@ impl Default for Config {
             apiv3_key: Secret::default(),
             v2_key: None,
             v2_sign_type: "HMAC-SHA256".into(),
+            v2_accepted_sign_types: Vec::new(),
             platform_certs: BTreeMap::new(),
             platform_public_key_id: None,
             platform_public_key: None,
@@ -179,6 +195,10 @@ impl Default for Config {
             query_interval_secs: 30,
             native_ttl_secs: 2 * 3600,
             h5_ttl_secs: 300,
+            catalog: Catalog::new(),
+            api_token: None,
+            rejected_notifications_max_rows: 10_000,
+            rejected_notifications_max_bytes: 16 << 20,
         }
     }
 }
@@ -200,6 +220,7 @@ const FIELDS: &[&str] = &[
     "apiv3_key",
     "v2_key",
     "v2_sign_type",
+    "v2_accepted_sign_types",
     "platform_certs",
     "platform_public_key_id",
     "platform_public_key",
@@ -218,6 +239,10 @@ const FIELDS: &[&str] = &[
     "query_interval_secs",
     "native_ttl_secs",
     "h5_ttl_secs",
+    "catalog",
+    "api_token",
+    "rejected_notifications_max_rows",
+    "rejected_notifications_max_bytes",
 ];
 
 impl Config {
@@ -281,6 +306,11 @@ impl Config {
             .unwrap_or_else(|| format!("{}/v2", self.notify_url.trim_end_matches('/')))
     }
 
+    /// Where v3 refund notifications go: `notify_url` + "/refund".
+    pub fn notify_url_refund(&self) -> String {
+        format!("{}/refund", self.notify_url.trim_end_matches('/'))
+    }
+
     pub fn http_timeout(&self) -> Duration {
         Duration::from_millis(self.http_timeout_ms)
     }
@@ -300,14 +330,20 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
         | "query_after_secs"
         | "query_interval_secs"
         | "native_ttl_secs"
-        | "h5_ttl_secs" => toml::Value::Integer(
+        | "h5_ttl_secs"
+        | "rejected_notifications_max_rows"
+        | "rejected_notifications_max_bytes" => toml::Value::Integer(
             value
                 .trim()
                 .parse()
                 .map_err(|_| format!("expected a whole number, got {value:?}"))?,
         ),
-        "h5_redirect_hosts" | "cors_origins" | "jsapi_pay_dirs" | "h5_domains"
-        | "oauth_domains" => toml::Value::Array(
+        "h5_redirect_hosts"
+        | "cors_origins"
+        | "jsapi_pay_dirs"
+        | "h5_domains"
+        | "oauth_domains"
+        | "v2_accepted_sign_types" => toml::Value::Array(
             value
                 .split(',')
                 .map(str::trim)
@@ -328,6 +364,11 @@ fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
             }
             toml::Value::Table(t)
         }
+        "catalog" => toml::Value::Table(value.parse().map_err(|e: toml::de::Error| {
+            format!(
+                "expected TOML like `coffee = {{ description = \"Coffee\", amount = 5800 }}`: {e}"
+            )
+        })?),
         _ => toml::Value::String(value.to_string()),
     })
 }

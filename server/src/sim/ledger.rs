@@ -130,6 +130,8 @@ pub struct Ledger {
     /// (appid, openid) pairs this simulator has handed out.
     openids: HashSet<(String, String)>,
     pub deliveries: Vec<Delivery>,
+    /// Refunds by out_refund_no (see [`super::refund`]).
+    pub refunds: HashMap<String, super::refund::SimRefund>,
 }
 
 /// Lifetimes the ledger enforces (seconds).

@@ -11,6 +11,7 @@
 //!   ordinary browsers) and the mini-program kit's pay page run with a stand-in `wx`.
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
 //! - [`platform`]: WeChat's own signing key (public-key or certificate mode) and its rotation.
+//! - [`refund`]: v3 refunds (partial, over-refund refused, signed answers, refund notifications).
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
 //! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
@@ -26,6 +27,7 @@ pub mod miniprogram;
 pub mod notify;
 pub mod oauth;
 pub mod platform;
+pub mod refund;
 pub mod v2;
 pub mod v3;
 pub mod validate;
@@ -159,6 +161,7 @@ impl Sim {
         let merchant_api = Router::new()
             .merge(v3::routes())
             .merge(v2::routes())
+            .merge(refund::routes())
             .merge(oauth::api_routes())
             .layer(axum::middleware::from_fn_with_state(
                 self.0.clone(),

@@ -145,9 +145,9 @@ impl SimInner {
 }
 
 /// A merchant request whose `Authorization` verified over the request as received.
-struct Authenticated {
-    uri: Uri,
-    body: Bytes,
+pub(super) struct Authenticated {
+    pub(super) uri: Uri,
+    pub(super) body: Bytes,
 }
 
 impl FromRequest<Arc<SimInner>> for Authenticated {

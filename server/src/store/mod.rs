@@ -1,15 +1,27 @@
 //! The storage layer: what the backend needs to remember, behind one trait.
 //!
-//! `SqliteStore` (the default, an embedded file) implements it; a PostgreSQL store would implement
-//! the same [`Store`] trait with the same SQL shape (the conditional `UPDATE … WHERE state IN (…)`
-//! in one transaction is plain SQL). Methods take owned values and return boxed futures so the
-//! backend can hold an `Arc<dyn Store>` and a blocking driver can run on `spawn_blocking`.
+//! What is kept: orders; their payment attempts ([`Prepay`], one `out_trade_no` each, with
+//! WeChat's last verified state of that attempt); the payments WeChat confirmed
+//! ([`PaymentRecord`], one per `transaction_id`, extra ones flagged); refunds ([`RefundRecord`],
+//! one per `out_refund_no`); authenticated notifications whole ([`NotificationRecord`]) and
+//! unauthenticated ones bounded ([`RejectedNotification`], capped); the order event log.
+//!
+//! `SqliteStore` (the default, an embedded file) implements [`Store`]. A second implementation
+//! (PostgreSQL) must keep the same atomicity, which is what the guarantees rest on:
+//! [`Store::transition`], [`Store::record_news`], [`Store::create_refund`],
+//! [`Store::update_refund`] and [`Store::record_rejected`] each run as one transaction that takes
+//! the write lock before reading (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT … FOR UPDATE` on
+//! the order / refund row), and every state change is a conditional update from the allowed
+//! source states. Methods take owned values and return boxed futures so the backend can hold an
+//! `Arc<dyn Store>` and a blocking driver can run on `spawn_blocking`.
 
 mod sqlite;
 
 pub use sqlite::SqliteStore;
 
+use crate::catalog::OrderLine;
 use crate::order::{Order, PayMode, TradeState};
+use crate::refund::RefundStatus;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -40,6 +52,8 @@ pub struct NewOrder {
     pub description: String,
     pub amount: i64,
     pub created_at: i64,
+    /// The catalog lines it was priced from (empty: created with an amount).
+    pub items: Vec<OrderLine>,
 }
 
 /// One request to WeChat for a way to pay (one `out_trade_no`), and what WeChat answered.
@@ -60,6 +74,9 @@ pub struct Prepay {
     pub h5_url: Option<String>,
     pub expires_at: i64,
     pub created_at: i64,
+    /// WeChat's last verified `trade_state` of this attempt (NOTPAY until we hear otherwise).
+    /// Saving a prepay never changes it; [`Store::record_news`] does.
+    pub state: TradeState,
 }
 
 /// A requested state change, with what WeChat told us about it.
@@ -88,7 +105,39 @@ pub enum TransitionOutcome {
     NotFound,
 }
 
-/// A raw notification kept for audit, whatever its verdict.
+/// A notification that did not authenticate, kept in bounded form: anyone can POST to
+/// `notify_url`, so nothing unauthenticated is stored whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedNotification {
+    pub received_at: i64,
+    pub api_version: String,
+    /// The request headers an audit needs (JSON object), each value cut to a few hundred bytes.
+    pub headers: String,
+    /// The first few KB of the body.
+    pub body_head: Vec<u8>,
+    /// The whole body's size in bytes (as received, or as announced when it was too large).
+    pub body_size: u64,
+    /// Lower-case hex SHA-256 of the whole body; None when it was too large to read.
+    pub body_sha256: Option<String>,
+    /// "rejected: <code>: <reason>".
+    pub verdict: String,
+}
+
+impl RejectedNotification {
+    /// What the row costs against [`RejectedCap::max_bytes`].
+    pub fn stored_bytes(&self) -> u64 {
+        (self.headers.len() + self.body_head.len() + self.verdict.len() + 64) as u64
+    }
+}
+
+/// The bound of the rejected-notification store: beyond either, the oldest rows go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RejectedCap {
+    pub max_rows: u64,
+    pub max_bytes: u64,
+}
+
+/// An authenticated notification kept whole for audit, whatever its verdict.
 #[derive(Debug, Clone)]
 pub struct NotificationRecord {
     pub received_at: i64,
@@ -99,6 +148,108 @@ pub struct NotificationRecord {
     pub out_trade_no: Option<String>,
     /// "applied", "duplicate" or "rejected: <reason>".
     pub verdict: String,
+}
+
+/// What WeChat verifiably said about one payment attempt (one `out_trade_no`): from a verified
+/// notification or a verified query answer.
+#[derive(Debug, Clone)]
+pub struct AttemptNews {
+    pub out_trade_no: String,
+    /// WeChat's `trade_state` of this attempt.
+    pub state: TradeState,
+    /// Required when `state` is SUCCESS or REFUND (a payment exists).
+    pub transaction_id: Option<String>,
+    /// The paid amount (fen), as WeChat reports it.
+    pub amount: i64,
+    pub paid_at: Option<String>,
+    pub payer_openid: Option<String>,
+    /// "notify-v3", "query-v2", …: kept in the event log.
+    pub source: String,
+    pub at: i64,
+}
+
+/// What recording an [`AttemptNews`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewsOutcome {
+    /// The order changed state because of it (paid, or failed); exactly one caller sees this.
+    OrderChanged { from: TradeState, order: Order },
+    /// A payment already recorded (the same `transaction_id`): nothing changed.
+    Duplicate(Order),
+    /// A payment for an order that was already paid by another one, or closed by the merchant:
+    /// kept as an extra payment to refund ([`PaymentRecord::extra`]).
+    ExtraPayment(Order),
+    /// Only the attempt's own state was recorded (e.g. CLOSED while the order may still be paid
+    /// through another attempt), or it was no news at all.
+    AttemptOnly(Order),
+    /// No attempt with this `out_trade_no`.
+    NotFound,
+}
+
+/// A payment WeChat confirmed (one `transaction_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub transaction_id: String,
+    pub order_id: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    pub paid_at: Option<String>,
+    /// Not the order's payment (a second payment, or one after the merchant closed the order):
+    /// money to give back.
+    pub extra: bool,
+    pub at: i64,
+}
+
+/// A refund to save (PENDING) before WeChat is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund {
+    /// WeChat's idempotency key of the refund.
+    pub out_refund_no: String,
+    pub order_id: String,
+    /// The payment refunded.
+    pub transaction_id: String,
+    pub out_trade_no: String,
+    pub amount: i64,
+    /// The payment's amount (WeChat's `amount.total`).
+    pub total: i64,
+    pub reason: Option<String>,
+    pub api_version: String,
+    pub created_at: i64,
+}
+
+/// A refund as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    pub refund: NewRefund,
+    pub status: RefundStatus,
+    pub refund_id: Option<String>,
+    pub success_time: Option<String>,
+    pub updated_at: i64,
+}
+
+/// What [`Store::create_refund`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundCreated {
+    New(RefundRecord),
+    /// The same `out_refund_no` with the same payment and amount: that refund (idempotent).
+    Existing(RefundRecord),
+    /// The `out_refund_no` is taken by a refund with other parameters.
+    Conflict(RefundRecord),
+    /// More than is left of the payment (`left` fen; CLOSED refunds do not count).
+    NotEnough {
+        left: i64,
+    },
+    /// No such payment of this order.
+    UnknownPayment,
+}
+
+/// What WeChat said about a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundNews {
+    pub out_refund_no: String,
+    pub status: RefundStatus,
+    pub refund_id: Option<String>,
+    pub success_time: Option<String>,
+    pub at: i64,
 }
 
 /// One row of the order event log.
@@ -128,7 +279,16 @@ pub trait Store: Send + Sync + 'static {
     fn create_order(&self, order: NewOrder) -> StoreFuture<'_, Order>;
     fn order(&self, order_id: String) -> StoreFuture<'_, Option<Order>>;
     /// Applies a transition if the current state allows it, atomically, logging an event.
+    /// (Merchant-side moves such as closing an order; WeChat's news goes through
+    /// [`Store::record_news`].)
     fn transition(&self, t: Transition) -> StoreFuture<'_, TransitionOutcome>;
+    /// Records what WeChat said about one attempt, in one transaction: the attempt's state, the
+    /// payment (unique by `transaction_id`, so duplicates are recognised), and the order's state
+    /// when it follows (the first payment of an unpaid order pays it; a failure of an unpaid order
+    /// fails it; an attempt's CLOSED / REVOKED never closes the order). See [`NewsOutcome`].
+    fn record_news(&self, news: AttemptNews) -> StoreFuture<'_, NewsOutcome>;
+    /// The payments WeChat confirmed for an order, oldest first.
+    fn payments(&self, order_id: String) -> StoreFuture<'_, Vec<PaymentRecord>>;
     /// Inserts or replaces the prepay for its `out_trade_no`.
     fn save_prepay(&self, prepay: Prepay) -> StoreFuture<'_, ()>;
     /// All prepays of an order, newest first.
@@ -137,7 +297,26 @@ pub trait Store: Send + Sync + 'static {
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
     /// Unpaid orders overdue for a query of WeChat, least recently asked first.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
+    /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;
+    /// Keeps an unauthenticated notification, then drops the oldest ones beyond `cap` (rows and
+    /// [`RejectedNotification::stored_bytes`]), in one transaction.
+    fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()>;
+    /// The newest `limit` rejected notifications, newest first.
+    fn rejected_notifications(&self, limit: u64) -> StoreFuture<'_, Vec<RejectedNotification>>;
     fn notifications(&self, out_trade_no: String) -> StoreFuture<'_, Vec<NotificationRecord>>;
     fn events(&self, order_id: String) -> StoreFuture<'_, Vec<OrderEvent>>;
+    /// Saves a refund PENDING, in one transaction with the checks that make it safe: the payment
+    /// belongs to the order, `out_refund_no` is new (or the same refund again), and the amount
+    /// fits what is left of the payment. See [`RefundCreated`].
+    fn create_refund(&self, r: NewRefund) -> StoreFuture<'_, RefundCreated>;
+    /// Moves a refund forward ([`RefundStatus::sources`]); `Some((refund, changed))`, `changed`
+    /// true for exactly one caller. A SUCCESS refund of the order's own payment makes the order
+    /// REFUND.
+    fn update_refund(&self, news: RefundNews) -> StoreFuture<'_, Option<(RefundRecord, bool)>>;
+    fn refund(&self, out_refund_no: String) -> StoreFuture<'_, Option<RefundRecord>>;
+    /// An order's refunds, oldest first.
+    fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>>;
+    /// Refunds still PENDING or PROCESSING, created before `before`, oldest first.
+    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>>;
 }

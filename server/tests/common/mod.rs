@@ -23,6 +23,8 @@ pub const MP_APPID: &str = "wx8888888888888888";
 pub const APIV3_KEY: &str = "TestApiV3Key0123456789abcdefghij";
 pub const V2_KEY: &str = "TestV2Key0123456789abcdefghijklm";
 pub const SECRET: &str = "test-app-secret";
+/// The bearer token of the merchant-server routes in tests (TEST ONLY).
+pub const API_TOKEN: &str = "test-api-token-0123456789abcdefghijkl";
 
 pub struct Keys {
     pub merchant: DevKeyPair,
@@ -57,6 +59,8 @@ pub struct Opts {
     pub notify_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub native_ttl_secs: u64,
+    /// (rows, bytes) of the rejected-notification store; None = the defaults.
+    pub rejected_cap: Option<(u64, u64)>,
 }
 
 impl Default for Opts {
@@ -69,6 +73,7 @@ impl Default for Opts {
             notify_url: None,
             data_dir: None,
             native_ttl_secs: 7200,
+            rejected_cap: None,
         }
     }
 }
@@ -139,7 +144,14 @@ pub fn sim_config(sim_url: &str, compression: f64) -> SimConfig {
 
 pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &Opts) -> Config {
     let k = keys();
+    let defaults = Config::default();
+    let (max_rows, max_bytes) = o.rejected_cap.unwrap_or((
+        defaults.rejected_notifications_max_rows,
+        defaults.rejected_notifications_max_bytes,
+    ));
     Config {
+        rejected_notifications_max_rows: max_rows,
+        rejected_notifications_max_bytes: max_bytes,
         data_dir: data_dir.into(),
         api_version: o.api_version,
         mchid: MCHID.into(),
@@ -163,6 +175,14 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
         query_after_secs: o.query_after_secs,
         query_interval_secs: 1,
         native_ttl_secs: o.native_ttl_secs,
+        catalog: wxpay_server::catalog::Catalog::from([(
+            "tea".to_string(),
+            wxpay_server::catalog::CatalogItem {
+                description: "Jasmine tea 250g".into(),
+                amount: 100,
+            },
+        )]),
+        api_token: Some(Secret(API_TOKEN.into())),
         ..Config::default()
     }
 }
@@ -273,15 +293,30 @@ impl Env {
         kept.into_iter().map(|n| n.verdict).collect()
     }
 
+    /// An order at `amount` fen, created the merchant-server way (bearer token).
     pub async fn create_order(&self, amount: i64) -> Value {
         let (status, order) = self
-            .post(
+            .server_post(
                 "/api/orders",
                 json!({ "description": "Jasmine tea 250g", "amount": amount }),
             )
             .await;
         assert_eq!(status, 201, "{order}");
         order
+    }
+
+    /// POST to a backend path as the merchant's server (with the bearer token).
+    pub async fn server_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.api))
+            .bearer_auth(API_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Long-polls until the order leaves `from` (or `secs` pass); returns the order.

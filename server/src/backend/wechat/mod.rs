@@ -9,7 +9,7 @@
 pub mod certificates;
 mod oauth;
 pub mod v2;
-mod v3;
+pub mod v3;
 
 use crate::backend::error::ApiError;
 use crate::config::{ApiVersion, Config, Credentials};
@@ -92,6 +92,17 @@ pub struct QueryAnswer {
     pub payer_openid: Option<String>,
     pub appid: String,
     pub mchid: String,
+}
+
+/// A refund as WeChat reports it (already verified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAnswer {
+    pub out_refund_no: String,
+    pub refund_id: Option<String>,
+    pub status: crate::refund::RefundStatus,
+    /// RFC 3339.
+    pub success_time: Option<String>,
+    pub amount: Option<i64>,
 }
 
 /// The `trade_state` of a query answer, or what is wrong with it.

@@ -27,6 +27,22 @@ impl Wechat {
             .unwrap_or(SignType::HmacSha256)
     }
 
+    /// The sign types a v2 answer or notification may use: `v2_accepted_sign_types`, or just
+    /// `v2_sign_type` (strict) when that is empty. Names were checked when the config loaded.
+    pub fn v2_accepted_sign_types(&self) -> Vec<SignType> {
+        let listed: Vec<SignType> = self
+            .cfg
+            .v2_accepted_sign_types
+            .iter()
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        if listed.is_empty() {
+            vec![self.v2_sign_type()]
+        } else {
+            listed
+        }
+    }
+
     pub(super) async fn v2_prepay(&self, req: &PrepayRequest) -> Result<PrepayAnswer, WechatError> {
         let trade_type = match req.mode {
             PayMode::Native => "NATIVE",
@@ -133,7 +149,8 @@ impl Wechat {
         }
         // With return_code SUCCESS WeChat always signs; an unsigned or wrongly signed answer is
         // not from WeChat.
-        verify_v2(&a, key, sign_type).map_err(|reason| WechatError::Unverified { what, reason })?;
+        verify_v2(&a, key, sign_type, &self.v2_accepted_sign_types())
+            .map_err(|reason| WechatError::Unverified { what, reason })?;
         if a.get("result_code").map(String::as_str) != Some("SUCCESS") {
             return Err(WechatError::Refused {
                 what,
@@ -147,9 +164,26 @@ impl Wechat {
 
 /// Verifies a v2 message from WeChat. WeChat's answers and notifications for HMAC-SHA256 orders
 /// carry no `sign_type`, so the sign type we ordered with is the fallback (not MD5, which is what
-/// `v2::verify` assumes when the field is absent).
-pub fn verify_v2(p: &Params, key: &str, ordered_with: SignType) -> Result<(), String> {
-    v2::verify_with_fallback(p, key, ordered_with)
-        .map(|_| ())
-        .map_err(|e| format!("{e}; check v2_key and v2_sign_type"))
+/// `v2::verify` assumes when the field is absent). A message signed with a type not in
+/// `accepted` is refused even when its signature is right: MD5 must not be a way around a
+/// merchant who chose HMAC-SHA256 (WeChat's own SDK accepts either).
+pub fn verify_v2(
+    p: &Params,
+    key: &str,
+    ordered_with: SignType,
+    accepted: &[SignType],
+) -> Result<(), String> {
+    let used = v2::verify_with_fallback(p, key, ordered_with)
+        .map_err(|e| format!("{e}; check v2_key and v2_sign_type"))?;
+    if !accepted.contains(&used) {
+        return Err(format!(
+            "signed with {used}, which this merchant does not accept (v2_accepted_sign_types: {})",
+            accepted
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! APIv3 calls: JSON bodies, `Authorization: WECHATPAY2-SHA256-RSA2048 …`, answers verified
 //! with the platform keys (`Wechatpay-*` headers).
 
-use super::{PrepayAnswer, PrepayRequest, QueryAnswer, Wechat, WechatError};
+use super::{PrepayAnswer, PrepayRequest, QueryAnswer, RefundAnswer, Wechat, WechatError};
 use crate::order::PayMode;
+use crate::store::NewRefund;
 use crate::timefmt::{beijing_rfc3339, unix_now};
 use axum::http::HeaderMap;
 use reqwest::Method;
@@ -89,6 +90,40 @@ impl Wechat {
         )
         .await
         .map(|_| ())
+    }
+
+    /// `POST /v3/refund/domestic/refunds` (idempotent per `out_refund_no`).
+    pub async fn v3_refund(&self, r: &NewRefund) -> Result<RefundAnswer, WechatError> {
+        let mut body = json!({
+            "transaction_id": r.transaction_id,
+            "out_refund_no": r.out_refund_no,
+            "notify_url": self.cfg.notify_url_refund(),
+            "amount": { "refund": r.amount, "total": r.total, "currency": "CNY" },
+        });
+        if let Some(reason) = &r.reason {
+            body["reason"] = json!(reason);
+        }
+        let a = self
+            .v3_call(
+                "refund",
+                Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(&body),
+            )
+            .await?;
+        refund_answer(&a)
+    }
+
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}`.
+    pub async fn v3_query_refund(&self, out_refund_no: &str) -> Result<RefundAnswer, WechatError> {
+        let path = format!(
+            "/v3/refund/domestic/refunds/{}",
+            url::form_urlencoded::byte_serialize(out_refund_no.as_bytes()).collect::<String>()
+        );
+        let a = self
+            .v3_call("refund query", Method::GET, &path, None)
+            .await?;
+        refund_answer(&a)
     }
 
     /// Signs, sends, verifies. Returns the JSON of a 2xx answer (`null` for 204).
@@ -207,4 +242,26 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
+}
+
+/// A refund as a v3 answer (or decrypted notification) describes it.
+pub fn refund_answer(a: &Value) -> Result<RefundAnswer, WechatError> {
+    let bad = |reason: String| WechatError::BadResponse {
+        what: "refund",
+        reason,
+    };
+    let text = |k: &str| a[k].as_str().filter(|s| !s.is_empty()).map(String::from);
+    // Answers say `status`, notifications `refund_status`.
+    let status = text("status")
+        .or_else(|| text("refund_status"))
+        .ok_or_else(|| bad("no status".into()))?
+        .parse()
+        .map_err(bad)?;
+    Ok(RefundAnswer {
+        out_refund_no: text("out_refund_no").ok_or_else(|| bad("no out_refund_no".into()))?,
+        refund_id: text("refund_id"),
+        status,
+        success_time: text("success_time"),
+        amount: a["amount"]["refund"].as_i64(),
+    })
 }
