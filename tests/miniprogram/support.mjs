@@ -36,8 +36,8 @@ async function json(url, body) {
 }
 
 /** Creates an order on the demo backend: the one place that knows POST /api/orders' body. */
-export const createOrder = (base, amountFen = 1) =>
-  json(`${base}/api/orders`, { description: '小程序测试订单', amount: amountFen }).then((o) => o.order_id);
+export const createOrder = (base, quantity = 1) =>
+  json(`${base}/api/orders`, { items: [{ sku: 'coffee', quantity }] }).then((o) => o.order_id);
 
 export const orderState = (base, orderId) => json(`${base}/api/orders/${encodeURIComponent(orderId)}`).then((o) => o.state);
 
