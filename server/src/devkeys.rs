@@ -1,8 +1,9 @@
 //! Test and demo key material, made with the `openssl` command.
 //!
-//! Why a subprocess: *ring* (the project's crypto library) can use RSA keys but cannot generate
-//! them, and the pure-Rust `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel).
-//! openssl is on every developer machine and CI image, and generating keys is a one-off at the
+//! Why a subprocess: the demo needs X.509 certificates as well as keys, and aws-lc-rs (the
+//! project's crypto library) generates RSA keys but does not build certificates; the pure-Rust
+//! `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel). openssl is on every
+//! developer machine and CI image, and generating keys is a one-off at the
 //! first demo run or at test start, never on a request path. These keys are for tests and the
 //! offline demo only; a real merchant downloads theirs from the WeChat Pay merchant platform.
 
@@ -99,7 +100,7 @@ fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), 
     )?;
     // A random 128-bit serial, like the 40-hex-digit serials of real WeChat certificates.
     let mut serial = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial).map_err(
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial).map_err(
         |_| DevKeyError::OpensslFailed {
             step: "serial",
             stderr: "OS random generator failed".into(),
@@ -156,7 +157,7 @@ pub fn random_digits(n: usize) -> String {
 }
 
 fn random_from(chars: &[u8], n: usize) -> String {
-    let rng = ring::rand::SystemRandom::new();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
     // Rejection sampling keeps the distribution uniform.
     let limit = (256 / chars.len() * chars.len()) as u8 as usize;
     let limit = if limit == 0 { 256 } else { limit };
@@ -164,7 +165,7 @@ fn random_from(chars: &[u8], n: usize) -> String {
     let mut buf = [0u8; 64];
     while out.len() < n {
         // The OS generator failing means the machine is broken; there is nothing sane to fall back to.
-        ring::rand::SecureRandom::fill(&rng, &mut buf)
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut buf)
             .expect("the operating system's random number generator failed");
         let fresh = buf
             .iter()

@@ -9,7 +9,7 @@
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
-//! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
+//! - [`http_client`]: the outbound HTTP client (reqwest + rustls on aws-lc-rs).
 //! - [`timefmt`]: WeChat's time formats.
 
 pub mod backend;
