@@ -11,11 +11,12 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use wxpay_sign::v3::{self, WechatpayHeaders};
-use wxpay_sign::{KeySet, MerchantKey};
+mod common;
 
-const TEST_KEY: &str = include_str!("../tests/fixtures/test_merchant_key.pem");
-const APIV3_KEY: &[u8] = b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+use common::{key, payment_body, APIV3_KEY};
+use wxpay_sign::v3::{self, WechatpayHeaders};
+use wxpay_sign::KeySet;
+
 const WINDOW: Duration = Duration::from_secs(3);
 
 /// Calls of `f` per wall-clock second over [`WINDOW`].
@@ -68,13 +69,8 @@ fn load() -> String {
 }
 
 fn notification() -> (Vec<u8>, String, KeySet) {
-    let plain = br#"{"mchid":"1900009191","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018","transaction_id":"4200000000202401010000000001","trade_type":"JSAPI","trade_state":"SUCCESS","trade_state_desc":"ok","bank_type":"CMC","attach":"","success_time":"2024-01-01T10:00:00+08:00","payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},"amount":{"total":100,"payer_total":100,"currency":"CNY","payer_currency":"CNY"}}"#;
-    let ct = v3::encrypt_resource(APIV3_KEY, "rnd123456789", "transaction", plain).unwrap();
-    let body = format!(
-        r#"{{"id":"EV-1","create_time":"2024-01-01T10:00:00+08:00","resource_type":"encrypt-resource","event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{{"original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":"{ct}","associated_data":"transaction","nonce":"rnd123456789"}}}}"#
-    )
-    .into_bytes();
-    let key = MerchantKey::from_pkcs8_pem(TEST_KEY).unwrap();
+    let (body, _) = payment_body(APIV3_KEY);
+    let key = key();
     let sig = v3::sign_response(&key, 1_700_000_000, "n", &body).unwrap();
     let mut keys = KeySet::new();
     keys.insert("PUB_KEY_ID_01", key.public_key());
@@ -91,7 +87,7 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
     // Parsed once, as a backend holds them: every call below reuses the parsed keys.
-    let key = MerchantKey::from_pkcs8_pem(TEST_KEY).unwrap();
+    let key = key();
     let public = key.public_key();
     let msg =
         b"POST\n/v3/pay/transactions/native\n1700000000\n593BEC0C930BF1AFEB40B4A08C8FB242\n{}\n";
