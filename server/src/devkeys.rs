@@ -100,12 +100,11 @@ fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), 
     )?;
     // A random 128-bit serial, like the 40-hex-digit serials of real WeChat certificates.
     let mut serial = [0u8; 16];
-    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial).map_err(
-        |_| DevKeyError::OpensslFailed {
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
+        .map_err(|_| DevKeyError::OpensslFailed {
             step: "serial",
             stderr: "OS random generator failed".into(),
-        },
-    )?;
+        })?;
     serial[0] &= 0x7f; // positive
     let serial_hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
     openssl(
