@@ -1,8 +1,9 @@
 //! Test and demo key material, made with the `openssl` command.
 //!
-//! Why a subprocess: *ring* (the project's crypto library) can use RSA keys but cannot generate
-//! them, and the pure-Rust `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel).
-//! openssl is on every developer machine and CI image, and generating keys is a one-off at the
+//! Why a subprocess: the demo needs X.509 certificates as well as keys, and aws-lc-rs (the
+//! project's crypto library) generates RSA keys but does not build certificates; the pure-Rust
+//! `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel). openssl is on every
+//! developer machine and CI image, and generating keys is a one-off at the
 //! first demo run or at test start, never on a request path. These keys are for tests and the
 //! offline demo only; a real merchant downloads theirs from the WeChat Pay merchant platform.
 
@@ -99,12 +100,11 @@ fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), 
     )?;
     // A random 128-bit serial, like the 40-hex-digit serials of real WeChat certificates.
     let mut serial = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial).map_err(
-        |_| DevKeyError::OpensslFailed {
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
+        .map_err(|_| DevKeyError::OpensslFailed {
             step: "serial",
             stderr: "OS random generator failed".into(),
-        },
-    )?;
+        })?;
     // Positive, and 32 hex digits without a leading zero, as WeChat's serials always are (a
     // leading zero is where `BigInteger.toString(16)`-style code and openssl disagree).
     serial[0] = (serial[0] & 0x7f).max(0x10);
