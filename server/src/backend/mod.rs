@@ -145,6 +145,7 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
             .allow_origin(origins)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE])
-            .expose_headers([header::RETRY_AFTER]),
+            // Date: the checkout's countdown runs on the server's clock, not the buyer's.
+            .expose_headers([header::RETRY_AFTER, header::DATE]),
     )
 }
