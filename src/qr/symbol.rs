@@ -121,34 +121,36 @@ fn penalty(dark: &[bool], width: usize, columns: &mut Vec<bool>) -> u32 {
     score + ratio.abs_diff(100) as u32
 }
 
-/// N1 and N3 of one row or column, run by run. A finder-like pattern is dark 1 : light 1 :
-/// dark 3 : light 1 : dark 1, so it can only end where a dark run starts after runs of light 1,
-/// dark 3 and light 1 that follow a dark run; its outer dark modules may belong to longer runs,
-/// then that side has no light margin, exactly as the crate's seven-module window sees it.
+/// N1 and N3 of one row or column.
 fn runs_and_finders(line: &[bool]) -> u32 {
+    const FINDER: u32 = 0b101_1101;
     // Whether any module of `line[from..to]` is dark; outside the symbol is light.
     let any_dark = |from: usize, to: usize| line[from..to.min(line.len())].contains(&true);
     let mut score = 0;
-    // The lengths of the last four runs, newest first (0: no such run).
-    let mut previous = [0; 4];
-    let mut start = 0;
-    while let Some(&colour) = line.get(start) {
-        let len = line[start..]
-            .iter()
-            .position(|&c| c != colour)
-            .unwrap_or(line.len() - start);
-        if colour && previous[..3] == [1, 3, 1] && previous[3] > 0 {
-            // The pattern's first and last modules.
-            let (first, last) = (start - 6, start);
-            if !any_dark(first.saturating_sub(4), first) || !any_dark(last + 1, last + 5) {
+    let mut run = 0;
+    let mut last = line[0];
+    // The last seven modules, newest in the lowest bit.
+    let mut window = 0u32;
+    for (j, &c) in line.iter().enumerate() {
+        if c == last {
+            run += 1;
+        } else {
+            if run >= 5 {
+                score += run - 2;
+            }
+            run = 1;
+            last = c;
+        }
+        window = (window << 1 | u32::from(c)) & 0x7f;
+        if window == FINDER && j >= 6 {
+            let start = j - 6;
+            if !any_dark(start.saturating_sub(4), start) || !any_dark(j + 1, j + 5) {
                 score += 40;
             }
         }
-        if len >= 5 {
-            score += len as u32 - 2;
-        }
-        previous = [len, previous[0], previous[1], previous[2]];
-        start += len;
+    }
+    if run >= 5 {
+        score += run - 2;
     }
     score
 }
