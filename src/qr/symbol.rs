@@ -77,7 +77,7 @@ pub(super) fn encode(text: &str, level: EcLevel) -> Result<Symbol, QrError> {
             .map(|c| c == Color::Dark)
             .collect();
         let score = penalty(&dark, width, &mut columns);
-        if best.as_ref().map_or(true, |(lowest, _)| score < *lowest) {
+        if best.as_ref().is_none_or(|(lowest, _)| score < *lowest) {
             best = Some((score, dark));
         }
     }
