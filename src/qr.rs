@@ -1,14 +1,15 @@
 //! Native pay's QR code: turns a `code_url` (`weixin://wxpay/bizpayurl?pr=…`) into an SVG.
 //!
-//! The symbol comes from the `qrcode` crate (segment optimisation, Reed–Solomon, the masks);
-//! the SVG is written here: each row's dark modules
-//! merged into runs — one compact `<path>` — with the quiet zone in the `viewBox` so the
-//! picture scales crisply to any size, and a `<title>` for screen readers. Pure Rust, so it is
-//! tested natively by decoding the rendered SVG back (`tests/qr_roundtrip.rs`).
+//! The symbol comes from the `qrcode` crate (segment optimisation, Reed–Solomon, the masks),
+//! step by step through its lower-level API so that choosing the mask is fast (`qr/symbol.rs`);
+//! the SVG is written here: each row's dark modules merged into runs — one compact `<path>` —
+//! with the quiet zone in the `viewBox` so the picture scales crisply to any size, and a
+//! `<title>` for screen readers. Pure Rust, so it is tested natively by decoding the rendered
+//! SVG back (`tests/qr_roundtrip.rs`).
+
+mod symbol;
 
 use std::fmt;
-
-use qrcode::{types::Color, QrCode};
 
 use crate::i18n::decimal;
 
@@ -194,14 +195,11 @@ impl std::error::Error for QrError {}
 /// Renders `text` as an SVG document string (no XML prolog, ready for `innerHTML` or a file).
 pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     check_options(options)?;
-    let code = encode(text, options.ec_level)?;
-    let width = code.width();
-    let modules = code.to_colors();
-    let dark = |x: usize, y: usize| modules.get(y * width + x) == Some(&Color::Dark);
-    let side = width as u32 + 2 * options.margin;
+    let symbol = symbol::encode(text, options.ec_level)?;
+    let side = decimal((symbol.width as u32 + 2 * options.margin).into());
 
-    let mut svg = String::with_capacity(256 + width * width * 2);
-    let side = decimal(side.into());
+    // About 10 bytes per run of dark modules, a run every ~3 modules of a row.
+    let mut svg = String::with_capacity(320 + symbol.width * symbol.width * 4);
     svg.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg""#);
     if let Some(px) = options.size {
         let px = decimal(px.into());
@@ -232,31 +230,40 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
         ]
         .concat(),
     );
-    let margin = i64::from(options.margin);
-    let mut pen: Option<(i64, i64)> = None;
-    for y in 0..width {
+    let margin = options.margin as usize;
+    // Where the previous run started; `z` puts the pen back there, so the next run is a short
+    // relative move.
+    let mut pen: Option<(usize, usize)> = None;
+    for y in 0..symbol.width {
+        let row = symbol.row(y);
         let mut x = 0;
-        while x < width {
-            if !dark(x, y) {
-                x += 1;
-                continue;
+        while let Some(dark) = row[x..].iter().position(|&d| d) {
+            let start = x + dark;
+            let len = row[start..]
+                .iter()
+                .position(|&d| !d)
+                .unwrap_or(row.len() - start);
+            x = start + len;
+            let at = (start + margin, y + margin);
+            match pen {
+                None => {
+                    svg.push('M');
+                    push_number(&mut svg, at.0);
+                    svg.push(' ');
+                    push_number(&mut svg, at.1);
+                }
+                Some(last) => {
+                    svg.push('m');
+                    push_offset(&mut svg, last.0, at.0);
+                    svg.push(' ');
+                    push_offset(&mut svg, last.1, at.1);
+                }
             }
-            let start = x;
-            while x < width && dark(x, y) {
-                x += 1;
-            }
-            let run = decimal((x - start) as u64);
-            let at = (start as i64 + margin, y as i64 + margin);
-            // `z` puts the pen back at the run's start, so the next run is a short relative move.
-            let (command, dx, dy) = match pen {
-                None => ("M", at.0, at.1),
-                Some(last) => ("m", at.0 - last.0, at.1 - last.1),
-            };
-            svg.push_str(command);
-            push_signed(&mut svg, dx);
-            svg.push(' ');
-            push_signed(&mut svg, dy);
-            svg.push_str(&["h", &run, "v1h-", &run, "z"].concat());
+            svg.push('h');
+            push_number(&mut svg, len);
+            svg.push_str("v1h-");
+            push_number(&mut svg, len);
+            svg.push('z');
             pen = Some(at);
         }
     }
@@ -264,26 +271,21 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
     Ok(svg)
 }
 
-/// Appends `n` in decimal, with a `-` if negative (relative moves go up and left).
-fn push_signed(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
+/// Appends `n` in decimal. Called a few hundred times per code, so digits go straight into
+/// `out` rather than through a `String` each.
+fn push_number(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_number(out, n / 10);
     }
-    out.push_str(&decimal(n.unsigned_abs()));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-fn encode(text: &str, level: EcLevel) -> Result<QrCode, QrError> {
-    if text.is_empty() {
-        return Err(QrError::EmptyText);
+/// Appends the move from `from` to `to` (`-` when it goes up or left).
+fn push_offset(out: &mut String, from: usize, to: usize) {
+    if to < from {
+        out.push('-');
     }
-    // Any other encoder error can only come from options we never set (Kanji mode, a fixed
-    // version); "too long" is the one outside input can trigger, so it is what we report.
-    QrCode::with_error_correction_level(text.as_bytes(), level.qrcode()).map_err(|_| {
-        QrError::TooLong {
-            bytes: text.len(),
-            level,
-        }
-    })
+    push_number(out, to.abs_diff(from));
 }
 
 fn check_options(options: &QrOptions) -> Result<(), QrError> {

@@ -5,12 +5,17 @@
 //
 //   cargo xtask build && (cd tests/bench && npm ci && node qr.mjs)
 //
-// Reads ../../pkg (the built package, imported through its Node entry).
+// Reads ../../pkg (the built package, imported through its Node entry). To measure a change,
+// keep a copy of the package built before it and name it: QR_BASELINE=/tmp/pkg-before node qr.mjs
+// adds that build's renderQrSvg to the same interleaved rounds.
 import QRCode from 'qrcode';
 import { generate, correction } from 'lean-qr';
 import { toSvgSource } from 'lean-qr/extras/svg';
 
 const { renderQrSvg } = await import(new URL('../../pkg/node.js', import.meta.url));
+const baseline = process.env.QR_BASELINE
+  ? (await import(new URL('node.js', new URL(`${process.env.QR_BASELINE}/`, 'file:///')))).renderQrSvg
+  : null;
 
 // Code URLs as WeChat hands them out: `weixin://wxpay/bizpayurl?pr=` + 7 letters/digits.
 const texts = Array.from({ length: 200 }, (_, i) => `weixin://wxpay/bizpayurl?pr=${(0x5f3759df * (i + 1)).toString(36).slice(0, 7).padEnd(7, 'x')}`);
@@ -27,6 +32,7 @@ const encoders = {
   },
   'lean-qr generate + toSvgSource': (t) => toSvgSource(generate(t, { minCorrectionLevel: correction.M, maxCorrectionLevel: correction.M })),
 };
+if (baseline) encoders['baseline renderQrSvg (QR_BASELINE)'] = (t) => baseline(t, { ecLevel: 'M' });
 
 // Every encoder must produce an SVG for every text before it is timed.
 for (const [name, encode] of Object.entries(encoders)) {
