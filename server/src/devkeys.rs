@@ -150,9 +150,15 @@ pub fn load_or_generate_tls(dir: &Path, mchid: &str) -> Result<TestTls, DevKeyEr
         client_key: file("apiclient_key"),
     };
     let ca_key = file("ca_key");
-    if [&tls.ca_cert, &tls.server_cert, &tls.server_key, &tls.client_cert, &tls.client_key]
-        .iter()
-        .all(|p| p.exists())
+    if [
+        &tls.ca_cert,
+        &tls.server_cert,
+        &tls.server_key,
+        &tls.client_cert,
+        &tls.client_key,
+    ]
+    .iter()
+    .all(|p| p.exists())
     {
         return Ok(tls);
     }
@@ -160,19 +166,37 @@ pub fn load_or_generate_tls(dir: &Path, mchid: &str) -> Result<TestTls, DevKeyEr
     new_rsa_key(&ca_key)?;
     openssl(
         &[
-            "req", "-x509", "-new", "-key", &s(&ca_key),
-            "-subj", "/CN=wxpay TEST CA (not WeChat's)", "-days", "3650",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            "-out", &s(&tls.ca_cert),
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &s(&ca_key),
+            "-subj",
+            "/CN=wxpay TEST CA (not WeChat's)",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            &s(&tls.ca_cert),
         ],
         "req -x509 (test CA)",
     )?;
     let leaves = [
-        (&tls.server_key, &tls.server_cert, "127.0.0.1".to_string(),
-         "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
-        (&tls.client_key, &tls.client_cert, mchid.to_string(),
-         "extendedKeyUsage=clientAuth"),
+        (
+            &tls.server_key,
+            &tls.server_cert,
+            "127.0.0.1".to_string(),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth",
+        ),
+        (
+            &tls.client_key,
+            &tls.client_cert,
+            mchid.to_string(),
+            "extendedKeyUsage=clientAuth",
+        ),
     ];
     for (key, cert, cn, ext) in leaves {
         new_rsa_key(key)?;
@@ -184,14 +208,36 @@ pub fn load_or_generate_tls(dir: &Path, mchid: &str) -> Result<TestTls, DevKeyEr
         )
         .map_err(io)?;
         openssl(
-            &["req", "-new", "-key", &s(key), "-subj", &format!("/CN={cn}/OU=wxpay TEST KEY"), "-out", &s(&csr)],
+            &[
+                "req",
+                "-new",
+                "-key",
+                &s(key),
+                "-subj",
+                &format!("/CN={cn}/OU=wxpay TEST KEY"),
+                "-out",
+                &s(&csr),
+            ],
             "req -new (test leaf)",
         )?;
         openssl(
             &[
-                "x509", "-req", "-in", &s(&csr), "-CA", &s(&tls.ca_cert), "-CAkey", &s(&ca_key),
-                "-set_serial", &format!("0x{}", random_serial_hex()?), "-days", "3650",
-                "-extfile", &s(&extfile), "-out", &s(cert),
+                "x509",
+                "-req",
+                "-in",
+                &s(&csr),
+                "-CA",
+                &s(&tls.ca_cert),
+                "-CAkey",
+                &s(&ca_key),
+                "-set_serial",
+                &format!("0x{}", random_serial_hex()?),
+                "-days",
+                "3650",
+                "-extfile",
+                &s(&extfile),
+                "-out",
+                &s(cert),
             ],
             "x509 -req (test leaf)",
         )?;

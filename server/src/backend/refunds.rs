@@ -157,9 +157,6 @@ impl Backend {
                 ),
             ));
         }
-        if new.api_version != "v3" {
-            return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "refund_v2_unsupported", "refunds are made with APIv3; set api_version = \"v3\" (v2 secapi/pay/refund is not implemented yet)"));
-        }
         let record = match self.store.create_refund(new).await? {
             RefundCreated::New(r) => r,
             // Asked before but the outcome is unknown: ask again with the same key (WeChat
@@ -191,7 +188,7 @@ impl Backend {
                 ))
             }
         };
-        let answer = self.wechat.v3_refund(&record.refund).await.map_err(|e| {
+        let answer = self.wechat.refund(&record.refund).await.map_err(|e| {
             ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
         })?;
         self.apply_refund_answer(&record, &answer).await
@@ -235,7 +232,7 @@ impl Backend {
         Ok(done)
     }
 
-    async fn apply_refund_answer(
+    pub(super) async fn apply_refund_answer(
         &self,
         record: &RefundRecord,
         a: &RefundAnswer,
@@ -280,18 +277,29 @@ impl Backend {
             return;
         };
         for r in open {
-            let answer = match self.wechat.v3_query_refund(&r.refund.out_refund_no).await {
-                Ok(a) => a,
-                Err(super::wechat::WechatError::Refused { code, .. })
-                    if code == "RESOURCE_NOT_EXISTS" && r.status == RefundStatus::Pending =>
-                {
-                    match self.wechat.v3_refund(&r.refund).await {
+            let asked = self
+                .wechat
+                .query_refund(&r.refund.out_refund_no, &r.refund.api_version)
+                .await;
+            let answer = match asked {
+                Ok(Some(a)) => a,
+                // Saved but never received by WeChat: send it now, under the same key.
+                Ok(None) if r.status == RefundStatus::Pending => {
+                    match self.wechat.refund(&r.refund).await {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::warn!("refund {}: {e}", r.refund.out_refund_no);
                             continue;
                         }
                     }
+                }
+                Ok(None) => {
+                    tracing::warn!(
+                        "refund {} is {} here but unknown to WeChat",
+                        r.refund.out_refund_no,
+                        r.status
+                    );
+                    continue;
                 }
                 Err(e) => {
                     tracing::warn!("refund {}: {e}", r.refund.out_refund_no);

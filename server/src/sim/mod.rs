@@ -244,6 +244,11 @@ impl Sim {
             .cloned()
     }
 
+    /// A refund as WeChat holds it.
+    pub fn refund(&self, out_refund_no: &str) -> Option<refund::SimRefund> {
+        self.0.ledger().refunds.get(out_refund_no).cloned()
+    }
+
     /// The openid a simulated user has under `appid` (registers it, like a user following).
     pub fn openid_for(&self, appid: &str, user: &str) -> String {
         self.0.ledger().openid_for(appid, user)

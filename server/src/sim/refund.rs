@@ -154,7 +154,10 @@ impl RefundRefusal {
         match self {
             RefundRefusal::OrderNotFound => "订单不存在".into(),
             RefundRefusal::NotPaid => "订单未支付, 无法退款".into(),
-            RefundRefusal::TotalMismatch => "订单金额或退款金额与之前请求不一致 (the total does not match the order's amount)".into(),
+            RefundRefusal::TotalMismatch => {
+                "订单金额或退款金额与之前请求不一致 (the total does not match the order's amount)"
+                    .into()
+            }
             RefundRefusal::OutRefundNoReused => "out_refund_no 已存在且参数不一致".into(),
             RefundRefusal::NotEnough { left } => {
                 format!("退款金额超过可退金额 ({left} fen left)")

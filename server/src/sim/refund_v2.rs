@@ -50,7 +50,9 @@ async fn refund(State(sim): State<Arc<SimInner>>, ext: Extensions, body: Bytes) 
     // Over mutual TLS the listener has already refused connections without a certificate; this
     // is only missing when the route is served some other way.
     let Some(ConnectInfo(cert)) = ext.get::<ConnectInfo<ClientCert>>().cloned() else {
-        return comm_fail("证书错误 (secapi/pay/refund needs the API client certificate over mutual TLS)");
+        return comm_fail(
+            "证书错误 (secapi/pay/refund needs the API client certificate over mutual TLS)",
+        );
     };
     let (p, sign_type) = match sim.v2_request(&body) {
         Ok(x) => x,
@@ -151,7 +153,10 @@ async fn refundquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response 
         found
     };
     let result = match found.first() {
-        None => Err(("REFUNDNOTEXIST", "退款订单查询失败 (no such refund)".to_string())),
+        None => Err((
+            "REFUNDNOTEXIST",
+            "退款订单查询失败 (no such refund)".to_string(),
+        )),
         Some(first) => {
             let mut a = Params::new();
             a.insert("transaction_id".into(), first.transaction_id.clone());
