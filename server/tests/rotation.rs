@@ -135,12 +135,17 @@ async fn public_key_mode_and_a_mixed_key_set_both_pay() {
             keep_certificate
         );
         let http = wxpay_server::http_client::client(std::time::Duration::from_secs(20));
-        let (_, order) = post_json(
-            &http,
-            &format!("{api}/api/orders"),
-            &json!({"description": "tea", "amount": 5}),
-        )
-        .await;
+        // An order with an amount comes from the merchant's server (bearer token).
+        let order: serde_json::Value = http
+            .post(format!("{api}/api/orders"))
+            .bearer_auth(API_TOKEN)
+            .json(&json!({"description": "tea", "amount": 5}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let oid = order["order_id"].as_str().unwrap();
         let (status, pay) = post_json(
             &http,
