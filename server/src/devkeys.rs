@@ -1,8 +1,9 @@
 //! Test and demo key material, made with the `openssl` command.
 //!
-//! Why a subprocess: *ring* (the project's crypto library) can use RSA keys but cannot generate
-//! them, and the pure-Rust `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel).
-//! openssl is on every developer machine and CI image, and generating keys is a one-off at the
+//! Why a subprocess: the demo needs X.509 certificates as well as keys, and aws-lc-rs (the
+//! project's crypto library) generates RSA keys but does not build certificates; the pure-Rust
+//! `rsa` crate is ruled out (RUSTSEC-2023-0071, a timing side channel). openssl is on every
+//! developer machine and CI image, and generating keys is a one-off at the
 //! first demo run or at test start, never on a request path. These keys are for tests and the
 //! offline demo only; a real merchant downloads theirs from the WeChat Pay merchant platform.
 
@@ -266,12 +267,11 @@ fn new_rsa_key(path: &Path) -> Result<(), DevKeyError> {
 /// A random 128-bit serial in 32 hex digits without a leading zero, like WeChat's.
 fn random_serial_hex() -> Result<String, DevKeyError> {
     let mut serial = [0u8; 16];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial).map_err(
-        |_| DevKeyError::OpensslFailed {
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
+        .map_err(|_| DevKeyError::OpensslFailed {
             step: "serial",
             stderr: "OS random generator failed".into(),
-        },
-    )?;
+        })?;
     // Positive, and 32 hex digits without a leading zero, as WeChat's serials always are (a
     // leading zero is where `BigInteger.toString(16)`-style code and openssl disagree).
     serial[0] = (serial[0] & 0x7f).max(0x10);

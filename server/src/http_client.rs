@@ -1,8 +1,9 @@
 //! The outbound HTTP client shared by the backend (→ WeChat) and the simulator (→ notify_url).
 //!
-//! reqwest on the same tokio runtime as axum, TLS by rustls with *ring* as its crypto provider
-//! (no second crypto library, no cmake), roots from the operating system. Every request has a
+//! reqwest on the same tokio runtime as axum, TLS by rustls with aws-lc-rs as its crypto provider
+//! (the library wxpay-sign uses, so no second crypto library), roots from the operating system. Every request has a
 //! timeout: a slow WeChat must turn into a clear error, never a request hanging forever.
+//! [`secapi_client`] also presents the merchant's API client certificate (mutual TLS).
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ pub fn client(timeout: Duration) -> reqwest::Client {
     builder(timeout)
         .build()
         // Only fails if the TLS backend cannot initialise, which is a build problem, not input.
-        .expect("the HTTP client (rustls + ring) failed to initialise")
+        .expect("the HTTP client (rustls + aws-lc-rs) failed to initialise")
 }
 
 /// The client of WeChat's `/secapi/…` calls: it presents the merchant's API client certificate
@@ -34,7 +35,7 @@ pub fn secapi_client(
 
 fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     // Installing twice is harmless (the second call reports the first provider and is ignored).
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))

@@ -34,7 +34,7 @@ pub fn random_digits(n: usize) -> String {
 }
 
 fn random_from(chars: &[u8], n: usize) -> String {
-    let rng = ring::rand::SystemRandom::new();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
     // Rejection sampling keeps the distribution uniform.
     let limit = (256 / chars.len() * chars.len()) as u8 as usize;
     let limit = if limit == 0 { 256 } else { limit };
@@ -42,7 +42,7 @@ fn random_from(chars: &[u8], n: usize) -> String {
     let mut buf = [0u8; 64];
     while out.len() < n {
         // The OS generator failing means the machine is broken; there is nothing sane to fall back to.
-        ring::rand::SecureRandom::fill(&rng, &mut buf)
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut buf)
             .expect("the operating system's random number generator failed");
         let fresh = buf
             .iter()

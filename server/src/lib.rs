@@ -16,7 +16,7 @@
 //! - [`ids`]: order ids, `out_trade_no`, `out_refund_no` (random, from the OS generator).
 //! - [`static_files`]: serving `--www` / the package without following symlinks out of them.
 //! - [`devkeys`]: test / demo RSA keys via the `openssl` command.
-//! - [`http_client`]: the outbound HTTP client (reqwest + rustls on *ring*).
+//! - [`http_client`]: the outbound HTTP client (reqwest + rustls on aws-lc-rs).
 //! - [`timefmt`]: WeChat's time formats.
 
 pub mod backend;

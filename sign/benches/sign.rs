@@ -5,17 +5,13 @@
 
 use std::hint::black_box;
 
+mod common;
+
+use common::{key, payment_body, APIV3_KEY};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use wxpay_sign::v2::{self, Params, SignType};
 use wxpay_sign::v3::{self, WechatpayHeaders};
-use wxpay_sign::{KeySet, MerchantKey, MerchantSigner};
-
-const TEST_KEY: &str = include_str!("../tests/fixtures/test_merchant_key.pem");
-const APIV3_KEY: &[u8] = b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
-
-fn key() -> MerchantKey {
-    MerchantKey::from_pkcs8_pem(TEST_KEY).expect("fixture key")
-}
+use wxpay_sign::{KeySet, MerchantSigner};
 
 fn v2_benches(c: &mut Criterion) {
     let params: Params = [
@@ -48,10 +44,10 @@ fn rsa_benches(c: &mut Criterion) {
     let public = key.public_key();
     let msg = b"1700000000\nnonce\n{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}\n";
     let sig = key.sign_sha256(msg).unwrap();
-    c.bench_function("RSA-2048 sign (raw, ring)", |b| {
+    c.bench_function("RSA-2048 sign (raw, aws-lc-rs)", |b| {
         b.iter(|| key.sign_sha256(black_box(msg)).unwrap())
     });
-    c.bench_function("RSA-2048 verify (raw, ring)", |b| {
+    c.bench_function("RSA-2048 verify (raw, aws-lc-rs)", |b| {
         b.iter(|| assert!(public.verify_sha256(black_box(msg), black_box(&sig))))
     });
 
@@ -88,15 +84,6 @@ fn rsa_benches(c: &mut Criterion) {
     c.bench_function("v3 verify (response headers)", |b| {
         b.iter(|| v3::verify(black_box(&headers), black_box(resp), 1_700_000_000, &keys).unwrap())
     });
-}
-
-fn payment_body(apiv3_key: &[u8]) -> (Vec<u8>, String) {
-    let plain = br#"{"mchid":"1900009191","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018","transaction_id":"4200000000202401010000000001","trade_type":"JSAPI","trade_state":"SUCCESS","trade_state_desc":"ok","bank_type":"CMC","attach":"","success_time":"2024-01-01T10:00:00+08:00","payer":{"openid":"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},"amount":{"total":100,"payer_total":100,"currency":"CNY","payer_currency":"CNY"}}"#;
-    let ct = v3::encrypt_resource(apiv3_key, "rnd123456789", "transaction", plain).unwrap();
-    let body = format!(
-        r#"{{"id":"EV-1","create_time":"2024-01-01T10:00:00+08:00","resource_type":"encrypt-resource","event_type":"TRANSACTION.SUCCESS","summary":"ok","resource":{{"original_type":"transaction","algorithm":"AEAD_AES_256_GCM","ciphertext":"{ct}","associated_data":"transaction","nonce":"rnd123456789"}}}}"#
-    );
-    (body.into_bytes(), ct)
 }
 
 fn notification_benches(c: &mut Criterion) {
@@ -143,10 +130,10 @@ fn oaep_benches(c: &mut Criterion) {
     let ct = v3::oaep_encrypt(&public, "13800138000".as_bytes()).unwrap();
     let mut group = c.benchmark_group("rsa-oaep");
     group.sample_size(20);
-    group.bench_function("oaep_encrypt (crypto-bigint)", |b| {
+    group.bench_function("oaep_encrypt (aws-lc-rs)", |b| {
         b.iter(|| v3::oaep_encrypt(&public, black_box(b"13800138000")).unwrap())
     });
-    group.bench_function("oaep_decrypt (crypto-bigint, blinded, no CRT)", |b| {
+    group.bench_function("oaep_decrypt (aws-lc-rs)", |b| {
         b.iter(|| v3::oaep_decrypt(&key, black_box(&ct)).unwrap())
     });
     group.finish();

@@ -62,6 +62,10 @@ pub enum Error {
     #[error("invalid {what}: {reason}")]
     InvalidHeader { what: &'static str, reason: String },
 
+    /// The operating system's random number generator failed (nothing safe is left to do).
+    #[error("the operating system's random number generator failed")]
+    Random,
+
     // ---- symmetric crypto ---------------------------------------------------------------
     /// The APIv3 key is not 32 bytes.
     #[error("APIv3 key must be 32 bytes, got {got}; copy it exactly from the merchant platform")]

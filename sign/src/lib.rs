@@ -11,20 +11,24 @@
 //! - [`v3`] — `Authorization` request signing (and its verification, for simulators),
 //!   `Wechatpay-*` response/notification verification, AES-256-GCM resources, typed
 //!   notifications, RSA pay parameters, RSA-OAEP for sensitive fields.
-//! - [`keys`] — merchant private key (PKCS#8), WeChat public keys (certificate or SPKI), the key
-//!   set keyed by serial, the merchant signer.
+//! - [`keys`] — merchant private key (PKCS#8), WeChat public keys (certificate, SPKI or
+//!   PKCS#1), the key set keyed by serial, the merchant signer. Keys are parsed once, at load.
+//! - [`CertificateValidity`] — a platform certificate's own `notBefore`/`notAfter`
+//!   ([`PublicKey::certificate_validity`]).
 //! - [`nonce`] — random nonces from the OS RNG.
 //! - [`PayParams`] — the six parameters a page passes to `getBrandWCPayRequest`.
 //! - [`Error`] — the one error enum; messages say what to fix.
 //!
-//! Internal: `pem` (PEM armour), `der` (the few DER structures keys come in), `rsa_raw`
-//! (blinded constant-time RSA for OAEP, on crypto-bigint), `encoding`.
+//! Internal: `pem` (rustls-pki-types' PEM decoder, with our error messages), `certificate`
+//! (serial, validity and key of an X.509 certificate, via x509-parser), `encoding`.
 //!
 //! # What the caller still owns
 //!
-//! - **Trust in keys.** Certificates are read for their key and serial only; chain and expiry
-//!   are not checked. Load platform certificates / public keys from the merchant platform or the
-//!   (verified) certificate download, never from the message being verified.
+//! - **Trust in keys.** Certificates are read for their key, serial and validity; the chain is
+//!   not checked, and neither is the validity unless you check it
+//!   ([`CertificateValidity::contains`]). Load platform certificates / public keys from the
+//!   merchant platform or the (verified) certificate download, never from the message being
+//!   verified.
 //! - **Replays.** [`v3::verify()`] bounds the timestamp (±300 s); remembering nonces or
 //!   notification ids within that window, and updating an order only once, is the backend's job.
 //! - **Business checks.** A verified notification is authentic, not necessarily about the order
@@ -32,12 +36,19 @@
 //!
 //! # Dependencies, and why
 //!
-//! `ring` for every standard primitive (RSA PKCS#1 v1.5 SHA-256, AES-256-GCM, HMAC, SHA-1/256,
-//! OS randomness); `md-5` for v2 MD5 only; RustCrypto `aes` only for the v2 refund's ECB mode,
-//! which ring deliberately lacks; `crypto-bigint` only for raw RSA in OAEP, which ring does not
-//! expose and the `rsa` crate does with a known timing leak (RUSTSEC-2023-0071); `quick-xml`,
-//! `serde_json`, `base64`, `subtle`, `thiserror`. PEM and the few DER structures are parsed here.
+//! No cryptography, big-integer arithmetic, DER or PEM parsing is written here.
 //!
+//! - `aws-lc-rs` (AWS-LC, the provider rustls defaults to) for every primitive: RSA PKCS#1 v1.5
+//!   SHA-256 sign/verify, RSA-OAEP with SHA-1 (WeChat's choice for sensitive fields),
+//!   AES-256-GCM, AES-256-ECB (WeChat's choice for v2 refunds), HMAC-SHA256, SHA-1/256, OS
+//!   randomness, and the PKCS#8 / PKCS#1 / SPKI key formats. On x86-64 it has an AVX-512 IFMA
+//!   path for RSA private-key operations, which is why it signs at OpenSSL's speed
+//!   (`BENCHMARKS.md`).
+//! - `md-5` for v2 MD5 only (aws-lc-rs rightly does not expose MD5).
+//! - `rustls-pki-types` for PEM, `x509-parser` (parsing only) for certificates.
+//! - `quick-xml`, `serde_json`, `base64`, `subtle` (constant-time v2 sign comparison),
+//!   `thiserror`.
+
 //! # Worked examples, one per flow
 //!
 //! The examples load `tests/fixtures/test_merchant_key.pem`, a throwaway **test** key; in
@@ -196,17 +207,17 @@
 //! # Ok(()) }
 //! ```
 
-mod der;
+mod certificate;
 mod encoding;
 mod error;
 pub mod keys;
 pub mod nonce;
 mod pay_params;
 mod pem;
-mod rsa_raw;
 pub mod v2;
 pub mod v3;
 
+pub use certificate::CertificateValidity;
 pub use error::{Error, Result};
 pub use keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 pub use pay_params::{AppPayParams, PayParams};

@@ -1,9 +1,11 @@
 //! Random nonces (`nonce_str`, `Wechatpay-Nonce`, v3 request nonces).
 //!
 //! Everything else in the crate takes the nonce as a parameter so tests are exact; this is the
-//! one place randomness comes from, and it is the operating system's (via `ring::rand`).
+//! one place randomness comes from, and it is the operating system's (via `aws_lc_rs::rand`).
 
-use ring::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+
+use crate::Error;
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -19,12 +21,12 @@ pub fn nonce_str() -> String {
 }
 
 /// Like [`nonce_str`], but reports an RNG failure instead of panicking.
-pub fn try_nonce_str() -> Result<String, ring::error::Unspecified> {
+pub fn try_nonce_str() -> Result<String, Error> {
     let rng = SystemRandom::new();
     let mut out = String::with_capacity(NONCE_LEN);
     let mut buf = [0u8; 64];
     while out.len() < NONCE_LEN {
-        rng.fill(&mut buf)?;
+        rng.fill(&mut buf).map_err(|_| Error::Random)?;
         // Rejection sampling: 248 = 4 * 62, so bytes below it map uniformly onto the alphabet.
         for &b in buf.iter().filter(|&&b| b < 248) {
             if out.len() == NONCE_LEN {

@@ -1,86 +1,145 @@
-//! PEM armour: `-----BEGIN LABEL-----`, base64, `-----END LABEL-----`.
+//! PEM armour, decoded by `rustls-pki-types` (the parser rustls uses); this module only turns
+//! its errors into ours, so they say which file looked wrong and how to fix it.
 //!
-//! Hand-rolled because it is twenty lines and the errors can then say exactly which file
-//! looked wrong and how (a key pasted without its header is the usual mistake).
+//! pki-types skips sections it has no type for. Two of those matter here and are recognised
+//! by their `BEGIN` line: `ENCRYPTED PRIVATE KEY` (a password-protected merchant key, which
+//! gets the command that decrypts it) and `RSA PUBLIC KEY` (PKCS#1, which has the same armour
+//! as `PUBLIC KEY` and is decoded as one).
 
-use crate::encoding::b64_decode;
+use rustls_pki_types::pem::{self, SectionKind};
+
 use crate::Error;
 
-/// One decoded PEM block.
-pub(crate) struct Block {
-    pub label: String,
-    pub der: Vec<u8>,
+/// What the first PEM block of a text holds.
+pub(crate) enum Block {
+    /// A section pki-types knows (certificate, SPKI, PKCS#8, PKCS#1 private key, …).
+    Known(SectionKind, Vec<u8>),
+    /// `-----BEGIN RSA PUBLIC KEY-----`: PKCS#1 `RSAPublicKey` DER.
+    RsaPublicKey(Vec<u8>),
+    /// A section with another label; nothing was decoded.
+    Other(String),
 }
+
+const PKCS1_PUBLIC: &str = "RSA PUBLIC KEY";
 
 /// Decode the first PEM block in `text`. `what` names the input in errors.
 pub(crate) fn decode_first(what: &'static str, text: &str) -> Result<Block, Error> {
     let fail = |reason: String| Error::Pem { what, reason };
-    let begin = text.find("-----BEGIN ").ok_or_else(|| {
-        fail(
+    let Some(label) = first_label(text) else {
+        return Err(fail(
             "no \"-----BEGIN ...-----\" line; pass the whole PEM file, header lines included"
                 .into(),
-        )
-    })?;
-    let after_begin = &text[begin + "-----BEGIN ".len()..];
-    let label_end = after_begin
-        .find("-----")
-        .ok_or_else(|| fail("the BEGIN line is not closed with -----".into()))?;
-    let label = after_begin[..label_end].trim().to_string();
-    let body_and_rest = &after_begin[label_end + 5..];
-    let end_marker = format!("-----END {label}-----");
-    let end = body_and_rest.find(&end_marker).ok_or_else(|| {
-        fail(format!(
-            "no matching \"{end_marker}\" line; is the file truncated?"
-        ))
-    })?;
-    let body = &body_and_rest[..end];
-    if body.contains(':') {
+        ));
+    };
+    if text.contains("Proc-Type:") {
         return Err(fail(
             "the PEM has headers (an encrypted key?); decrypt it first, e.g. \
              openssl pkey -in key.pem -out plain.pem"
                 .into(),
         ));
     }
-    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = b64_decode(what, &b64)?;
-    if der.is_empty() {
-        return Err(fail("the PEM block is empty".into()));
+    let relabelled;
+    let text = if label == PKCS1_PUBLIC {
+        relabelled = text.replace(PKCS1_PUBLIC, "PUBLIC KEY");
+        &relabelled
+    } else {
+        text
+    };
+    // pki-types returns the first section it has a type for, skipping others.
+    let first = pem::from_buf(&mut text.as_bytes()).map_err(|e| section_error(what, e))?;
+    match first {
+        Some((_, der)) if der.is_empty() => Err(fail("the PEM block is empty".into())),
+        Some((SectionKind::PublicKey, der)) if label == PKCS1_PUBLIC => {
+            Ok(Block::RsaPublicKey(der))
+        }
+        Some((kind, der)) => Ok(Block::Known(kind, der)),
+        None => Ok(Block::Other(label.to_string())),
     }
-    Ok(Block { label, der })
+}
+
+fn section_error(what: &'static str, e: pem::Error) -> Error {
+    match e {
+        pem::Error::Base64Decode(reason) => Error::Base64 { what, reason },
+        pem::Error::MissingSectionEnd { end_marker } => Error::Pem {
+            what,
+            reason: format!(
+                "no matching \"{}\" line; is the file truncated?",
+                String::from_utf8_lossy(&end_marker)
+            ),
+        },
+        pem::Error::IllegalSectionStart { line } => Error::Pem {
+            what,
+            reason: format!("malformed BEGIN line {:?}", String::from_utf8_lossy(&line)),
+        },
+        other => Error::Pem {
+            what,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// The label of the first `-----BEGIN LABEL-----` line: for the messages above, and to spot the
+/// two labels pki-types skips. Decoding is pki-types' job.
+fn first_label(text: &str) -> Option<&str> {
+    let after = &text[text.find("-----BEGIN ")? + "-----BEGIN ".len()..];
+    Some(after[..after.find("-----")?].trim())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn decodes_label_and_body() {
-        let b = decode_first(
-            "test",
-            "junk\n-----BEGIN THING-----\nAAEC\nAw==\n-----END THING-----\n",
-        )
-        .unwrap();
-        assert_eq!(b.label, "THING");
-        assert_eq!(b.der, vec![0, 1, 2, 3]);
+    fn known(text: &str) -> (SectionKind, Vec<u8>) {
+        match decode_first("test", text) {
+            Ok(Block::Known(kind, der)) => (kind, der),
+            _ => panic!("expected a known block"),
+        }
     }
 
     #[test]
-    fn rejects_missing_header_truncation_and_bad_base64() {
+    fn decodes_kind_and_body() {
+        let (kind, der) =
+            known("junk\n-----BEGIN PUBLIC KEY-----\nAAEC\nAw==\n-----END PUBLIC KEY-----\n");
+        assert_eq!((kind, der), (SectionKind::PublicKey, vec![0, 1, 2, 3]));
+    }
+
+    #[test]
+    fn names_labels_pki_types_skips() {
+        let pkcs1 = "-----BEGIN RSA PUBLIC KEY-----\nAAEC\n-----END RSA PUBLIC KEY-----\n";
+        assert!(
+            matches!(decode_first("k", pkcs1), Ok(Block::RsaPublicKey(der)) if der == [0, 1, 2])
+        );
+        let enc =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAEC\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert!(
+            matches!(decode_first("k", enc), Ok(Block::Other(l)) if l == "ENCRYPTED PRIVATE KEY")
+        );
+    }
+
+    #[test]
+    fn rejects_missing_header_truncation_headers_empty_and_bad_base64() {
         assert!(matches!(decode_first("k", "AAEC"), Err(Error::Pem { .. })));
+        let truncated = decode_first("k", "-----BEGIN PUBLIC KEY-----\nAAEC\n");
+        assert!(
+            matches!(truncated, Err(Error::Pem { reason, .. }) if reason.contains("truncated"))
+        );
         assert!(matches!(
-            decode_first("k", "-----BEGIN X-----\nAAEC\n"),
-            Err(Error::Pem { .. })
+            decode_first(
+                "k",
+                "-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----"
+            ),
+            Err(Error::Base64 { .. })
         ));
         assert!(matches!(
-            decode_first("k", "-----BEGIN X-----\n!!!!\n-----END X-----"),
-            Err(Error::Base64 { .. })
+            decode_first("k", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----"),
+            Err(Error::Pem { .. })
         ));
         assert!(matches!(
             decode_first(
                 "k",
-                "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END X-----"
+                "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END RSA PRIVATE KEY-----"
             ),
-            Err(Error::Pem { .. })
+            Err(Error::Pem { reason, .. }) if reason.contains("decrypt")
         ));
     }
 }

@@ -421,6 +421,103 @@ fn key_loading_accepts_every_public_form_and_explains_mistakes() {
     assert!(err.to_string().contains("not an RSA key"), "{err}");
 }
 
+/// Serial and validity as Python's `cryptography` reads them from the same certificate.
+const PY_CERT_FIELDS: &str = r#"
+import sys
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())
+print(format(c.serial_number, 'X'), int(c.not_valid_before_utc.timestamp()),
+      int(c.not_valid_after_utc.timestamp()))
+"#;
+
+#[test]
+fn certificate_serial_and_validity_match_python_cryptography() {
+    let out = python(PY_CERT_FIELDS, &[path_str(&platform().cert_pem)]);
+    let out = String::from_utf8(out).unwrap();
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    let cert = platform().certificate();
+    assert_eq!(cert.certificate_serial(), Some(fields[0]));
+    let validity = cert
+        .certificate_validity()
+        .expect("a certificate has a validity");
+    assert_eq!(validity.not_before, fields[1].parse::<i64>().unwrap());
+    assert_eq!(validity.not_after, fields[2].parse::<i64>().unwrap());
+    // `-days 2` in common::generate.
+    assert_eq!(validity.not_after - validity.not_before, 2 * 86_400);
+    assert!(validity.contains(validity.not_before) && !validity.contains(validity.not_after + 1));
+    // Bare keys have neither.
+    let spki = platform().public_key();
+    assert_eq!(
+        (spki.certificate_serial(), spki.certificate_validity()),
+        (None, None)
+    );
+}
+
+#[test]
+fn der_keys_in_the_wrong_form_say_what_they_are() {
+    let pkcs1_der = openssl(&[
+        "rsa",
+        "-in",
+        path_str(&merchant().private_pem),
+        "-traditional",
+        "-outform",
+        "DER",
+    ]);
+    assert_eq!(
+        MerchantKey::from_pkcs8_der(&pkcs1_der).unwrap_err(),
+        Error::Pkcs1PrivateKey
+    );
+    let cert_der = openssl(&[
+        "x509",
+        "-in",
+        path_str(&platform().cert_pem),
+        "-outform",
+        "DER",
+    ]);
+    let err = MerchantKey::from_pkcs8_der(&cert_der).unwrap_err();
+    assert!(err.to_string().contains("certificate"), "{err}");
+    let err = MerchantKey::from_pkcs8_pem(&read(&platform().cert_pem)).unwrap_err();
+    assert!(
+        matches!(err, Error::Pem { .. }) && err.to_string().contains("apiclient_key.pem"),
+        "{err}"
+    );
+    // from_rsa_der promises PKCS#1: an SPKI is refused with a pointer to from_pem.
+    let spki_der = openssl(&[
+        "pkey",
+        "-in",
+        path_str(&merchant().private_pem),
+        "-pubout",
+        "-outform",
+        "DER",
+    ]);
+    let err = PublicKey::from_rsa_der(&spki_der).unwrap_err();
+    assert!(err.to_string().contains("from_pem"), "{err}");
+    let rsa_der = openssl(&[
+        "rsa",
+        "-in",
+        path_str(&merchant().private_pem),
+        "-RSAPublicKey_out",
+        "-outform",
+        "DER",
+    ]);
+    assert_eq!(
+        PublicKey::from_rsa_der(&rsa_der).unwrap(),
+        merchant().public_key()
+    );
+
+    // A password-protected PKCS#8 key gets the command that decrypts it.
+    let encrypted = openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-in",
+        path_str(&merchant().private_pem),
+        "-passout",
+        "pass:test",
+    ]);
+    let err = MerchantKey::from_pkcs8_pem(std::str::from_utf8(&encrypted).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("password-protected"), "{err}");
+}
+
 #[test]
 fn keys_never_show_in_debug_output() {
     let key = merchant().merchant_key();

@@ -56,7 +56,7 @@ fn cut(s: &str, max: usize) -> String {
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, data)
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
         .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))

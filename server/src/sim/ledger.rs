@@ -274,8 +274,10 @@ impl Ledger {
 
     /// The openid a simulated WeChat user has under an appid (stable, so a buyer is recognisable).
     pub fn openid_for(&mut self, appid: &str, user: &str) -> String {
-        let digest =
-            ring::digest::digest(&ring::digest::SHA256, format!("{appid}\n{user}").as_bytes());
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            format!("{appid}\n{user}").as_bytes(),
+        );
         let tail: String = digest
             .as_ref()
             .iter()

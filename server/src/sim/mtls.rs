@@ -31,7 +31,7 @@ pub fn server_config(
     cert_pem: &[u8],
     key_pem: &[u8],
 ) -> Result<Arc<ServerConfig>, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(client_ca_pem) {
         let cert = cert.map_err(|e| format!("client CA certificate: {e}"))?;

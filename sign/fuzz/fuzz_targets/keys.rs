@@ -1,5 +1,6 @@
-//! Key loading: PEM armour and the hand-written DER reader must reject, never panic on,
-//! arbitrary certificates and keys; OAEP decryption must reject arbitrary ciphertexts.
+//! Key loading: PEM (rustls-pki-types), certificates (x509-parser) and keys (AWS-LC), with our
+//! error mapping around them, must reject, never panic on, arbitrary certificates and keys;
+//! OAEP decryption must reject arbitrary ciphertexts.
 #![no_main]
 
 use std::sync::OnceLock;

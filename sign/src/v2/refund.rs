@@ -1,14 +1,15 @@
 //! The v2 refund notification's `req_info`: AES-256-ECB with PKCS#7 padding, key = lowercase
 //! hex MD5 of the API key (32 ASCII bytes = 256 bits).
 //!
-//! ECB is WeChat's choice, not ours, and it is why this module uses the RustCrypto `aes` block
-//! cipher: ring deliberately offers only authenticated modes. ECB has no integrity, so the
-//! decrypted XML is only as trustworthy as the transport; callers should still check the refund
-//! against their own records (or query WeChat) before acting on it.
+//! ECB is WeChat's choice, not ours; AWS-LC offers it (`PaddedBlock…Key::ecb_pkcs7`) for
+//! exactly such compatibility. ECB has no integrity, so the decrypted XML is only as
+//! trustworthy as the transport; callers should still check the refund against their own
+//! records (or query WeChat) before acting on it.
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
-use aes::Aes256;
+use aws_lc_rs::cipher::{
+    DecryptionContext, PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
+    AES_256,
+};
 use md5::{Digest as _, Md5};
 
 use crate::encoding::{b64_decode, b64_encode, hex_lower};
@@ -16,9 +17,10 @@ use crate::Error;
 
 const BLOCK: usize = 16;
 
-fn cipher(api_key: &str) -> Aes256 {
+/// The AES-256 key: the 32 ASCII bytes of the lowercase hex MD5 of the API key.
+fn cipher_key(api_key: &str) -> UnboundCipherKey {
     let key = hex_lower(&Md5::digest(api_key.as_bytes()));
-    Aes256::new(GenericArray::from_slice(key.as_bytes()))
+    UnboundCipherKey::new(&AES_256, key.as_bytes()).expect("32 hex digits are an AES-256 key")
 }
 
 /// Decrypt `req_info` (base64) with the merchant's v2 API key; returns the `<root>…</root>` XML,
@@ -29,33 +31,22 @@ pub fn decrypt_refund_req_info(api_key: &str, req_info_b64: &str) -> Result<Stri
     if data.is_empty() || data.len() % BLOCK != 0 {
         return Err(Error::Decrypt { what: WHAT });
     }
-    let aes = cipher(api_key);
-    for block in data.chunks_exact_mut(BLOCK) {
-        aes.decrypt_block(GenericArray::from_mut_slice(block));
-    }
-    // PKCS#7: the last byte says how many padding bytes (1..=16) there are, all equal to it.
-    let pad = usize::from(data[data.len() - 1]);
-    if pad == 0
-        || pad > BLOCK
-        || data[data.len() - pad..]
-            .iter()
-            .any(|&b| usize::from(b) != pad)
-    {
-        return Err(Error::Decrypt { what: WHAT });
-    }
-    data.truncate(data.len() - pad);
-    String::from_utf8(data).map_err(|_| Error::NotUtf8 { what: WHAT })
+    let key = PaddedBlockDecryptingKey::ecb_pkcs7(cipher_key(api_key))
+        .expect("AWS-LC offers AES-256-ECB");
+    // A wrong key shows up here, as PKCS#7 padding that does not check out.
+    let plain = key
+        .decrypt(&mut data, DecryptionContext::None)
+        .map_err(|_| Error::Decrypt { what: WHAT })?;
+    String::from_utf8(plain.to_vec()).map_err(|_| Error::NotUtf8 { what: WHAT })
 }
 
 /// The inverse, for simulators and tests.
 pub fn encrypt_refund_req_info(api_key: &str, plaintext: &str) -> String {
     let mut data = plaintext.as_bytes().to_vec();
-    let pad = BLOCK - data.len() % BLOCK;
-    data.resize(data.len() + pad, pad as u8);
-    let aes = cipher(api_key);
-    for block in data.chunks_exact_mut(BLOCK) {
-        aes.encrypt_block(GenericArray::from_mut_slice(block));
-    }
+    let key = PaddedBlockEncryptingKey::ecb_pkcs7(cipher_key(api_key))
+        .expect("AWS-LC offers AES-256-ECB");
+    key.encrypt(&mut data)
+        .expect("ECB with PKCS#7 padding encrypts any length");
     b64_encode(&data)
 }
 

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use aws_lc_rs::hmac;
 use md5::{Digest as _, Md5};
-use ring::hmac;
 use subtle::ConstantTimeEq as _;
 
 use super::Params;

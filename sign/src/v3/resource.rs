@@ -2,7 +2,7 @@
 //! 32-byte APIv3 key, nonce = the 12-character `nonce` string's bytes, AAD = `associated_data`,
 //! `ciphertext` = base64 of ciphertext ‖ 16-byte tag.
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 
 use crate::encoding::{b64_decode, b64_encode};
 use crate::Error;
