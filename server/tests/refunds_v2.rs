@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use wxpay_server::config::ApiVersion;
 use wxpay_server::sim::Fault;
@@ -17,32 +17,6 @@ fn v2() -> Opts {
         api_version: ApiVersion::V2,
         ..Opts::default()
     }
-}
-
-async fn paid_order(e: &Env, amount: i64) -> (String, Value) {
-    let order = e.create_order(amount).await;
-    let id = order["order_id"].as_str().unwrap().to_string();
-    let (_, pay) = e.pay(&id, json!({ "mode": "native" })).await;
-    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
-    let paid = e.wait_change(&id, 10).await;
-    assert_eq!(paid["state"], "SUCCESS", "{paid}");
-    (id, paid)
-}
-
-async fn refund(e: &Env, id: &str, body: Value) -> (u16, Value) {
-    e.server_post(&format!("/api/orders/{id}/refunds"), body)
-        .await
-}
-
-async fn order_until(e: &Env, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..100 {
-        let (_, o) = e.get(&format!("/api/orders/{id}")).await;
-        if check(&o) {
-            return o;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    e.get(&format!("/api/orders/{id}")).await.1
 }
 
 /// POSTs a v2 refund notification body to the backend: (status, return_code).

@@ -91,44 +91,6 @@ async fn open_and_apply(
         Ok(a) => a,
         Err(e) => return (Some(out_trade_no), bad("invalid_refund", e)),
     };
-    let result = async {
-        let record = b
-            .store
-            .refund(answer.out_refund_no.clone())
-            .await
-            .map_err(|e| {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    e.to_string(),
-                )
-            })?
-            .ok_or((
-                StatusCode::NOT_FOUND,
-                "unknown_refund",
-                format!("no refund {}", answer.out_refund_no),
-            ))?;
-        if record.refund.out_trade_no != out_trade_no {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                "wrong_order",
-                format!(
-                    "refund {} is of {}, not {out_trade_no}",
-                    answer.out_refund_no, record.refund.out_trade_no
-                ),
-            ));
-        }
-        let before = record.status;
-        let after = b
-            .apply_refund_answer(&record, &answer)
-            .await
-            .map_err(|e| (e.status, e.code, e.message))?;
-        Ok(if after.status != before {
-            "applied"
-        } else {
-            "duplicate"
-        })
-    }
-    .await;
+    let result = b.apply_notified_refund(&answer, &out_trade_no).await;
     (Some(out_trade_no), result)
 }

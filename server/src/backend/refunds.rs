@@ -232,7 +232,7 @@ impl Backend {
         Ok(done)
     }
 
-    pub(super) async fn apply_refund_answer(
+    async fn apply_refund_answer(
         &self,
         record: &RefundRecord,
         a: &RefundAnswer,
@@ -267,6 +267,51 @@ impl Backend {
             self.waiters.notify(&r.refund.order_id);
         }
         Ok(r)
+    }
+
+    /// Applies a verified refund notification (either API) to the refund it names, which must be
+    /// ours and of `out_trade_no`: "applied", or "duplicate" when it changes nothing.
+    pub(super) async fn apply_notified_refund(
+        &self,
+        answer: &RefundAnswer,
+        out_trade_no: &str,
+    ) -> Result<&'static str, (StatusCode, &'static str, String)> {
+        let record = self
+            .store
+            .refund(answer.out_refund_no.clone())
+            .await
+            .map_err(|e| {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    e.to_string(),
+                )
+            })?
+            .ok_or((
+                StatusCode::NOT_FOUND,
+                "unknown_refund",
+                format!("no refund {}", answer.out_refund_no),
+            ))?;
+        if record.refund.out_trade_no != out_trade_no {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "wrong_order",
+                format!(
+                    "refund {} is of {}, not {out_trade_no}",
+                    answer.out_refund_no, record.refund.out_trade_no
+                ),
+            ));
+        }
+        let before = record.status;
+        let after = self
+            .apply_refund_answer(&record, answer)
+            .await
+            .map_err(|e| (e.status, e.code, e.message))?;
+        Ok(if after.status != before {
+            "applied"
+        } else {
+            "duplicate"
+        })
     }
 
     /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`; a PENDING
@@ -423,32 +468,7 @@ pub async fn notify_refund(
                 "not our mchid".to_string(),
             ));
         }
-        let record = b
-            .store
-            .refund(answer.out_refund_no.clone())
-            .await
-            .map_err(|e| {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    e.to_string(),
-                )
-            })?
-            .ok_or((
-                StatusCode::NOT_FOUND,
-                "unknown_refund",
-                format!("no refund {}", answer.out_refund_no),
-            ))?;
-        let before = record.status;
-        let after = b
-            .apply_refund_answer(&record, &answer)
-            .await
-            .map_err(|e| (e.status, e.code, e.message))?;
-        Ok(if after.status != before {
-            "applied"
-        } else {
-            "duplicate"
-        })
+        b.apply_notified_refund(&answer, &out_trade_no).await
     }
     .await;
     match result {

@@ -393,3 +393,32 @@ pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+/// An order at `amount` fen, paid by QR code through the simulator: (order id, the paid order).
+pub async fn paid_order(e: &Env, amount: i64) -> (String, Value) {
+    let order = e.create_order(amount).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, pay) = e.pay(&id, json!({ "mode": "native" })).await;
+    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
+    let paid = e.wait_change(&id, 10).await;
+    assert_eq!(paid["state"], "SUCCESS", "{paid}");
+    (id, paid)
+}
+
+/// `POST /api/orders/{id}/refunds` as the merchant's server.
+pub async fn refund(e: &Env, id: &str, body: Value) -> (u16, Value) {
+    e.server_post(&format!("/api/orders/{id}/refunds"), body)
+        .await
+}
+
+/// Polls the order until `check` holds on it (refunds settle in the background).
+pub async fn order_until(e: &Env, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let (_, o) = e.get(&format!("/api/orders/{id}")).await;
+        if check(&o) {
+            return o;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    e.get(&format!("/api/orders/{id}")).await.1
+}
