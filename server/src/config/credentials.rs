@@ -121,10 +121,12 @@ impl Credentials {
     }
 }
 
+/// (client identity PEM, CA PEM).
+type SecapiPems = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The client identity and CA of `/secapi/…` calls, read and checked now so a wrong file is a
 /// startup error, not a failed refund.
-#[allow(clippy::type_complexity)]
-fn secapi_tls(cfg: &Config) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), ConfigError> {
+fn secapi_tls(cfg: &Config) -> Result<SecapiPems, ConfigError> {
     let read = |what: &'static str, path: &std::path::Path| {
         std::fs::read(path).map_err(|e| ConfigError::Key {
             what,
