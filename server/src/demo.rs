@@ -1,7 +1,8 @@
 //! `wxpay demo`: the whole checkout on one port of 127.0.0.1, offline.
 //!
 //! Backend (`/api`), simulator (`/v3`, `/pay`, `/connect`, `/sns`, `/sim`), the demo shop (`www/`
-//! at `/`) and the built npm package (`/pkg/`). On first run it makes test merchant and platform
+//! at `/`) and the built npm package (`/pkg/`); only the simulator's `/secapi/…` (v2 refunds)
+//! has a second, mutual-TLS port, as WeChat requires the merchant's client certificate there. On first run it makes test merchant and platform
 //! keys with openssl (see [`crate::devkeys`]) and random APIv3 / v2 keys, all kept under the data
 //! directory so later runs (and the orders in SQLite) stay consistent.
 
@@ -53,13 +54,24 @@ pub struct Demo {
     pub sim: Sim,
     pub app: Router,
     listener: TcpListener,
+    /// The simulator's `/secapi/…` (v2 refunds) on a mutual-TLS port of its own, like WeChat.
+    pub secapi_url: String,
+    secapi: (TcpListener, Arc<rustls::ServerConfig>),
 }
 
 impl Demo {
     pub async fn serve(self) -> std::io::Result<()> {
         let _reconciler = self.backend.start_reconciler();
         let _certificates = self.backend.start_certificate_refresher();
-        crate::serve::serve(self.listener, self.app).await
+        let (secapi_listener, tls) = self.secapi;
+        let secapi = tokio::spawn(crate::sim::mtls::serve(
+            secapi_listener,
+            tls,
+            self.sim.secapi_router(),
+        ));
+        let served = crate::serve::serve(self.listener, self.app).await;
+        secapi.abort();
+        served
     }
 }
 
@@ -139,6 +151,21 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         devkeys::load_or_generate(&keys_dir, "platform", "wxpay demo platform (TEST KEY)")
             .map_err(|e| e.to_string())?;
     let secrets = load_or_make_secrets(&opts.data_dir)?;
+    // WeChat's secapi host needs the merchant's API client certificate: a TEST PKI for it.
+    let tls = devkeys::load_or_generate_tls(&keys_dir, DEMO_MCHID).map_err(|e| e.to_string())?;
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let secapi_tls = crate::sim::mtls::server_config(
+        &read(&tls.ca_cert)?,
+        &read(&tls.server_cert)?,
+        &read(&tls.server_key)?,
+    )?;
+    let secapi_listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1 for the secapi simulator: {e}"))?;
+    let secapi_url = format!(
+        "https://{}",
+        secapi_listener.local_addr().map_err(|e| e.to_string())?
+    );
 
     let listener = TcpListener::bind(("127.0.0.1", opts.port))
         .await
@@ -176,6 +203,10 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         h5_ttl_secs: opts.h5_ttl_secs,
         catalog: demo_catalog(),
         api_token: secrets.api_token.clone().map(Secret),
+        apiclient_cert_file: Some(tls.client_cert.clone()),
+        apiclient_key_file: Some(tls.client_key.clone()),
+        secapi_base_url: Some(secapi_url.clone()),
+        secapi_ca_file: Some(tls.ca_cert.clone()),
         ..Config::default()
     };
     let sim_platform = match opts.platform_key_mode {
@@ -252,5 +283,7 @@ pub async fn prepare(opts: DemoOptions) -> Result<Demo, String> {
         sim,
         app,
         listener,
+        secapi_url,
+        secapi: (secapi_listener, secapi_tls),
     })
 }

@@ -85,37 +85,15 @@ pub fn load_or_generate(
 }
 
 fn generate(key_path: &Path, cert_path: &Path, common_name: &str) -> Result<(), DevKeyError> {
-    let key = key_path.to_string_lossy();
-    openssl(
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            &key,
-        ],
-        "genpkey",
-    )?;
-    // A random 128-bit serial, like the 40-hex-digit serials of real WeChat certificates.
-    let mut serial = [0u8; 16];
-    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
-        .map_err(|_| DevKeyError::OpensslFailed {
-            step: "serial",
-            stderr: "OS random generator failed".into(),
-        })?;
-    // Positive, and 32 hex digits without a leading zero, as WeChat's serials always are (a
-    // leading zero is where `BigInteger.toString(16)`-style code and openssl disagree).
-    serial[0] = (serial[0] & 0x7f).max(0x10);
-    let serial_hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
+    new_rsa_key(key_path)?;
+    let serial_hex = random_serial_hex()?;
     openssl(
         &[
             "req",
             "-x509",
             "-new",
             "-key",
-            &key,
+            &key_path.to_string_lossy(),
             "-subj",
             &format!("/CN={common_name}"),
             "-days",
@@ -142,6 +120,162 @@ fn openssl(args: &[&str], step: &'static str) -> Result<String, DevKeyError> {
         });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A throwaway PKI for the mutual TLS of WeChat's `/secapi/…` (TEST KEYS): a CA, the
+/// simulator's server certificate for 127.0.0.1 and the merchant's API client certificate
+/// (`apiclient_cert.pem` / `apiclient_key.pem`, CN = the mchid, as WeChat issues them), all
+/// signed by that CA.
+#[derive(Debug, Clone)]
+pub struct TestTls {
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+/// Loads the TEST PKI under `dir` (`tls_*.pem`), generating it first if absent.
+pub fn load_or_generate_tls(dir: &Path, mchid: &str) -> Result<TestTls, DevKeyError> {
+    let io = |e: std::io::Error| DevKeyError::Io {
+        dir: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = |name: &str| dir.join(format!("tls_{name}.pem"));
+    let tls = TestTls {
+        ca_cert: file("ca_cert"),
+        server_cert: file("server_cert"),
+        server_key: file("server_key"),
+        client_cert: file("apiclient_cert"),
+        client_key: file("apiclient_key"),
+    };
+    let ca_key = file("ca_key");
+    if [
+        &tls.ca_cert,
+        &tls.server_cert,
+        &tls.server_key,
+        &tls.client_cert,
+        &tls.client_key,
+    ]
+    .iter()
+    .all(|p| p.exists())
+    {
+        return Ok(tls);
+    }
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    new_rsa_key(&ca_key)?;
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &s(&ca_key),
+            "-subj",
+            "/CN=wxpay TEST CA (not WeChat's)",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            &s(&tls.ca_cert),
+        ],
+        "req -x509 (test CA)",
+    )?;
+    let leaves = [
+        (
+            &tls.server_key,
+            &tls.server_cert,
+            "127.0.0.1".to_string(),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth",
+        ),
+        (
+            &tls.client_key,
+            &tls.client_cert,
+            mchid.to_string(),
+            "extendedKeyUsage=clientAuth",
+        ),
+    ];
+    for (key, cert, cn, ext) in leaves {
+        new_rsa_key(key)?;
+        let csr = cert.with_extension("csr");
+        let extfile = cert.with_extension("ext");
+        std::fs::write(
+            &extfile,
+            format!("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n{ext}\n"),
+        )
+        .map_err(io)?;
+        openssl(
+            &[
+                "req",
+                "-new",
+                "-key",
+                &s(key),
+                "-subj",
+                &format!("/CN={cn}/OU=wxpay TEST KEY"),
+                "-out",
+                &s(&csr),
+            ],
+            "req -new (test leaf)",
+        )?;
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &s(&csr),
+                "-CA",
+                &s(&tls.ca_cert),
+                "-CAkey",
+                &s(&ca_key),
+                "-set_serial",
+                &format!("0x{}", random_serial_hex()?),
+                "-days",
+                "3650",
+                "-extfile",
+                &s(&extfile),
+                "-out",
+                &s(cert),
+            ],
+            "x509 -req (test leaf)",
+        )?;
+        let _ = std::fs::remove_file(&csr);
+        let _ = std::fs::remove_file(&extfile);
+    }
+    Ok(tls)
+}
+
+fn new_rsa_key(path: &Path) -> Result<(), DevKeyError> {
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &path.to_string_lossy(),
+        ],
+        "genpkey",
+    )
+    .map(|_| ())
+}
+
+/// A random 128-bit serial in 32 hex digits without a leading zero, like WeChat's.
+fn random_serial_hex() -> Result<String, DevKeyError> {
+    let mut serial = [0u8; 16];
+    aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut serial)
+        .map_err(|_| DevKeyError::OpensslFailed {
+            step: "serial",
+            stderr: "OS random generator failed".into(),
+        })?;
+    // Positive, and 32 hex digits without a leading zero, as WeChat's serials always are (a
+    // leading zero is where `BigInteger.toString(16)`-style code and openssl disagree).
+    serial[0] = (serial[0] & 0x7f).max(0x10);
+    Ok(serial.iter().map(|b| format!("{b:02X}")).collect())
 }
 
 // The simulator and the demo's generated secrets draw from the same generator as ids.

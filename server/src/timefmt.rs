@@ -1,5 +1,5 @@
-//! Clock and the three time formats WeChat uses: RFC 3339 with +08:00 (v3), `yyyyMMddHHmmss`
-//! Beijing time (v2), and unix seconds (signatures).
+//! Clock and the time formats WeChat uses: RFC 3339 with +08:00 (v3), `yyyyMMddHHmmss`
+//! Beijing time (v2), `yyyy-MM-dd HH:mm:ss` Beijing time (v2 refunds), and unix seconds.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -57,6 +57,26 @@ pub fn parse_v2_time(s: &str) -> Option<i64> {
     Some(t.assume_offset(BEIJING).unix_timestamp())
 }
 
+/// v2 refund times (`success_time`, `refund_success_time_$n`): `yyyy-MM-dd HH:mm:ss`, Beijing.
+pub fn v2_refund_time(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(BEIJING)
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+}
+
+pub fn parse_v2_refund_time(s: &str) -> Option<i64> {
+    let t = PrimitiveDateTime::parse(
+        s,
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    )
+    .ok()?;
+    Some(t.assume_offset(BEIJING).unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +88,8 @@ mod tests {
         assert_eq!(utc_rfc3339(t), "2026-05-28T20:26:40Z");
         assert_eq!(v2_time(t), "20260529042640");
         assert_eq!(parse_v2_time("20260529042640"), Some(t));
+        assert_eq!(v2_refund_time(t), "2026-05-29 04:26:40");
+        assert_eq!(parse_v2_refund_time("2026-05-29 04:26:40"), Some(t));
         assert_eq!(parse_rfc3339(&beijing_rfc3339(t)), Some(t));
         assert_eq!(parse_v2_time("2026-05-29"), None);
     }

@@ -109,3 +109,70 @@ async fn the_demo_serves_everything_on_one_port_and_pays() {
     let (_, got) = get_json(&http, &format!("{url2}/api/orders/{id}")).await;
     assert_eq!(got["state"], "SUCCESS");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v2_demo_refunds_through_its_mutual_tls_secapi_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = prepare(DemoOptions {
+        port: 0,
+        data_dir: data.clone(),
+        www_dir: None,
+        pkg_dir: None,
+        api_version: ApiVersion::V2,
+        retry_compression: 100.0,
+        code_ttl_secs: 7200,
+        h5_ttl_secs: 300,
+        platform_key_mode: PlatformKeyMode::PublicKey,
+        rotate_after_payments: None,
+    })
+    .await
+    .unwrap();
+    let (url, secapi) = (demo.url.clone(), demo.secapi_url.clone());
+    assert!(secapi.starts_with("https://127.0.0.1:"), "{secapi}");
+    let _server = tokio::spawn(demo.serve());
+    let http = wxpay_server::http_client::client(Duration::from_secs(20));
+    let token = wxpay_server::demo::demo_api_token(&data).unwrap();
+
+    let (status, order) = post_json(
+        &http,
+        &format!("{url}/api/orders"),
+        &json!({ "items": [{ "sku": "coffee", "quantity": 1 }] }),
+    )
+    .await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["order_id"].as_str().unwrap();
+    let (_, pay) = post_json(
+        &http,
+        &format!("{url}/api/orders/{id}/pay"),
+        &json!({ "mode": "native" }),
+    )
+    .await;
+    post_json(
+        &http,
+        &format!("{url}/sim/api/pay"),
+        &json!({ "code_url": pay["code_url"] }),
+    )
+    .await;
+    let (_, paid) = get_json(&http, &format!("{url}/api/orders/{id}?wait=10")).await;
+    assert_eq!(paid["state"], "SUCCESS", "{paid}");
+
+    let r = http
+        .post(format!("{url}/api/orders/{id}/refunds"))
+        .bearer_auth(&token)
+        .json(&json!({ "amount": 800 }))
+        .send()
+        .await
+        .unwrap();
+    let (status, refund): (u16, Value) = (r.status().as_u16(), r.json().await.unwrap());
+    assert_eq!(status, 201, "{refund}");
+    let mut o = Value::Null;
+    for _ in 0..100 {
+        o = get_json(&http, &format!("{url}/api/orders/{id}")).await.1;
+        if o["refunded"] == 800 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(o["refunded"], 800, "{o}");
+}

@@ -5,20 +5,10 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use wxpay_server::sim::Fault;
 use wxpay_server::timefmt::unix_now;
-
-async fn paid_order(e: &Env, amount: i64) -> (String, Value) {
-    let order = e.create_order(amount).await;
-    let id = order["order_id"].as_str().unwrap().to_string();
-    let (_, pay) = e.pay(&id, json!({ "mode": "native" })).await;
-    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
-    let paid = e.wait_change(&id, 10).await;
-    assert_eq!(paid["state"], "SUCCESS", "{paid}");
-    (id, paid)
-}
 
 /// Runs the refund reconciler until the refund is SUCCESS at WeChat and here (or 5 s pass).
 async fn settle(backend: &wxpay_server::Backend, out_refund_no: &str) {
@@ -35,23 +25,6 @@ async fn settle(backend: &wxpay_server::Backend, out_refund_no: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn refund(e: &Env, id: &str, body: Value) -> (u16, Value) {
-    e.server_post(&format!("/api/orders/{id}/refunds"), body)
-        .await
-}
-
-/// Polls the order until `check` holds on it (refunds settle in the background).
-async fn order_until(e: &Env, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..100 {
-        let (_, o) = e.get(&format!("/api/orders/{id}")).await;
-        if check(&o) {
-            return o;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    e.get(&format!("/api/orders/{id}")).await.1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,8 @@
 //! - [`notify`]: WeChat's asynchronous notifications (v3 JSON, v2 XML) — the only place besides
 //!   [`reconcile`] where an order can become paid.
 //! - [`audit`]: keeping notifications (whole when authentic, bounded when not).
-//! - [`refunds`]: refunds (merchant-server route, WeChat's refund notifications, reconciling).
+//! - [`refunds`]: refunds (merchant-server route, WeChat's v3 refund notifications, reconciling).
+//! - [`refund_notify_v2`]: WeChat's v2 refund notifications (`req_info`).
 //! - [`reconcile`]: asks WeChat about orders that waited too long without a notification.
 //! - [`wechat`]: the signed, verified calls to WeChat Pay.
 //! - [`server_auth`]: the bearer token of the merchant-server routes.
@@ -17,6 +18,7 @@ pub mod notify;
 pub mod orders;
 pub mod pay;
 pub mod reconcile;
+pub mod refund_notify_v2;
 pub mod refunds;
 pub mod server_auth;
 pub mod waiters;
@@ -118,6 +120,10 @@ pub fn router(backend: Arc<Backend>) -> Router {
                 .route("/api/wxpay/notify", post(notify::notify_v3))
                 .route("/api/wxpay/notify/v2", post(notify::notify_v2))
                 .route("/api/wxpay/notify/refund", post(refunds::notify_refund))
+                .route(
+                    "/api/wxpay/notify/v2/refund",
+                    post(refund_notify_v2::notify_refund_v2),
+                )
                 // Nothing WeChat sends is this large; a bigger body is refused unread.
                 .layer(axum::extract::DefaultBodyLimit::max(
                     audit::MAX_NOTIFICATION_BYTES,

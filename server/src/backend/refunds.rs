@@ -157,9 +157,6 @@ impl Backend {
                 ),
             ));
         }
-        if new.api_version != "v3" {
-            return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "refund_v2_unsupported", "refunds are made with APIv3; set api_version = \"v3\" (v2 secapi/pay/refund is not implemented yet)"));
-        }
         let record = match self.store.create_refund(new).await? {
             RefundCreated::New(r) => r,
             // Asked before but the outcome is unknown: ask again with the same key (WeChat
@@ -191,7 +188,7 @@ impl Backend {
                 ))
             }
         };
-        let answer = self.wechat.v3_refund(&record.refund).await.map_err(|e| {
+        let answer = self.wechat.refund(&record.refund).await.map_err(|e| {
             ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
         })?;
         self.apply_refund_answer(&record, &answer).await
@@ -272,6 +269,51 @@ impl Backend {
         Ok(r)
     }
 
+    /// Applies a verified refund notification (either API) to the refund it names, which must be
+    /// ours and of `out_trade_no`: "applied", or "duplicate" when it changes nothing.
+    pub(super) async fn apply_notified_refund(
+        &self,
+        answer: &RefundAnswer,
+        out_trade_no: &str,
+    ) -> Result<&'static str, (StatusCode, &'static str, String)> {
+        let record = self
+            .store
+            .refund(answer.out_refund_no.clone())
+            .await
+            .map_err(|e| {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    e.to_string(),
+                )
+            })?
+            .ok_or((
+                StatusCode::NOT_FOUND,
+                "unknown_refund",
+                format!("no refund {}", answer.out_refund_no),
+            ))?;
+        if record.refund.out_trade_no != out_trade_no {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "wrong_order",
+                format!(
+                    "refund {} is of {}, not {out_trade_no}",
+                    answer.out_refund_no, record.refund.out_trade_no
+                ),
+            ));
+        }
+        let before = record.status;
+        let after = self
+            .apply_refund_answer(&record, answer)
+            .await
+            .map_err(|e| (e.status, e.code, e.message))?;
+        Ok(if after.status != before {
+            "applied"
+        } else {
+            "duplicate"
+        })
+    }
+
     /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`; a PENDING
     /// one WeChat never received is sent again under the same `out_refund_no`.
     pub async fn reconcile_refunds(&self) {
@@ -280,18 +322,29 @@ impl Backend {
             return;
         };
         for r in open {
-            let answer = match self.wechat.v3_query_refund(&r.refund.out_refund_no).await {
-                Ok(a) => a,
-                Err(super::wechat::WechatError::Refused { code, .. })
-                    if code == "RESOURCE_NOT_EXISTS" && r.status == RefundStatus::Pending =>
-                {
-                    match self.wechat.v3_refund(&r.refund).await {
+            let asked = self
+                .wechat
+                .query_refund(&r.refund.out_refund_no, &r.refund.api_version)
+                .await;
+            let answer = match asked {
+                Ok(Some(a)) => a,
+                // Saved but never received by WeChat: send it now, under the same key.
+                Ok(None) if r.status == RefundStatus::Pending => {
+                    match self.wechat.refund(&r.refund).await {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::warn!("refund {}: {e}", r.refund.out_refund_no);
                             continue;
                         }
                     }
+                }
+                Ok(None) => {
+                    tracing::warn!(
+                        "refund {} is {} here but unknown to WeChat",
+                        r.refund.out_refund_no,
+                        r.status
+                    );
+                    continue;
                 }
                 Err(e) => {
                     tracing::warn!("refund {}: {e}", r.refund.out_refund_no);
@@ -415,32 +468,7 @@ pub async fn notify_refund(
                 "not our mchid".to_string(),
             ));
         }
-        let record = b
-            .store
-            .refund(answer.out_refund_no.clone())
-            .await
-            .map_err(|e| {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    e.to_string(),
-                )
-            })?
-            .ok_or((
-                StatusCode::NOT_FOUND,
-                "unknown_refund",
-                format!("no refund {}", answer.out_refund_no),
-            ))?;
-        let before = record.status;
-        let after = b
-            .apply_refund_answer(&record, &answer)
-            .await
-            .map_err(|e| (e.status, e.code, e.message))?;
-        Ok(if after.status != before {
-            "applied"
-        } else {
-            "duplicate"
-        })
+        b.apply_notified_refund(&answer, &out_trade_no).await
     }
     .await;
     match result {

@@ -16,6 +16,10 @@ pub struct Credentials {
     pub platform_keys: KeySet,
     pub apiv3_key: Vec<u8>,
     pub v2_key: Option<String>,
+    /// `apiclient_cert.pem` + `apiclient_key.pem` as one PEM (a TLS client identity), if set.
+    pub apiclient_identity_pem: Option<Vec<u8>>,
+    /// `secapi_ca_file`'s PEM.
+    pub secapi_ca_pem: Option<Vec<u8>>,
 }
 
 impl Credentials {
@@ -105,13 +109,63 @@ impl Credentials {
         if let Some((id, public)) = public_key(cfg)? {
             platform_keys.insert(id, public);
         }
+        let (apiclient_identity_pem, secapi_ca_pem) = secapi_tls(cfg)?;
         Ok(Credentials {
+            apiclient_identity_pem,
+            secapi_ca_pem,
             signer: MerchantSigner::new(cfg.mchid.clone(), cfg.merchant_serial.clone(), key),
             platform_keys,
             apiv3_key: cfg.apiv3_key.0.as_bytes().to_vec(),
             v2_key: cfg.v2_key.as_ref().map(|k| k.0.clone()),
         })
     }
+}
+
+/// (client identity PEM, CA PEM).
+type SecapiPems = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The client identity and CA of `/secapi/…` calls, read and checked now so a wrong file is a
+/// startup error, not a failed refund.
+fn secapi_tls(cfg: &Config) -> Result<SecapiPems, ConfigError> {
+    let read = |what: &'static str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| ConfigError::Key {
+            what,
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    let identity = match (&cfg.apiclient_cert_file, &cfg.apiclient_key_file) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            let mut pem = read("the API client certificate", cert)?;
+            pem.push(b'\n');
+            pem.extend(read("the API client key", key)?);
+            reqwest::Identity::from_pem(&pem).map_err(|e| ConfigError::Key {
+                what: "the API client certificate and key",
+                path: format!("{} + {}", cert.display(), key.display()),
+                reason: format!("{e}; expected the PEM files apiclient_cert.pem and apiclient_key.pem from the merchant platform"),
+            })?;
+            Some(pem)
+        }
+        _ => {
+            return Err(ConfigError::Invalid(
+                "apiclient_cert_file and apiclient_key_file go together (apiclient_cert.pem and apiclient_key.pem from the merchant platform)".into(),
+            ))
+        }
+    };
+    let ca = match &cfg.secapi_ca_file {
+        None => None,
+        Some(path) => {
+            let pem = read("the secapi CA certificate", path)?;
+            reqwest::Certificate::from_pem(&pem).map_err(|e| ConfigError::Key {
+                what: "the secapi CA certificate",
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            Some(pem)
+        }
+    };
+    Ok((identity, ca))
 }
 
 /// `platform_public_key_id` + `platform_public_key`, both or neither.

@@ -110,6 +110,16 @@ pub struct Config {
     /// Sign types accepted on v2 answers and notifications. Empty (the default): only
     /// `v2_sign_type`. List both only while migrating from MD5.
     pub v2_accepted_sign_types: Vec<String>,
+    /// The merchant API client certificate and its key (`apiclient_cert.pem`,
+    /// `apiclient_key.pem` from the merchant platform): WeChat requires them, over mutual TLS,
+    /// on `secapi/pay/refund` (APIv2 refunds).
+    pub apiclient_cert_file: Option<PathBuf>,
+    pub apiclient_key_file: Option<PathBuf>,
+    /// Where `/secapi/…` calls go; default `wechat_base_url`.
+    pub secapi_base_url: Option<String>,
+    /// A CA certificate (PEM) to trust *instead of* the system roots on `/secapi/…` calls: only
+    /// for the simulator's TEST CA; leave unset against WeChat.
+    pub secapi_ca_file: Option<PathBuf>,
     /// Platform certificates or WeChat Pay public keys: serial → PEM file.
     pub platform_certs: BTreeMap<String, PathBuf>,
     /// The WeChat Pay public key's id (`PUB_KEY_ID_…`, merchant platform → API security), the
@@ -177,6 +187,10 @@ impl Default for Config {
             v2_key: None,
             v2_sign_type: "HMAC-SHA256".into(),
             v2_accepted_sign_types: Vec::new(),
+            apiclient_cert_file: None,
+            apiclient_key_file: None,
+            secapi_base_url: None,
+            secapi_ca_file: None,
             platform_certs: BTreeMap::new(),
             platform_public_key_id: None,
             platform_public_key: None,
@@ -221,6 +235,10 @@ const FIELDS: &[&str] = &[
     "v2_key",
     "v2_sign_type",
     "v2_accepted_sign_types",
+    "apiclient_cert_file",
+    "apiclient_key_file",
+    "secapi_base_url",
+    "secapi_ca_file",
     "platform_certs",
     "platform_public_key_id",
     "platform_public_key",
@@ -304,6 +322,17 @@ impl Config {
         self.notify_url_v2
             .clone()
             .unwrap_or_else(|| format!("{}/v2", self.notify_url.trim_end_matches('/')))
+    }
+
+    /// Where v2 refund notifications go: the v2 notify URL + "/refund".
+    pub fn notify_url_refund_v2(&self) -> String {
+        format!("{}/refund", self.notify_url_v2().trim_end_matches('/'))
+    }
+
+    pub fn secapi_base_url(&self) -> &str {
+        self.secapi_base_url
+            .as_deref()
+            .unwrap_or(&self.wechat_base_url)
     }
 
     /// Where v3 refund notifications go: `notify_url` + "/refund".

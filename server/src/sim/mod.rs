@@ -12,9 +12,13 @@
 //! - [`notify`]: signed (v3: AES-GCM encrypted) notifications with WeChat's retry schedule.
 //! - [`platform`]: WeChat's own signing key (public-key or certificate mode) and its rotation.
 //! - [`refund`]: v3 refunds (partial, over-refund refused, signed answers, refund notifications).
+//! - [`refund_v2`]: v2 refunds (`/secapi/pay/refund`, `/pay/refundquery`, `req_info` notifications).
+//! - [`mtls`]: the mutual-TLS listener `/secapi/…` is served on ([`Sim::secapi_router`]).
 //!
 //! Mount [`Sim::router`] on its own listener (tests) or merge it beside the backend (demo): its
 //! paths (`/v3/…`, `/pay/…`, `/connect/…`, `/sns/…`, `/sim/…`) never collide with `/api`.
+//! `/secapi/…` needs the merchant's client certificate, like WeChat: serve
+//! [`Sim::secapi_router`] with [`mtls::serve`] on a listener of its own.
 
 // Handlers here return early with a ready WeChat-shaped `Response` as the error; it is built only
 // on failure paths, so its size does not matter.
@@ -24,10 +28,12 @@ pub mod bridge;
 pub mod buyer;
 pub mod ledger;
 pub mod miniprogram;
+pub mod mtls;
 pub mod notify;
 pub mod oauth;
 pub mod platform;
 pub mod refund;
+pub mod refund_v2;
 pub mod v2;
 pub mod v3;
 pub mod validate;
@@ -162,6 +168,7 @@ impl Sim {
             .merge(v3::routes())
             .merge(v2::routes())
             .merge(refund::routes())
+            .merge(refund_v2::routes())
             .merge(oauth::api_routes())
             .layer(axum::middleware::from_fn_with_state(
                 self.0.clone(),
@@ -174,6 +181,17 @@ impl Sim {
             .merge(bridge::routes())
             .merge(miniprogram::routes())
             .merge(platform::routes())
+            .with_state(self.0.clone())
+    }
+
+    /// The routes WeChat serves only to a client with the merchant's API certificate
+    /// (`/secapi/pay/refund`); serve them with [`mtls::serve`].
+    pub fn secapi_router(&self) -> Router {
+        refund_v2::secapi_routes()
+            .layer(axum::middleware::from_fn_with_state(
+                self.0.clone(),
+                apply_faults,
+            ))
             .with_state(self.0.clone())
     }
 
@@ -224,6 +242,11 @@ impl Sim {
             .ledger()
             .find(&Target::OutTradeNo(out_trade_no.into()))
             .cloned()
+    }
+
+    /// A refund as WeChat holds it.
+    pub fn refund(&self, out_refund_no: &str) -> Option<refund::SimRefund> {
+        self.0.ledger().refunds.get(out_refund_no).cloned()
     }
 
     /// The openid a simulated user has under `appid` (registers it, like a user following).

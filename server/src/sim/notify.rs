@@ -121,13 +121,16 @@ async fn deliver_once(sim: &SimInner, order: &SimOrder, body: &[u8]) -> (Option<
     let accepted = status.is_success()
         && match order.params.api {
             Api::V3 => true,
-            Api::V2 => {
-                v2::parse_xml(&text)
-                    .ok()
-                    .and_then(|p| p.get("return_code").cloned())
-                    .as_deref()
-                    == Some("SUCCESS")
-            }
+            Api::V2 => v2_reply_accepted(&text),
         };
     (Some(status.as_u16()), accepted)
+}
+
+/// Whether a merchant's answer to a v2 notification says `return_code` SUCCESS.
+pub(super) fn v2_reply_accepted(body: &[u8]) -> bool {
+    v2::parse_xml(body)
+        .ok()
+        .and_then(|p| p.get("return_code").cloned())
+        .as_deref()
+        == Some("SUCCESS")
 }

@@ -6,7 +6,11 @@
 //! `out_refund_no` reused with the same parameters answers the same refund, with others it is
 //! refused. A refund is PROCESSING when created and SUCCESS shortly after (the order's
 //! `trade_state` becomes REFUND); then the refund's `notify_url`, if any, is notified.
+//!
+//! The rules and the ledger records are shared with v2 ([`super::refund_v2`]): only the wire
+//! format differs.
 
+use super::ledger::Api;
 use super::v3::Authenticated;
 use super::{now, SimInner};
 use crate::devkeys::{random_alnum, random_digits};
@@ -28,6 +32,8 @@ pub const PROCESSING_FOR: Duration = Duration::from_millis(200);
 /// One refund as the simulated WeChat keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimRefund {
+    /// The API it was asked with (and is notified in).
+    pub api: Api,
     pub refund_id: String,
     pub out_refund_no: String,
     pub out_trade_no: String,
@@ -94,47 +100,99 @@ async fn create(State(sim): State<Arc<SimInner>>, auth: Authenticated) -> Respon
     if refund < 1 {
         return bad("amount.refund must be at least 1");
     }
-    let notify_url = req["notify_url"].as_str().map(String::from);
+    let ask = RefundAsk {
+        api: Api::V3,
+        transaction_id: req["transaction_id"].as_str().map(String::from),
+        out_trade_no: req["out_trade_no"].as_str().map(String::from),
+        out_refund_no: out_refund_no.to_string(),
+        refund,
+        total,
+        notify_url: req["notify_url"].as_str().map(String::from),
+    };
+    if ask.transaction_id.is_none() && ask.out_trade_no.is_none() {
+        return bad("transaction_id or out_trade_no is required");
+    }
+    match apply_for_refund(&sim, ask) {
+        Ok(r) => sim.signed(StatusCode::OK, Some(refund_json(&r))),
+        Err(refused) => {
+            let (status, code) = match refused {
+                RefundRefusal::OrderNotFound => (StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS"),
+                RefundRefusal::NotPaid | RefundRefusal::NotEnough { .. } => {
+                    (StatusCode::FORBIDDEN, "NOT_ENOUGH")
+                }
+                RefundRefusal::TotalMismatch => (StatusCode::BAD_REQUEST, "PARAM_ERROR"),
+                RefundRefusal::OutRefundNoReused => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+            };
+            error(&sim, status, code, refused.message())
+        }
+    }
+}
+
+/// A merchant's refund request, either API.
+pub(super) struct RefundAsk {
+    pub api: Api,
+    pub transaction_id: Option<String>,
+    pub out_trade_no: Option<String>,
+    pub out_refund_no: String,
+    pub refund: i64,
+    pub total: i64,
+    pub notify_url: Option<String>,
+}
+
+/// Why WeChat refuses a refund (both APIs; each names it its own way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RefundRefusal {
+    OrderNotFound,
+    NotPaid,
+    TotalMismatch,
+    OutRefundNoReused,
+    NotEnough { left: i64 },
+}
+
+impl RefundRefusal {
+    pub fn message(self) -> String {
+        match self {
+            RefundRefusal::OrderNotFound => "订单不存在".into(),
+            RefundRefusal::NotPaid => "订单未支付, 无法退款".into(),
+            RefundRefusal::TotalMismatch => {
+                "订单金额或退款金额与之前请求不一致 (the total does not match the order's amount)"
+                    .into()
+            }
+            RefundRefusal::OutRefundNoReused => "out_refund_no 已存在且参数不一致".into(),
+            RefundRefusal::NotEnough { left } => {
+                format!("退款金额超过可退金额 ({left} fen left)")
+            }
+        }
+    }
+}
+
+/// WeChat's refund rules on the ledger: a new refund starts PROCESSING (and finishes in the
+/// background); the same `out_refund_no` with the same parameters is that refund again.
+pub(super) fn apply_for_refund(
+    sim: &Arc<SimInner>,
+    ask: RefundAsk,
+) -> Result<SimRefund, RefundRefusal> {
     let mut ledger = sim.ledger();
-    let order = match (req["transaction_id"].as_str(), req["out_trade_no"].as_str()) {
+    let order = match (&ask.transaction_id, &ask.out_trade_no) {
         (Some(t), _) => ledger
             .orders
             .values()
             .find(|o| o.transaction_id.as_deref() == Some(t)),
         (None, Some(n)) => ledger.orders.get(n),
-        (None, None) => return bad("transaction_id or out_trade_no is required"),
+        (None, None) => None,
     };
-    let Some(order) = order.cloned() else {
-        return error(
-            &sim,
-            StatusCode::NOT_FOUND,
-            "RESOURCE_NOT_EXISTS",
-            "订单不存在".into(),
-        );
-    };
+    let order = order.cloned().ok_or(RefundRefusal::OrderNotFound)?;
     if !matches!(order.state, TradeState::Success | TradeState::Refund) {
-        return error(
-            &sim,
-            StatusCode::FORBIDDEN,
-            "NOT_ENOUGH",
-            "订单未支付, 无法退款".into(),
-        );
+        return Err(RefundRefusal::NotPaid);
     }
-    if total != order.params.amount {
-        return bad("amount.total does not match the order's amount");
+    if ask.total != order.params.amount {
+        return Err(RefundRefusal::TotalMismatch);
     }
-    if let Some(existing) = ledger.refunds.get(out_refund_no) {
-        if existing.out_trade_no != order.params.out_trade_no || existing.refund != refund {
-            return error(
-                &sim,
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                "out_refund_no 已存在且参数不一致".into(),
-            );
+    if let Some(existing) = ledger.refunds.get(&ask.out_refund_no) {
+        if existing.out_trade_no != order.params.out_trade_no || existing.refund != ask.refund {
+            return Err(RefundRefusal::OutRefundNoReused);
         }
-        let existing = existing.clone();
-        drop(ledger);
-        return sim.signed(StatusCode::OK, Some(refund_json(&existing)));
+        return Ok(existing.clone());
     }
     let refunded: i64 = ledger
         .refunds
@@ -142,33 +200,28 @@ async fn create(State(sim): State<Arc<SimInner>>, auth: Authenticated) -> Respon
         .filter(|r| r.out_trade_no == order.params.out_trade_no)
         .map(|r| r.refund)
         .sum();
-    if refunded + refund > order.params.amount {
-        return error(
-            &sim,
-            StatusCode::FORBIDDEN,
-            "NOT_ENOUGH",
-            format!(
-                "退款金额超过可退金额 ({} fen left)",
-                order.params.amount - refunded
-            ),
-        );
+    if refunded + ask.refund > order.params.amount {
+        return Err(RefundRefusal::NotEnough {
+            left: order.params.amount - refunded,
+        });
     }
     let r = SimRefund {
+        api: ask.api,
         refund_id: format!("5030{}", random_digits(25)),
-        out_refund_no: out_refund_no.to_string(),
+        out_refund_no: ask.out_refund_no,
         out_trade_no: order.params.out_trade_no.clone(),
         transaction_id: order.transaction_id.clone().unwrap_or_default(),
-        refund,
-        total,
+        refund: ask.refund,
+        total: ask.total,
         status: "PROCESSING",
-        notify_url,
+        notify_url: ask.notify_url,
         created_at: now(),
         success_time: None,
     };
     ledger.refunds.insert(r.out_refund_no.clone(), r.clone());
     drop(ledger);
     tokio::spawn(complete(sim.clone(), r.out_refund_no.clone()));
-    sim.signed(StatusCode::OK, Some(refund_json(&r)))
+    Ok(r)
 }
 
 /// The bank side finishes: SUCCESS, the order shows REFUND, the merchant is notified.
@@ -190,6 +243,15 @@ async fn complete(sim: Arc<SimInner>, out_refund_no: String) {
     let Some(url) = done.notify_url.clone() else {
         return;
     };
+    match done.api {
+        Api::V3 => notify_v3(&sim, &done, &url).await,
+        Api::V2 => super::refund_v2::notify(&sim, &done, &url).await,
+    }
+}
+
+/// `REFUND.SUCCESS`: the refund AES-GCM encrypted, signed with the platform key, retried on
+/// WeChat's schedule.
+async fn notify_v3(sim: &Arc<SimInner>, done: &SimRefund, url: &str) {
     let resource = json!({
         "mchid": sim.cfg.mchid, "out_trade_no": done.out_trade_no, "transaction_id": done.transaction_id,
         "out_refund_no": done.out_refund_no, "refund_id": done.refund_id, "refund_status": "SUCCESS",
@@ -213,16 +275,15 @@ async fn complete(sim: Arc<SimInner>, out_refund_no: String) {
                       "ciphertext": ciphertext, "associated_data": "refund", "nonce": nonce },
     })
     .to_string();
-    let mut delays = super::notify::RETRY_SCHEDULE_SECS.iter();
-    loop {
+    with_retries(sim, || async {
         let (ts, n) = (now(), wxpay_sign::nonce::nonce_str());
         let key = sim.platform_key();
         let Ok(signature) = v3::sign_response(&key.private, ts, &n, body.as_bytes()) else {
-            return;
+            return true; // nothing to send
         };
         let sent = sim
             .http
-            .post(&url)
+            .post(url)
             .header("Content-Type", super::v3::JSON_UTF8)
             .header("Wechatpay-Timestamp", ts.to_string())
             .header("Wechatpay-Nonce", n)
@@ -232,9 +293,19 @@ async fn complete(sim: Arc<SimInner>, out_refund_no: String) {
             .body(body.clone())
             .send()
             .await;
-        if sent.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
+        sent.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+}
+
+/// Runs `attempt` until it reports the merchant accepted, on WeChat's retry schedule.
+pub(super) async fn with_retries<F, Fut>(sim: &SimInner, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut delays = super::notify::RETRY_SCHEDULE_SECS.iter();
+    while !attempt().await {
         let Some(delay) = delays.next() else { return };
         let delay = *delay as f64 / sim.cfg.retry_compression.max(1e-9);
         tokio::time::sleep(Duration::from_secs_f64(delay)).await;

@@ -23,12 +23,12 @@ pub(crate) fn routes() -> Router<Arc<SimInner>> {
         .route("/pay/closeorder", post(closeorder))
 }
 
-fn xml(body: String) -> Response {
+pub(super) fn xml(body: String) -> Response {
     ([("content-type", "text/xml; charset=utf-8")], body).into_response()
 }
 
 /// `return_code` FAIL: the request itself was not acceptable (unsigned answer).
-fn comm_fail(msg: &str) -> Response {
+pub(super) fn comm_fail(msg: &str) -> Response {
     let mut p = Params::new();
     p.insert("return_code".into(), "FAIL".into());
     p.insert("return_msg".into(), msg.into());
@@ -37,7 +37,7 @@ fn comm_fail(msg: &str) -> Response {
 
 impl SimInner {
     /// Parses and verifies a merchant request; returns it with its sign type.
-    fn v2_request(&self, body: &[u8]) -> Result<(Params, SignType), Response> {
+    pub(super) fn v2_request(&self, body: &[u8]) -> Result<(Params, SignType), Response> {
         let p = v2::parse_xml(body).map_err(|e| comm_fail(&format!("XML格式错误: {e}")))?;
         if p.get("mch_id") != Some(&self.cfg.mchid) {
             return Err(comm_fail("mch_id参数错误 (not the registered merchant)"));
@@ -56,7 +56,7 @@ impl SimInner {
 
     /// A business answer (return_code SUCCESS), signed with the request's sign type. Like
     /// WeChat, the answer does not say which sign type it used.
-    fn v2_answer(
+    pub(super) fn v2_answer(
         &self,
         appid: &str,
         sign_type: SignType,

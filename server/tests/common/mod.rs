@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use wxpay_server::config::{ApiVersion, Config, Secret};
-use wxpay_server::devkeys::{load_or_generate, DevKeyPair};
+use wxpay_server::devkeys::{load_or_generate, load_or_generate_tls, DevKeyPair, TestTls};
 use wxpay_server::sim::ledger::Lifetimes;
 use wxpay_server::sim::platform::PlatformKey;
 use wxpay_server::sim::{Sim, SimApp, SimConfig};
@@ -31,6 +31,10 @@ pub struct Keys {
     pub platform: DevKeyPair,
     /// A key pair WeChat does not know (unknown-serial tests).
     pub stranger: DevKeyPair,
+    /// The TEST PKI of the simulator's mutual TLS (`/secapi/…`).
+    pub tls: TestTls,
+    /// Another TEST PKI, whose CA the simulator does not trust.
+    pub stranger_tls: TestTls,
 }
 
 /// Test keys (TEST ONLY), generated on first use and kept in cargo's tmp dir for later runs.
@@ -46,6 +50,9 @@ pub fn keys() -> &'static Keys {
             merchant: make("merchant"),
             platform: make("platform"),
             stranger: make("stranger"),
+            tls: load_or_generate_tls(&dir, MCHID).expect("openssl test PKI"),
+            stranger_tls: load_or_generate_tls(&dir.join("stranger"), MCHID)
+                .expect("openssl test PKI"),
         }
     })
 }
@@ -61,6 +68,8 @@ pub struct Opts {
     pub native_ttl_secs: u64,
     /// (rows, bytes) of the rejected-notification store; None = the defaults.
     pub rejected_cap: Option<(u64, u64)>,
+    /// The simulator's mutual-TLS `/secapi/…` URL, set by [`start`].
+    pub secapi_url: Option<String>,
 }
 
 impl Default for Opts {
@@ -74,6 +83,7 @@ impl Default for Opts {
             data_dir: None,
             native_ttl_secs: 7200,
             rejected_cap: None,
+            secapi_url: None,
         }
     }
 }
@@ -81,6 +91,8 @@ impl Default for Opts {
 pub struct Env {
     pub api: String,
     pub sim_url: String,
+    /// `https://127.0.0.1:…`: the simulator's `/secapi/…`, mutual TLS.
+    pub secapi_url: String,
     pub sim: Sim,
     pub backend: Arc<Backend>,
     pub http: reqwest::Client,
@@ -88,12 +100,14 @@ pub struct Env {
     _tmp: Option<tempfile::TempDir>,
     server: tokio::task::JoinHandle<()>,
     sim_server: tokio::task::JoinHandle<()>,
+    secapi_server: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Env {
     fn drop(&mut self) {
         self.server.abort();
         self.sim_server.abort();
+        self.secapi_server.abort();
     }
 }
 
@@ -183,6 +197,10 @@ pub fn backend_config(api: &str, sim_url: &str, data_dir: &std::path::Path, o: &
             },
         )]),
         api_token: Some(Secret(API_TOKEN.into())),
+        apiclient_cert_file: Some(k.tls.client_cert.clone()),
+        apiclient_key_file: Some(k.tls.client_key.clone()),
+        secapi_base_url: o.secapi_url.clone(),
+        secapi_ca_file: Some(k.tls.ca_cert.clone()),
         ..Config::default()
     }
 }
@@ -224,8 +242,29 @@ pub async fn start_sim(compression: f64) -> (Sim, String, tokio::task::JoinHandl
     (sim, sim_url, sim_server)
 }
 
-pub async fn start(o: Opts) -> Env {
+/// The simulator's `/secapi/…` on its own mutual-TLS port (TEST PKI): (url, server task).
+pub async fn start_secapi(sim: &Sim) -> (String, tokio::task::JoinHandle<()>) {
+    let tls = &keys().tls;
+    let read = |p: &PathBuf| std::fs::read(p).unwrap();
+    let config = wxpay_server::sim::mtls::server_config(
+        &read(&tls.ca_cert),
+        &read(&tls.server_cert),
+        &read(&tls.server_key),
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let app = sim.secapi_router();
+    let server = tokio::spawn(async move {
+        let _ = wxpay_server::sim::mtls::serve(listener, config, app).await;
+    });
+    (url, server)
+}
+
+pub async fn start(mut o: Opts) -> Env {
     let (sim, sim_url, sim_server) = start_sim(o.retry_compression).await;
+    let (secapi_url, secapi_server) = start_secapi(&sim).await;
+    o.secapi_url = Some(secapi_url.clone());
     let (tmp, data_dir) = match &o.data_dir {
         Some(d) => (None, d.clone()),
         None => {
@@ -238,6 +277,7 @@ pub async fn start(o: Opts) -> Env {
     Env {
         api,
         sim_url,
+        secapi_url,
         sim,
         backend,
         http: wxpay_server::http_client::client(Duration::from_secs(40)),
@@ -245,6 +285,7 @@ pub async fn start(o: Opts) -> Env {
         _tmp: tmp,
         server,
         sim_server,
+        secapi_server,
     }
 }
 
@@ -351,4 +392,33 @@ pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     check()
+}
+
+/// An order at `amount` fen, paid by QR code through the simulator: (order id, the paid order).
+pub async fn paid_order(e: &Env, amount: i64) -> (String, Value) {
+    let order = e.create_order(amount).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (_, pay) = e.pay(&id, json!({ "mode": "native" })).await;
+    e.sim_pay(json!({ "code_url": pay["code_url"] })).await;
+    let paid = e.wait_change(&id, 10).await;
+    assert_eq!(paid["state"], "SUCCESS", "{paid}");
+    (id, paid)
+}
+
+/// `POST /api/orders/{id}/refunds` as the merchant's server.
+pub async fn refund(e: &Env, id: &str, body: Value) -> (u16, Value) {
+    e.server_post(&format!("/api/orders/{id}/refunds"), body)
+        .await
+}
+
+/// Polls the order until `check` holds on it (refunds settle in the background).
+pub async fn order_until(e: &Env, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let (_, o) = e.get(&format!("/api/orders/{id}")).await;
+        if check(&o) {
+            return o;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    e.get(&format!("/api/orders/{id}")).await.1
 }

@@ -120,6 +120,8 @@ fn trade_state_of(value: Option<String>) -> Result<TradeState, WechatError> {
 /// A configured client for one merchant.
 pub struct Wechat {
     http: reqwest::Client,
+    /// `/secapi/…` calls, presenting the API client certificate; None when none is configured.
+    secapi: Option<reqwest::Client>,
     cfg: Arc<Config>,
     creds: Arc<Credentials>,
     /// WeChat's public keys: the configured ones plus certificates downloaded since.
@@ -128,8 +130,21 @@ pub struct Wechat {
 
 impl Wechat {
     pub fn new(cfg: Arc<Config>, creds: Arc<Credentials>) -> Self {
+        let secapi = creds
+            .apiclient_identity_pem
+            .as_deref()
+            .and_then(|identity| {
+                crate::http_client::secapi_client(
+                    cfg.http_timeout(),
+                    Some(identity),
+                    creds.secapi_ca_pem.as_deref(),
+                )
+                .inspect_err(|e| tracing::error!("v2 refunds will fail: {e}"))
+                .ok()
+            });
         Wechat {
             http: crate::http_client::client(cfg.http_timeout()),
+            secapi,
             platform_keys: certificates::PlatformKeys::new(
                 creds.platform_keys.clone(),
                 !cfg.platform_certs.is_empty(),
@@ -173,6 +188,36 @@ impl Wechat {
             self.v2_close(out_trade_no).await
         } else {
             self.v3_close(out_trade_no).await
+        }
+    }
+
+    /// Refunds with the API the refund was saved with (idempotent per `out_refund_no`).
+    pub async fn refund(&self, r: &crate::store::NewRefund) -> Result<RefundAnswer, WechatError> {
+        if r.api_version == "v2" {
+            self.v2_refund(r).await
+        } else {
+            self.v3_refund(r).await
+        }
+    }
+
+    /// Asks about a refund with the API it was made with; `Ok(None)`: WeChat has no such refund.
+    pub async fn query_refund(
+        &self,
+        out_refund_no: &str,
+        api_version: &str,
+    ) -> Result<Option<RefundAnswer>, WechatError> {
+        let answer = if api_version == "v2" {
+            self.v2_query_refund(out_refund_no).await
+        } else {
+            self.v3_query_refund(out_refund_no).await
+        };
+        match answer {
+            Err(WechatError::Refused { code, .. })
+                if code == "RESOURCE_NOT_EXISTS" || code == "REFUNDNOTEXIST" =>
+            {
+                Ok(None)
+            }
+            other => other.map(Some),
         }
     }
 

@@ -1,8 +1,11 @@
 //! APIv2 calls: signed XML (MD5 or HMAC-SHA256 with the v2 key), answers' `sign` verified.
+//! Refunds go to `/secapi/pay/refund` over mutual TLS (the merchant's API client certificate).
 
-use super::{PrepayAnswer, PrepayRequest, QueryAnswer, Wechat, WechatError};
+use super::{PrepayAnswer, PrepayRequest, QueryAnswer, RefundAnswer, Wechat, WechatError};
 use crate::order::PayMode;
-use crate::timefmt::{parse_v2_time, utc_rfc3339, v2_time};
+use crate::refund::RefundStatus;
+use crate::store::NewRefund;
+use crate::timefmt::{parse_v2_refund_time, parse_v2_time, utc_rfc3339, v2_time};
 use std::collections::BTreeMap;
 use wxpay_sign::v2::{self, SignType};
 
@@ -114,8 +117,94 @@ impl Wechat {
             .map(|_| ())
     }
 
+    /// `POST /secapi/pay/refund` with the API client certificate (idempotent per
+    /// `out_refund_no`). WeChat's answer only says the refund was accepted: PROCESSING.
+    pub async fn v2_refund(&self, r: &NewRefund) -> Result<RefundAnswer, WechatError> {
+        const WHAT: &str = "refund";
+        let Some(secapi) = &self.secapi else {
+            return Err(WechatError::Refused {
+                what: WHAT,
+                code: "NO_APICLIENT_CERT".into(),
+                message: "v2 refunds need the merchant API client certificate: set apiclient_cert_file and apiclient_key_file (apiclient_cert.pem / apiclient_key.pem from the merchant platform)".into(),
+            });
+        };
+        let mut p = Params::new();
+        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("mch_id".into(), self.cfg.mchid.clone());
+        p.insert("transaction_id".into(), r.transaction_id.clone());
+        p.insert("out_refund_no".into(), r.out_refund_no.clone());
+        p.insert("total_fee".into(), r.total.to_string());
+        p.insert("refund_fee".into(), r.amount.to_string());
+        p.insert("refund_fee_type".into(), "CNY".into());
+        p.insert("notify_url".into(), self.cfg.notify_url_refund_v2());
+        if let Some(reason) = &r.reason {
+            p.insert("refund_desc".into(), reason.clone());
+        }
+        let base = self.cfg.secapi_base_url().to_string();
+        let a = self
+            .v2_call_with(secapi, &base, WHAT, "/secapi/pay/refund", p)
+            .await?;
+        let get = |k: &str| a.get(k).filter(|s| !s.is_empty()).cloned();
+        Ok(RefundAnswer {
+            out_refund_no: get("out_refund_no").unwrap_or_default(),
+            refund_id: get("refund_id"),
+            status: RefundStatus::Processing,
+            success_time: None,
+            amount: get("refund_fee").and_then(|f| f.parse().ok()),
+        })
+    }
+
+    /// `POST /pay/refundquery` by `out_refund_no`.
+    pub async fn v2_query_refund(&self, out_refund_no: &str) -> Result<RefundAnswer, WechatError> {
+        const WHAT: &str = "refund query";
+        let mut p = Params::new();
+        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("mch_id".into(), self.cfg.mchid.clone());
+        p.insert("out_refund_no".into(), out_refund_no.into());
+        let a = self.v2_call(WHAT, "/pay/refundquery", p).await?;
+        let count: usize = a
+            .get("refund_count")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let n = (0..count)
+            .find(|n| {
+                a.get(&format!("out_refund_no_{n}")).map(String::as_str) == Some(out_refund_no)
+            })
+            .ok_or_else(|| WechatError::BadResponse {
+                what: WHAT,
+                reason: format!("the answer does not list refund {out_refund_no}"),
+            })?;
+        let get = |k: &str| {
+            a.get(&format!("{k}_{n}"))
+                .filter(|s| !s.is_empty())
+                .cloned()
+        };
+        Ok(RefundAnswer {
+            out_refund_no: out_refund_no.to_string(),
+            refund_id: get("refund_id"),
+            status: v2_refund_status(get("refund_status").as_deref())
+                .map_err(|reason| WechatError::BadResponse { what: WHAT, reason })?,
+            success_time: get("refund_success_time")
+                .and_then(|t| parse_v2_refund_time(&t))
+                .map(utc_rfc3339),
+            amount: get("refund_fee").and_then(|f| f.parse().ok()),
+        })
+    }
+
     async fn v2_call(
         &self,
+        what: &'static str,
+        path: &str,
+        p: Params,
+    ) -> Result<Params, WechatError> {
+        self.v2_call_with(&self.http, &self.cfg.wechat_base_url, what, path, p)
+            .await
+    }
+
+    async fn v2_call_with(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
         what: &'static str,
         path: &str,
         mut p: Params,
@@ -126,9 +215,8 @@ impl Wechat {
         p.insert("sign_type".into(), sign_type.as_str().into());
         let sign = v2::sign(&p, key, sign_type);
         p.insert("sign".into(), sign);
-        let url = format!("{}{}", self.cfg.wechat_base_url.trim_end_matches('/'), path);
-        let request = self
-            .http
+        let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+        let request = http
             .post(url)
             .header("Content-Type", "text/xml; charset=utf-8")
             .body(v2::to_xml(&p));
@@ -186,4 +274,31 @@ pub fn verify_v2(
         ));
     }
     Ok(())
+}
+
+/// A v2 `refund_status` (refund queries and the notification's `req_info`).
+pub fn v2_refund_status(s: Option<&str>) -> Result<RefundStatus, String> {
+    match s {
+        Some("SUCCESS") => Ok(RefundStatus::Success),
+        Some("PROCESSING") => Ok(RefundStatus::Processing),
+        Some("REFUNDCLOSE") => Ok(RefundStatus::Closed),
+        Some("CHANGE") => Ok(RefundStatus::Abnormal),
+        other => Err(format!(
+            "unknown v2 refund_status {other:?}; expected SUCCESS, PROCESSING, REFUNDCLOSE or CHANGE"
+        )),
+    }
+}
+
+/// The refund a decrypted v2 refund notification (`req_info`) describes.
+pub fn v2_notified_refund(info: &Params) -> Result<RefundAnswer, String> {
+    let get = |k: &str| info.get(k).filter(|s| !s.is_empty()).cloned();
+    Ok(RefundAnswer {
+        out_refund_no: get("out_refund_no").ok_or("no out_refund_no in req_info")?,
+        refund_id: get("refund_id"),
+        status: v2_refund_status(get("refund_status").as_deref())?,
+        success_time: get("success_time")
+            .and_then(|t| parse_v2_refund_time(&t))
+            .map(utc_rfc3339),
+        amount: get("refund_fee").and_then(|f| f.parse().ok()),
+    })
 }
