@@ -2,6 +2,8 @@
 //! with openssl and reused (under cargo's test tmp dir), helpers to play buyer and WeChat.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
