@@ -96,6 +96,50 @@ async fn postgres_concurrent_start_migrates_once() {
     store.create_order(new_order("o1", 100)).await.unwrap();
 }
 
+/// Instances listing due orders at once split them: each order goes to exactly one (claimed
+/// with `FOR UPDATE SKIP LOCKED` and marked queried), so no two instances ask WeChat about it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_due_orders_are_claimed_by_one_instance() {
+    let cluster = PgCluster::start();
+    let url = cluster.create_database("claims");
+    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    for i in 0..60 {
+        order_with_attempt(&store, &format!("o{i}")).await;
+    }
+    let instances: Vec<Arc<dyn Store>> = vec![
+        store.clone(),
+        Arc::new(PostgresStore::connect(&url).await.unwrap()),
+        Arc::new(PostgresStore::connect(&url).await.unwrap()),
+    ];
+    let q = DueQuery {
+        queried_before: 4_000,
+        prepay_before: 4_000,
+        prepay_expiring_after: 0,
+        limit: 25,
+    };
+    let mut listed = Vec::new();
+    for _round in 0..3 {
+        let tasks: Vec<_> = instances
+            .iter()
+            .map(|s| {
+                let s = s.clone();
+                tokio::spawn(async move { s.due_for_query(q).await.unwrap() })
+            })
+            .collect();
+        for t in tasks {
+            listed.extend(t.await.unwrap().into_iter().map(|o| o.order_id));
+        }
+    }
+    let total = listed.len();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(
+        (total, listed.len()),
+        (60, 60),
+        "each due order listed exactly once"
+    );
+}
+
 /// A database that cannot be reached is `Unavailable` (503 storage_unavailable), and the store
 /// recovers by itself once the database is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

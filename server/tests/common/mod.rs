@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod v3notify;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
