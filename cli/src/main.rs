@@ -4,11 +4,13 @@
 //!   `decrypt-refund`: every intermediate string of WeChat Pay signing, so a developer in any
 //!   language can compare their own integration step by step.
 //! - `serve` — `demo`, `serve`: the merchant backend (with the WeChat Pay simulator for `demo`).
+//! - `refund` — `refund`: refund an order (or its extra payments) through a running backend.
 //!
 //! Conventions for every subcommand: JSON (or the requested plaintext) on stdout; on failure
 //! exit code 1 and exactly one line on stderr saying what to fix; never print a key. To add a
 //! subcommand group, add a module and a variant to [`Command`].
 
+mod refund;
 mod serve;
 mod sign_tools;
 
@@ -30,6 +32,8 @@ enum Command {
     Sign(sign_tools::SignCommand),
     #[command(flatten)]
     Serve(serve::ServeCommand),
+    /// Refund an order, or its extra payments, through a running backend (needs its api_token).
+    Refund(refund::RefundArgs),
 }
 
 /// What every subcommand returns; any error type converts with `?`.
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sign(cmd) => sign_tools::run(cmd),
         Command::Serve(cmd) => serve::run(cmd),
+        Command::Refund(args) => refund::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

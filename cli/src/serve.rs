@@ -119,6 +119,10 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     format!("  WeChat Pay sim    {url}/sim/scan, /sim/checkmweb, /sim/bridge.js"),
                     format!("  shop (www/)       {www_line}"),
                     format!("  package (/pkg/)   {pkg_line}"),
+                    format!(
+                        "  refund an order   wxpay refund ORDER_ID --api {url} --demo-data-dir {}",
+                        data_dir.display()
+                    ),
                     format!("  data              {}\n", data_dir.display()),
                 ]
                 .join("\n");

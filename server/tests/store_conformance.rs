@@ -165,8 +165,10 @@ async fn postgres_unavailable_then_recovers() {
     assert_eq!(back.expect("the store answers again").amount, 100);
     let url_wrong_port = format!("postgres://postgres@127.0.0.1:{}/down", free_port());
     match PostgresStore::connect(&url_wrong_port).await {
-        Err(StoreError::Open { reason, .. }) => assert!(reason.contains("unavailable"), "{reason}"),
-        other => panic!("expected Open error, got {:?}", other.err()),
+        Err(StoreError::Unavailable(reason)) => {
+            assert!(reason.contains("check that PostgreSQL runs"), "{reason}")
+        }
+        other => panic!("expected Unavailable, got {:?}", other.err()),
     }
 }
 

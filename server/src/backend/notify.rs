@@ -51,6 +51,17 @@ struct Payment {
     openid: Option<String>,
 }
 
+/// The `Wechatpay-Timestamp`, `-Nonce`, `-Signature`, `-Serial` values ("" when absent).
+pub(super) fn wechatpay_header_values(headers: &HeaderMap) -> [String; 4] {
+    ["Timestamp", "Nonce", "Signature", "Serial"].map(|n| {
+        headers
+            .get(format!("Wechatpay-{n}"))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    })
+}
+
 pub async fn notify_v3(
     State(b): State<Arc<Backend>>,
     headers: HeaderMap,
@@ -60,19 +71,7 @@ pub async fn notify_v3(
         Ok(b) => b,
         Err(e) => return b.refuse_unread("v3", &headers, e).await,
     };
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (timestamp, nonce, signature, serial) = (
-        h("Wechatpay-Timestamp"),
-        h("Wechatpay-Nonce"),
-        h("Wechatpay-Signature"),
-        h("Wechatpay-Serial"),
-    );
+    let [timestamp, nonce, signature, serial] = wechatpay_header_values(&headers);
     let wh = v3::WechatpayHeaders {
         timestamp: &timestamp,
         nonce: &nonce,

@@ -333,19 +333,7 @@ pub async fn notify_refund(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (timestamp, nonce, signature, serial) = (
-        h("Wechatpay-Timestamp"),
-        h("Wechatpay-Nonce"),
-        h("Wechatpay-Signature"),
-        h("Wechatpay-Serial"),
-    );
+    let [timestamp, nonce, signature, serial] = super::notify::wechatpay_header_values(&headers);
     let wh = v3::WechatpayHeaders {
         timestamp: &timestamp,
         nonce: &nonce,

@@ -1,8 +1,19 @@
 //! The storage layer: what the backend needs to remember, behind one trait.
 //!
+//! What is kept: orders; their payment attempts ([`Prepay`], one `out_trade_no` each, with
+//! WeChat's last verified state of that attempt); the payments WeChat confirmed
+//! ([`PaymentRecord`], one per `transaction_id`, extra ones flagged); refunds ([`RefundRecord`],
+//! one per `out_refund_no`); authenticated notifications whole ([`NotificationRecord`]) and
+//! unauthenticated ones bounded ([`RejectedNotification`], capped); the order event log.
+//!
 //! [`SqliteStore`] (the default, an embedded file, one instance) and [`PostgresStore`] (several
-//! instances on one database) implement it with the same guarantees, checked by one conformance
-//! suite (`tests/store_conformance.rs`); [`changes`] carries PostgreSQL's order-change
+//! instances on one database) implement [`Store`] with the same atomicity, which is what the
+//! guarantees rest on: [`Store::transition`], [`Store::record_news`], [`Store::create_refund`],
+//! [`Store::update_refund`] and [`Store::record_rejected`] each run as one transaction that takes
+//! the write lock before reading (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT … FOR UPDATE` on
+//! the order row, or the totals row of the rejected store), and every state change is a
+//! conditional update from the allowed source states. One conformance suite
+//! (`tests/store_conformance.rs`) checks both. [`changes`] carries PostgreSQL's order-change
 //! announcements to the long-polls of every instance. Methods take owned values and return boxed
 //! futures so the backend can hold an `Arc<dyn Store>` and a blocking driver can run on
 //! `spawn_blocking`.

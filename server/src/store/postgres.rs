@@ -148,9 +148,11 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/db`, or key=value form) and migrates the
     /// schema (once, even when several instances start together).
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Open {
-            path: redact(url),
-            reason: format!("not a PostgreSQL connection string: {e}"),
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Database(format!(
+                "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
+                redact(url)
+            ))
         })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
@@ -172,14 +174,14 @@ impl PostgresStore {
             .create_timeout(Some(POOL_TIMEOUT))
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
-            .map_err(|e| StoreError::Open {
-                path: redact(url),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
         let store = PostgresStore { pool, config };
-        store.migrate().await.map_err(|e| StoreError::Open {
-            path: redact(url),
-            reason: e.to_string(),
+        store.migrate().await.map_err(|e| match e {
+            StoreError::Unavailable(reason) => StoreError::Unavailable(format!(
+                "cannot reach {}: {reason}; check that PostgreSQL runs and the URL (host, port, user, database) is right",
+                redact(url)
+            )),
+            other => StoreError::Database(format!("migrating {}: {other}", redact(url))),
         })?;
         Ok(store)
     }
