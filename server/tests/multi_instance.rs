@@ -8,7 +8,7 @@
 mod common;
 
 use common::pg::PgCluster;
-use common::v3notify::{by_platform, envelope, payment, send_to};
+use common::v3notify::{by_platform, envelope, notify_request, payment, send_to};
 use common::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -267,4 +267,183 @@ async fn database_outage_answers_503_then_heals_without_restart() {
         }
     }
     assert!(woke < Duration::from_millis(300), "{woke:?}");
+}
+
+/// An instance in a process of its own (this test binary run again as [`child_instance`]), so it
+/// can be killed with SIGKILL mid-request.
+struct ChildInstance {
+    api: String,
+    child: std::process::Child,
+}
+
+impl ChildInstance {
+    fn spawn(database_url: &str, sim_url: &str) -> ChildInstance {
+        use std::io::{BufRead, BufReader};
+        keys(); // made once, before the children read them
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["child_instance", "--exact", "--ignored", "--nocapture"])
+            .env("WXPAY_TEST_CHILD_DATABASE_URL", database_url)
+            .env("WXPAY_TEST_CHILD_SIM_URL", sim_url)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let api = loop {
+            let line = lines
+                .next()
+                .expect("the child instance printed its URL")
+                .unwrap();
+            if let Some(api) = line.strip_prefix("INSTANCE ") {
+                break api.to_string();
+            }
+        };
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ChildInstance { api, child }
+    }
+
+    fn kill_9(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildInstance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Not a test: the body of a [`ChildInstance`] process (serves until killed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by ChildInstance::spawn as an instance process"]
+async fn child_instance() {
+    let (Ok(url), Ok(sim_url)) = (
+        std::env::var("WXPAY_TEST_CHILD_DATABASE_URL"),
+        std::env::var("WXPAY_TEST_CHILD_SIM_URL"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (listener, api) = bind().await;
+    let mut cfg = backend_config(&api, &sim_url, tmp.path(), &Opts::default());
+    cfg.database_url = Some(wxpay_server::config::Secret(url));
+    let (backend, _changes) = wxpay_server::serve::backend_on_configured_store(cfg)
+        .await
+        .unwrap();
+    println!("INSTANCE {api}");
+    let _ = wxpay_server::serve::serve(listener, wxpay_server::router(backend)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_an_instance_mid_burst_loses_nothing_acknowledged() {
+    let pg = PgCluster::start();
+    let url = pg.create_database("shop");
+    let (_sim, sim_url, _sim_server) = start_sim(1000.0).await;
+    let mut instances: Vec<ChildInstance> = (0..3)
+        .map(|_| ChildInstance::spawn(&url, &sim_url))
+        .collect();
+    let apis: Vec<String> = instances.iter().map(|i| i.api.clone()).collect();
+    let http = wxpay_server::http_client::client(Duration::from_secs(10));
+    // 90 orders with a prepay each, made on the three instances in turn.
+    let mut orders = Vec::new();
+    for i in 0..90 {
+        let api = &apis[i % 3];
+        let r = http
+            .post(format!("{api}/api/orders"))
+            .bearer_auth(API_TOKEN)
+            .json(&json!({ "description": "Jasmine tea 250g", "amount": 100 }))
+            .send()
+            .await
+            .unwrap();
+        let order: Value = r.json().await.unwrap();
+        let id = order["order_id"].as_str().unwrap().to_string();
+        let (status, pay) = post_json(
+            &http,
+            &format!("{api}/api/orders/{id}/pay"),
+            &json!({ "mode": "native" }),
+        )
+        .await;
+        assert_eq!(status, 200, "{pay}");
+        let no = pay["out_trade_no"].as_str().unwrap().to_string();
+        orders.push((id, no, format!("44{i:026}")));
+    }
+    // The burst: every payment notified (to the instances in turn), plus a page poll per order;
+    // instance 2 is killed with SIGKILL a third of the way in.
+    let orders = Arc::new(orders);
+    let mut sends = tokio::task::JoinSet::new();
+    for (i, (id, no, tx)) in orders.iter().enumerate() {
+        if i == 30 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            instances[2].kill_9();
+        }
+        let (http, api) = (http.clone(), apis[i % 3].clone());
+        let (id, signed) = (id.clone(), paid(no, tx));
+        sends.spawn(async move {
+            let acked = matches!(
+                tokio::time::timeout(
+                    Duration::from_secs(10),
+                    send_to_checked(&http, &api, &signed)
+                )
+                .await,
+                Ok(Some(204))
+            );
+            let _ = http.get(format!("{api}/api/orders/{id}")).send().await;
+            (i, acked)
+        });
+    }
+    let mut acked = vec![false; orders.len()];
+    while let Some(r) = sends.join_next().await {
+        let (i, ok) = r.unwrap();
+        acked[i] = ok;
+    }
+    let killed_acked = (0..orders.len())
+        .filter(|i| i % 3 == 2 && acked[*i])
+        .count();
+    eprintln!(
+        "acknowledged: {} of 90 ({killed_acked} of 30 by the killed instance)",
+        acked.iter().filter(|a| **a).count()
+    );
+    assert!(killed_acked < 30, "the kill came mid-burst");
+    // The survivors carried on: everything sent to them was acknowledged.
+    for (i, ok) in acked.iter().enumerate() {
+        if i % 3 != 2 {
+            assert!(
+                ok,
+                "notification {i} to a live instance was not acknowledged"
+            );
+        }
+    }
+    let store = wxpay_server::store::PostgresStore::connect(&url)
+        .await
+        .unwrap();
+    use wxpay_server::store::Store;
+    // Nothing acknowledged is lost.
+    for (i, (id, _, _)) in orders.iter().enumerate() {
+        if acked[i] {
+            let o = store.order(id.clone()).await.unwrap().unwrap();
+            assert_eq!(o.state.as_str(), "SUCCESS", "acknowledged payment {i} lost");
+        }
+    }
+    // WeChat re-sends every notification (those the dead instance never answered too), to the
+    // survivors: each payment applied at most once, all of them in the end.
+    for (i, (id, no, tx)) in orders.iter().enumerate() {
+        let status = send_to_checked(&http, &apis[i % 2], &paid(no, tx)).await;
+        assert_eq!(status, Some(204), "re-sent notification {i}");
+        let events = store.events(id.clone()).await.unwrap();
+        assert_eq!(events.len(), 1, "order {i}: {events:?}");
+        assert_eq!(store.payments(id.clone()).await.unwrap().len(), 1);
+    }
+}
+
+/// Like [`send_to`] but a connection failure (a killed instance) is `None`, not a panic.
+async fn send_to_checked(
+    http: &reqwest::Client,
+    api: &str,
+    s: &common::v3notify::Signed,
+) -> Option<u16> {
+    let r = notify_request(http, api, s).send().await.ok()?;
+    Some(r.status().as_u16())
 }

@@ -62,18 +62,19 @@ pub fn by_platform(body: Vec<u8>) -> Signed {
     sign_with(body, &k.key_pem, &k.serial, unix_now())
 }
 
-pub async fn send_to(http: &reqwest::Client, api: &str, s: &Signed) -> (u16, Value) {
-    let r = http
-        .post(format!("{api}/api/wxpay/notify"))
+/// The POST WeChat makes to `{api}/api/wxpay/notify` with `s`.
+pub fn notify_request(http: &reqwest::Client, api: &str, s: &Signed) -> reqwest::RequestBuilder {
+    http.post(format!("{api}/api/wxpay/notify"))
         .header("Content-Type", "application/json")
         .header("Wechatpay-Timestamp", s.timestamp.to_string())
         .header("Wechatpay-Nonce", &s.nonce)
         .header("Wechatpay-Signature", &s.signature)
         .header("Wechatpay-Serial", &s.serial)
         .body(s.body.clone())
-        .send()
-        .await
-        .unwrap();
+}
+
+pub async fn send_to(http: &reqwest::Client, api: &str, s: &Signed) -> (u16, Value) {
+    let r = notify_request(http, api, s).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
