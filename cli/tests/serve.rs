@@ -126,7 +126,13 @@ fn serve_on_an_unreachable_postgres_says_what_to_check() {
     let url = format!("postgres://wxpay:hunter2secret@127.0.0.1:{free_port}/shop");
     let data = dir.path().join("data");
     let (ok, err) = wxpay(
-        &["serve", "--config", file.to_str().unwrap(), "--database", &url],
+        &[
+            "serve",
+            "--config",
+            file.to_str().unwrap(),
+            "--database",
+            &url,
+        ],
         &[
             ("WXPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef"),
             ("WXPAY_DATA_DIR", data.to_str().unwrap()),
@@ -135,6 +141,9 @@ fn serve_on_an_unreachable_postgres_says_what_to_check() {
     assert!(!ok);
     assert!(err.contains("check that PostgreSQL runs"), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{free_port}")), "{err}");
-    assert!(!err.contains("hunter2secret"), "no password in errors: {err}");
+    assert!(
+        !err.contains("hunter2secret"),
+        "no password in errors: {err}"
+    );
     assert!(!data.exists(), "SQLite was not used");
 }
