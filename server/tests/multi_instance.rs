@@ -82,30 +82,34 @@ async fn fleet(n: usize, o: Opts, reconcile: bool) -> Fleet {
 }
 
 impl Fleet {
-    /// A new order (100 fen) created on instance `i`, with a native prepay: (order_id, out_trade_no).
+    /// A new order (100 fen) created on instance `i`, with a native prepay.
     async fn ordered(&self, i: usize) -> (String, String, Value) {
-        let api = &self.instances[i].api;
-        let r = self
-            .http
-            .post(format!("{api}/api/orders"))
-            .bearer_auth(API_TOKEN)
-            .json(&json!({ "description": "Jasmine tea 250g", "amount": 100 }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let order: Value = r.json().await.unwrap();
-        let id = order["order_id"].as_str().unwrap().to_string();
-        let (status, pay) = post_json(
-            &self.http,
-            &format!("{api}/api/orders/{id}/pay"),
-            &json!({ "mode": "native" }),
-        )
-        .await;
-        assert_eq!(status, 200, "{pay}");
-        let no = pay["out_trade_no"].as_str().unwrap().to_string();
-        (id, no, pay)
+        ordered_on(&self.http, &self.instances[i].api).await
     }
+}
+
+/// A new order (100 fen) created on the instance at `api`, with a native prepay:
+/// (order_id, out_trade_no, the pay answer).
+async fn ordered_on(http: &reqwest::Client, api: &str) -> (String, String, Value) {
+    let r = http
+        .post(format!("{api}/api/orders"))
+        .bearer_auth(API_TOKEN)
+        .json(&json!({ "description": "Jasmine tea 250g", "amount": 100 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let order: Value = r.json().await.unwrap();
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let (status, pay) = post_json(
+        http,
+        &format!("{api}/api/orders/{id}/pay"),
+        &json!({ "mode": "native" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{pay}");
+    let no = pay["out_trade_no"].as_str().unwrap().to_string();
+    (id, no, pay)
 }
 
 /// WeChat's notification of a 100 fen payment of `no` by transaction `tx`.
@@ -350,24 +354,7 @@ async fn killing_an_instance_mid_burst_loses_nothing_acknowledged() {
     // 90 orders with a prepay each, made on the three instances in turn.
     let mut orders = Vec::new();
     for i in 0..90 {
-        let api = &apis[i % 3];
-        let r = http
-            .post(format!("{api}/api/orders"))
-            .bearer_auth(API_TOKEN)
-            .json(&json!({ "description": "Jasmine tea 250g", "amount": 100 }))
-            .send()
-            .await
-            .unwrap();
-        let order: Value = r.json().await.unwrap();
-        let id = order["order_id"].as_str().unwrap().to_string();
-        let (status, pay) = post_json(
-            &http,
-            &format!("{api}/api/orders/{id}/pay"),
-            &json!({ "mode": "native" }),
-        )
-        .await;
-        assert_eq!(status, 200, "{pay}");
-        let no = pay["out_trade_no"].as_str().unwrap().to_string();
+        let (id, no, _) = ordered_on(&http, &apis[i % 3]).await;
         orders.push((id, no, format!("44{i:026}")));
     }
     // The burst: every payment notified (to the instances in turn), plus a page poll per order;

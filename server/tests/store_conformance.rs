@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::pg::PgCluster;
+use common::pg::{free_port, PgCluster};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -170,14 +170,6 @@ async fn postgres_unavailable_then_recovers() {
         }
         other => panic!("expected Unavailable, got {:?}", other.err()),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 // ---- helpers ----
