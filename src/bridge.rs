@@ -132,13 +132,8 @@ pub fn map_result(err_msg: &str) -> BridgeResult {
     let Some(colon) = msg.bytes().position(|b| b == b':') else {
         return BridgeResult::Fail(msg.into());
     };
-    let (prefix, outcome) = (
-        msg.get(..colon).unwrap_or_default(),
-        msg.get(colon + 1..).unwrap_or_default(),
-    );
-    if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request")
-        && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest")
-    {
+    let (prefix, outcome) = (msg.get(..colon).unwrap_or_default(), msg.get(colon + 1..).unwrap_or_default());
+    if !prefix.eq_ignore_ascii_case("get_brand_wcpay_request") && !prefix.eq_ignore_ascii_case("getBrandWCPayRequest") {
         return BridgeResult::Fail(msg.into());
     }
     let outcome = outcome.trim().to_ascii_lowercase();

@@ -58,14 +58,8 @@ pub struct BrowserHints {
 }
 
 impl Client {
-    pub const ALL: [Client; 6] = [
-        Client::WeChat,
-        Client::WeCom,
-        Client::MiniProgram,
-        Client::Alipay,
-        Client::Qq,
-        Client::Browser,
-    ];
+    pub const ALL: [Client; 6] =
+        [Client::WeChat, Client::WeCom, Client::MiniProgram, Client::Alipay, Client::Qq, Client::Browser];
 
     /// The name in the JS API, e.g. `"wecom"`.
     pub fn as_str(self) -> &'static str {
@@ -215,9 +209,7 @@ fn mobile(ua: &str, platform: Platform) -> bool {
 fn micromessenger_version(user_agent: &str) -> Option<String> {
     const TOKEN: &[u8] = b"micromessenger/";
     let bytes = user_agent.as_bytes();
-    let at = bytes
-        .windows(TOKEN.len())
-        .position(|w| w.eq_ignore_ascii_case(TOKEN))?;
+    let at = bytes.windows(TOKEN.len()).position(|w| w.eq_ignore_ascii_case(TOKEN))?;
     let version: String = bytes[at + TOKEN.len()..]
         .iter()
         .take_while(|b| b.is_ascii_digit() || **b == b'.')
@@ -230,16 +222,15 @@ fn micromessenger_version(user_agent: &str) -> Option<String> {
 /// Substring search over bytes. Used instead of `str::contains` because the UA needles are
 /// short ASCII and core's Two-Way searcher costs ~2.5 KB of wasm for no speed we need.
 fn has(ua: &str, needle: &str) -> bool {
-    ua.as_bytes()
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    ua.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// True when `token` appears at the start of the UA or right after a space, `;` or `(`.
 fn has_token(ua: &str, token: &str) -> bool {
     let (ua, token) = (ua.as_bytes(), token.as_bytes());
-    (0..=ua.len().saturating_sub(token.len()))
-        .any(|i| ua[i..].starts_with(token) && (i == 0 || matches!(ua[i - 1], b' ' | b';' | b'(')))
+    (0..=ua.len().saturating_sub(token.len())).any(|i| {
+        ua[i..].starts_with(token) && (i == 0 || matches!(ua[i - 1], b' ' | b';' | b'('))
+    })
 }
 
 #[cfg(test)]
@@ -259,14 +250,8 @@ mod tests {
 
     #[test]
     fn version_stops_at_the_hex_build_number() {
-        assert_eq!(
-            micromessenger_version("x MicroMessenger/8.0.47(0x18002f2c) y").as_deref(),
-            Some("8.0.47")
-        );
-        assert_eq!(
-            micromessenger_version("MicroMessenger/7.0.20.1781(0x6700143B)").as_deref(),
-            Some("7.0.20.1781")
-        );
+        assert_eq!(micromessenger_version("x MicroMessenger/8.0.47(0x18002f2c) y").as_deref(), Some("8.0.47"));
+        assert_eq!(micromessenger_version("MicroMessenger/7.0.20.1781(0x6700143B)").as_deref(), Some("7.0.20.1781"));
         assert_eq!(micromessenger_version("MicroMessenger/"), None);
         assert_eq!(micromessenger_version("Safari/605.1.15"), None);
     }
@@ -288,14 +273,8 @@ mod tests {
     fn touch_points_turn_a_mac_ua_into_an_ipad() {
         let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
         let real_mac = detect_with_hints(mac, &BrowserHints::default());
-        assert_eq!(
-            (real_mac.platform, real_mac.mobile),
-            (Platform::MacOs, false)
-        );
-        let hints = BrowserHints {
-            max_touch_points: 5,
-            ..Default::default()
-        };
+        assert_eq!((real_mac.platform, real_mac.mobile), (Platform::MacOs, false));
+        let hints = BrowserHints { max_touch_points: 5, ..Default::default() };
         let ipad = detect_with_hints(mac, &hints);
         assert_eq!((ipad.platform, ipad.mobile), (Platform::Ios, true));
         // Touch points on a Windows laptop with a touch screen change nothing.
@@ -307,18 +286,9 @@ mod tests {
     fn wxjs_environment_marks_a_mini_program_web_view() {
         let wechat = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN";
         assert_eq!(detect(wechat).client, Client::WeChat);
-        let hints = BrowserHints {
-            wxjs_environment: Some("miniprogram".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            detect_with_hints(wechat, &hints).client,
-            Client::MiniProgram
-        );
-        let other = BrowserHints {
-            wxjs_environment: Some("browser".into()),
-            ..Default::default()
-        };
+        let hints = BrowserHints { wxjs_environment: Some("miniprogram".into()), ..Default::default() };
+        assert_eq!(detect_with_hints(wechat, &hints).client, Client::MiniProgram);
+        let other = BrowserHints { wxjs_environment: Some("browser".into()), ..Default::default() };
         assert_eq!(detect_with_hints(wechat, &other).client, Client::WeChat);
     }
 }

@@ -80,28 +80,14 @@ impl Effects {
 
     /// Entered `state`: the view shows `text` in language `lang`; `detail` = `{ state, mode,
     /// orderId, …extra }` goes to `onState` / `wxpay-state`.
-    pub fn state(
-        &mut self,
-        state: &str,
-        text: &str,
-        lang: &str,
-        [mode, order_id]: [&str; 2],
-        extra: &[(&str, Value)],
-    ) {
+    pub fn state(&mut self, state: &str, text: &str, lang: &str, [mode, order_id]: [&str; 2], extra: &[(&str, Value)]) {
         self.open("state");
         self.field("state", Some(state));
         self.field("text", Some(text));
         self.field("lang", Some(lang));
         self.key("detail");
         self.json.push('{');
-        for (key, value) in [
-            ("state", Value::Str(state)),
-            ("mode", Value::Str(mode)),
-            ("orderId", Value::Str(order_id)),
-        ]
-        .iter()
-        .chain(extra)
-        {
+        for (key, value) in [("state", Value::Str(state)), ("mode", Value::Str(mode)), ("orderId", Value::Str(order_id))].iter().chain(extra) {
             if !self.json.ends_with('{') {
                 self.json.push(',');
             }
@@ -343,15 +329,7 @@ mod tests {
         assert_eq!(fx.take(), "[]");
         fx.timer(3, 1000);
         fx.note(None);
-        fx.fetch_pay(
-            1,
-            "/api/orders/o/pay",
-            &[
-                ("mode", Some("h5")),
-                ("code", None),
-                ("return_url", Some("x")),
-            ],
-        );
+        fx.fetch_pay(1, "/api/orders/o/pay", &[("mode", Some("h5")), ("code", None), ("return_url", Some("x"))]);
         assert_eq!(
             fx.take(),
             r#"[{"t":"timer","id":3,"ms":1000},{"t":"note","text":null},{"t":"fetch","id":1,"call":"pay","url":"/api/orders/o/pay","body":{"mode":"h5","return_url":"x"}}]"#

@@ -27,14 +27,9 @@ use crate::url::{check_redirect, query_param, rewrite_query};
 #[derive(Debug, Clone)]
 pub enum Input<'a> {
     /// The run begins on the page at this URL.
-    Start {
-        page: &'a str,
-    },
+    Start { page: &'a str },
     /// The backend answered request `id` (see [`Run::awaiting`] for which call it was).
-    Answer {
-        id: u32,
-        answer: Answer,
-    },
+    Answer { id: u32, answer: Answer },
     /// Timer `id` of a `timer` effect fired.
     Timer(u32),
     Hidden,
@@ -44,9 +39,7 @@ pub enum Input<'a> {
     /// What `WeixinJSBridge` answered, or why it could not be asked.
     Bridge(Result<BridgeResult, BridgeError>),
     /// `wx.miniProgram.navigateTo` is missing (`sdk_missing`), or threw or reported `fail`.
-    MiniProgramFailed {
-        sdk_missing: bool,
-    },
+    MiniProgramFailed { sdk_missing: bool },
     /// `location.assign` threw.
     NavigationFailed,
     /// Stop now (the promise's `abort()`, the element removed).
@@ -105,10 +98,7 @@ enum Phase {
     /// Mini-program: `navigateTo` was asked; if it does not fail at once, the buyer is there.
     HandOff,
     /// Asking for a payment: attempt number and the next retry delay.
-    Paying {
-        attempt: u8,
-        delay_ms: u32,
-    },
+    Paying { attempt: u8, delay_ms: u32 },
     /// Left for WeChat's OAuth page (JSAPI needs the openid).
     Authorizing,
     /// Left for the H5 cashier; a return (or the page still here later) carries on.
@@ -157,13 +147,7 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(
-        order_id: String,
-        mode: PayMode,
-        locale: Locale,
-        settings: Settings,
-        api_base: String,
-    ) -> Run {
+    pub fn new(order_id: String, mode: PayMode, locale: Locale, settings: Settings, api_base: String) -> Run {
         Run {
             order_id,
             mode,
@@ -254,9 +238,7 @@ impl Run {
                 }
             }
             Input::Action(action) => self.action(action),
-            Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => {
-                self.bridge_answered(answer)
-            }
+            Input::Bridge(answer) if matches!(self.phase, Phase::Bridge) => self.bridge_answered(answer),
             Input::Bridge(_) => {}
             Input::MiniProgramFailed { sdk_missing } => self.fail(if sdk_missing {
                 NO_MINI_SDK
@@ -295,10 +277,7 @@ impl Run {
                 self.order_payment();
             }
             PayMode::MiniProgram => {
-                match crate::miniprogram::target_page(
-                    &self.settings.miniprogram_path,
-                    &self.order_id,
-                ) {
+                match crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id) {
                     Err(why) => self.fail(why),
                     Ok(page) => {
                         // A missing SDK answers at once; only without that answer is it "paying".
@@ -315,10 +294,7 @@ impl Run {
 
     fn order_payment(&mut self) {
         self.enter(State::Preparing, &[]);
-        self.phase = Phase::Paying {
-            attempt: 0,
-            delay_ms: 1_000,
-        };
+        self.phase = Phase::Paying { attempt: 0, delay_ms: 1_000 };
         self.send_pay();
     }
 
@@ -366,16 +342,16 @@ impl Run {
             (Answer::Pay(answer), Phase::Paying { attempt, delay_ms }) => {
                 self.phase = Phase::Paying { attempt, delay_ms };
                 match answer {
-                    Ok(payment) => {
-                        self.fx.note(None);
-                        self.paid(payment);
-                    }
-                    Err(e) if e.is_transient() && attempt < 3 => {
-                        self.note(Text::Retrying);
-                        let wait = e.retry_after_ms().unwrap_or(delay_ms).max(delay_ms);
-                        self.wait_timer = self.set_timer(wait);
-                    }
-                    Err(e) => self.pay_refused(e),
+                Ok(payment) => {
+                    self.fx.note(None);
+                    self.paid(payment);
+                }
+                Err(e) if e.is_transient() && attempt < 3 => {
+                    self.note(Text::Retrying);
+                    let wait = e.retry_after_ms().unwrap_or(delay_ms).max(delay_ms);
+                    self.wait_timer = self.set_timer(wait);
+                }
+                Err(e) => self.pay_refused(e),
                 }
             }
             (Answer::Status(answer), Phase::Polling) => {
@@ -415,12 +391,7 @@ impl Run {
                 None => self.fail("the backend's H5 payment has no h5_url"),
                 // If the page is still here 10 s later (restored from the back-forward cache,
                 // or navigation blocked) it carries on as a return.
-                Some(url) => self.leave_for(
-                    &url,
-                    (State::Redirecting, "h5Url"),
-                    Phase::Redirecting,
-                    10_000,
-                ),
+                Some(url) => self.leave_for(&url, (State::Redirecting, "h5Url"), Phase::Redirecting, 10_000),
             },
             PayMode::Jsapi => match payment.jsapi {
                 None => self.fail("the backend's JSAPI payment has no jsapi parameters"),
@@ -456,12 +427,7 @@ impl Run {
                     return self.fail("the backend still asks for the buyer's openid after the OAuth round trip: check its OAuth appid/secret");
                 }
                 // Still here 15 s later: the navigation did not happen.
-                self.leave_for(
-                    &authorize_url,
-                    (State::Authorizing, "authorizeUrl"),
-                    Phase::Authorizing,
-                    15_000,
-                );
+                self.leave_for(&authorize_url, (State::Authorizing, "authorizeUrl"), Phase::Authorizing, 15_000);
             }
             e => self.fail(&e.message()),
         }
@@ -490,8 +456,7 @@ impl Run {
 
     fn poller(&mut self) -> &mut Poller {
         let (settings, now) = (&self.settings.poll, self.now);
-        self.poller
-            .get_or_insert_with(|| Poller::new(settings.clone(), now))
+        self.poller.get_or_insert_with(|| Poller::new(settings.clone(), now))
     }
 
     /// (Re)starts polling with the schedule so far: checks at once unless one is pending.
@@ -522,8 +487,7 @@ impl Run {
     fn poll_step(&mut self, step: Step) {
         match step {
             Step::TimedOut => {
-                let message =
-                    "the backend did not confirm a payment within the maximum polling time";
+                let message = "the backend did not confirm a payment within the maximum polling time";
                 self.finish(Some(Outcome::new(Status::Expired, Some(message.into()))));
             }
             Step::Paused => {}
@@ -547,14 +511,11 @@ impl Run {
                 }
                 let changed = self.last_state.as_deref().is_some_and(|s| s != state);
                 self.last_state = Some(state);
-                self.poller()
-                    .answered(now, Reply::Pending { changed }, random)
+                self.poller().answered(now, Reply::Pending { changed }, random)
             }
             Err(e) if e.is_transient() => {
                 self.note(Text::Retrying);
-                let reply = Reply::Failed {
-                    retry_after_ms: e.retry_after_ms(),
-                };
+                let reply = Reply::Failed { retry_after_ms: e.retry_after_ms() };
                 self.poller().answered(now, reply, random)
             }
             Err(e) => return self.fail(&e.message()),
@@ -584,20 +545,13 @@ impl Run {
             self.wait_timer = None;
             match self.phase {
                 Phase::Paying { attempt, delay_ms } => {
-                    self.phase = Phase::Paying {
-                        attempt: attempt + 1,
-                        delay_ms: delay_ms.saturating_mul(2),
-                    };
+                    self.phase = Phase::Paying { attempt: attempt + 1, delay_ms: delay_ms.saturating_mul(2) };
                     self.send_pay();
                 }
                 Phase::Authorizing => self.fail("WeChat's OAuth page did not open"),
                 Phase::Redirecting => self.back_from_cashier(),
                 Phase::HandOff => {
-                    let page = crate::miniprogram::target_page(
-                        &self.settings.miniprogram_path,
-                        &self.order_id,
-                    )
-                    .unwrap_or_default();
+                    let page = crate::miniprogram::target_page(&self.settings.miniprogram_path, &self.order_id).unwrap_or_default();
                     self.enter(State::Paying, &[("miniprogramPage", Value::Str(&page))]);
                     // The buyer comes back with navigateBack; the page turns visible and polls.
                     self.poll_start();
@@ -634,8 +588,7 @@ impl Run {
     /// Buttons for `actions` (entries of [`ACTIONS`]), labelled in the run's language.
     fn offer(&mut self, actions: &[(Action, &'static str, Text)]) {
         let locale = self.locale;
-        self.fx
-            .buttons(actions.iter().map(|a| (a.1, text(locale, a.2))));
+        self.fx.buttons(actions.iter().map(|a| (a.1, text(locale, a.2))));
     }
 
     // ---- H5 --------------------------------------------------------------------------------
@@ -658,32 +611,17 @@ impl Run {
         let now = self.now;
         // A backend clock ahead of ours must not make us hand out codes in a tight loop.
         self.expires_at = expiry(expires_at, now).max(now + 5_000);
-        let options = QrOptions {
-            title: text(self.locale, Text::QrTitle).into(),
-            ..QrOptions::default()
-        };
+        let options = QrOptions { title: text(self.locale, Text::QrTitle).into(), ..QrOptions::default() };
         let svg = match render_svg(code_url, &options) {
             Ok(svg) => svg,
             Err(e) => return self.fail(&e.message()),
         };
-        self.enter(
-            State::Scanning,
-            &[
-                ("codeUrl", Value::Str(code_url)),
-                ("expiresAt", Value::Ms(self.expires_at)),
-            ],
-        );
+        self.enter(State::Scanning, &[("codeUrl", Value::Str(code_url)), ("expiresAt", Value::Ms(self.expires_at))]);
         let left = self.expires_at - now;
         let say = self.say(None, left);
         self.last_left = Some(left);
         let caption = text(self.locale, Text::ExpiresIn);
-        self.fx.qr(
-            &svg,
-            code_url,
-            caption,
-            &format_remaining(left),
-            say.as_deref(),
-        );
+        self.fx.qr(&svg, code_url, caption, &format_remaining(left), say.as_deref());
         self.tick_timer = self.set_timer(next_second(left));
         self.poll_start();
     }
@@ -722,13 +660,7 @@ impl Run {
     /// Enters `state`: the view's sentence and `detail` = `{state, mode, orderId, …extra}`.
     fn enter(&mut self, state: State, extra: &[(&str, Value)]) {
         let text = text(self.locale, state.text(self.mode));
-        self.fx.state(
-            state.as_str(),
-            text,
-            self.locale.tag(),
-            [mode_name(self.mode), &self.order_id],
-            extra,
-        );
+        self.fx.state(state.as_str(), text, self.locale.tag(), [mode_name(self.mode), &self.order_id], extra);
     }
 
     fn fail(&mut self, message: &str) {
@@ -743,12 +675,7 @@ impl Run {
         self.phase = Phase::Over;
         let mode = mode_name(self.mode);
         let Some(o) = outcome else {
-            let json = outcome_json(
-                "cancelled",
-                &self.order_id,
-                mode,
-                detail(None, None, None, Some("aborted")),
-            );
+            let json = outcome_json("cancelled", &self.order_id, mode, detail(None, None, None, Some("aborted")));
             return self.fx.done(&json, None, None);
         };
         let message = o.message.as_deref();
@@ -761,12 +688,7 @@ impl Run {
             o.status.as_str(),
             &self.order_id,
             mode,
-            detail(
-                o.trade_state.as_deref(),
-                o.transaction_id.as_deref(),
-                message,
-                None,
-            ),
+            detail(o.trade_state.as_deref(), o.transaction_id.as_deref(), message, None),
         );
         let retry = (o.status != Status::Paid).then(|| text(self.locale, Text::TryAgain));
         self.fx.done(&json, retry, message);
@@ -779,12 +701,7 @@ fn detail<'a>(
     message: Option<&'a str>,
     reason: Option<&'a str>,
 ) -> [(&'static str, Option<&'a str>); 4] {
-    [
-        ("tradeState", trade_state),
-        ("transactionId", transaction_id),
-        ("message", message),
-        ("reason", reason),
-    ]
+    [("tradeState", trade_state), ("transactionId", transaction_id), ("message", message), ("reason", reason)]
 }
 
 /// Milliseconds until the countdown's displayed second changes (it rounds up).

@@ -22,9 +22,7 @@ impl Locale {
         let mut parts = tag.as_bytes().split(|&b| b == b'-' || b == b'_');
         match parts.next().and_then(|p| std::str::from_utf8(p).ok()) {
             Some("en") => Locale::En,
-            Some("zh") if parts.any(|p| matches!(p, b"tw" | b"hk" | b"mo" | b"hant")) => {
-                Locale::ZhTw
-            }
+            Some("zh") if parts.any(|p| matches!(p, b"tw" | b"hk" | b"mo" | b"hant")) => Locale::ZhTw,
             _ => Locale::ZhCn,
         }
     }

@@ -33,12 +33,7 @@ pub enum PayMode {
 }
 
 impl PayMode {
-    pub const ALL: [PayMode; 4] = [
-        PayMode::Jsapi,
-        PayMode::H5,
-        PayMode::Native,
-        PayMode::MiniProgram,
-    ];
+    pub const ALL: [PayMode; 4] = [PayMode::Jsapi, PayMode::H5, PayMode::Native, PayMode::MiniProgram];
 
     /// The name in the JS API (and what the backend is told to order), e.g. `"jsapi"`.
     pub fn as_str(self) -> &'static str {
@@ -72,12 +67,7 @@ mod tests {
     use crate::detect::Platform;
 
     fn env(client: Client, mobile: bool) -> Environment {
-        Environment {
-            client,
-            platform: Platform::Other,
-            mobile,
-            wechat_version: None,
-        }
+        Environment { client, platform: Platform::Other, mobile, wechat_version: None }
     }
 
     #[test]
@@ -106,11 +96,7 @@ mod tests {
             (Browser, false, Native),
         ];
         for (client, mobile, mode) in expected {
-            assert_eq!(
-                choose_pay_mode(&env(client, mobile)),
-                mode,
-                "{client:?} mobile={mobile}"
-            );
+            assert_eq!(choose_pay_mode(&env(client, mobile)), mode, "{client:?} mobile={mobile}");
         }
     }
 }

@@ -30,10 +30,7 @@ pub fn hints() -> BrowserHints {
     let max_touch_points = navigator()
         .and_then(|n| get(&n, "maxTouchPoints").as_f64())
         .map_or(0, |n| n.clamp(0.0, u32::MAX as f64) as u32);
-    BrowserHints {
-        wxjs_environment,
-        max_touch_points,
-    }
+    BrowserHints { wxjs_environment, max_touch_points }
 }
 
 fn navigator() -> Option<JsValue> {

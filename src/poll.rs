@@ -263,9 +263,7 @@ pub fn parse_retry_after(value: &str, now: EpochMs) -> Option<u32> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Saturating fold instead of `str::parse` (smaller in the wasm); huge values clamp below.
-        let seconds = value.bytes().fold(0u64, |n, b| {
-            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        });
+        let seconds = value.bytes().fold(0u64, |n, b| n.saturating_mul(10).saturating_add(u64::from(b - b'0')));
         return Some(seconds.saturating_mul(1000).min(u64::from(u32::MAX)) as u32);
     }
     parse_http_date(value).map(|at| clamp_ms(at - now))

@@ -94,22 +94,13 @@ const MAX_SIZE: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QrError {
     EmptyText,
-    TooLong {
-        bytes: usize,
-        level: EcLevel,
-    },
-    BadColour {
-        option: &'static str,
-        value: String,
-    },
+    TooLong { bytes: usize, level: EcLevel },
+    BadColour { option: &'static str, value: String },
     BadMargin(u32),
     BadSize(u32),
     BadEcLevel(String),
     /// An option of the wrong JS type.
-    BadOption {
-        option: String,
-        expected: &'static str,
-    },
+    BadOption { option: String, expected: &'static str },
     /// An option name the API does not have (likely a typo).
     UnknownOption(String),
 }
@@ -120,9 +111,7 @@ impl QrError {
     pub fn message(&self) -> String {
         let n = |v: u64| decimal(v);
         match self {
-            QrError::EmptyText => {
-                "QR text is empty: pass the code_url returned by the Native order".into()
-            }
+            QrError::EmptyText => "QR text is empty: pass the code_url returned by the Native order".into(),
             QrError::TooLong { bytes, level } => [
                 "QR text is ",
                 &n(*bytes as u64),
@@ -133,43 +122,16 @@ impl QrError {
                 " bytes): shorten it or choose a lower ecLevel",
             ]
             .concat(),
-            QrError::BadColour { option, value } => [
-                "QR option ",
-                option,
-                " must be a CSS colour such as \"#000\" or \"rgb(0 0 0)\", got \"",
-                value,
-                "\"",
-            ]
-            .concat(),
-            QrError::BadMargin(m) => [
-                "QR option margin must be 0..=",
-                &n(MAX_MARGIN.into()),
-                " modules, got ",
-                &n((*m).into()),
-            ]
-            .concat(),
-            QrError::BadSize(s) => [
-                "QR option size must be 1..=",
-                &n(MAX_SIZE.into()),
-                " pixels, got ",
-                &n((*s).into()),
-            ]
-            .concat(),
-            QrError::BadEcLevel(got) => [
-                "QR option ecLevel must be \"L\", \"M\", \"Q\" or \"H\", got \"",
-                got,
-                "\"",
-            ]
-            .concat(),
-            QrError::BadOption { option, expected } => {
-                ["QR option ", option, " must be ", expected].concat()
+            QrError::BadColour { option, value } => {
+                ["QR option ", option, " must be a CSS colour such as \"#000\" or \"rgb(0 0 0)\", got \"", value, "\""].concat()
             }
-            QrError::UnknownOption(name) => [
-                "unknown QR option \"",
-                name,
-                "\": the options are margin, ecLevel, dark, light, size and title",
-            ]
-            .concat(),
+            QrError::BadMargin(m) => ["QR option margin must be 0..=", &n(MAX_MARGIN.into()), " modules, got ", &n((*m).into())].concat(),
+            QrError::BadSize(s) => ["QR option size must be 1..=", &n(MAX_SIZE.into()), " pixels, got ", &n((*s).into())].concat(),
+            QrError::BadEcLevel(got) => ["QR option ecLevel must be \"L\", \"M\", \"Q\" or \"H\", got \"", got, "\""].concat(),
+            QrError::BadOption { option, expected } => ["QR option ", option, " must be ", expected].concat(),
+            QrError::UnknownOption(name) => {
+                ["unknown QR option \"", name, "\": the options are margin, ecLevel, dark, light, size and title"].concat()
+            }
         }
     }
 }
@@ -196,31 +158,9 @@ pub fn render_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
         let px = decimal(px.into());
         svg.push_str(&[r#" width=""#, &px, r#"" height=""#, &px, "\""].concat());
     }
-    svg.push_str(
-        &[
-            r#" viewBox="0 0 "#,
-            &side,
-            " ",
-            &side,
-            r#"" shape-rendering="crispEdges"><title>"#,
-        ]
-        .concat(),
-    );
+    svg.push_str(&[r#" viewBox="0 0 "#, &side, " ", &side, r#"" shape-rendering="crispEdges"><title>"#].concat());
     escape_xml_text(&options.title, &mut svg);
-    svg.push_str(
-        &[
-            r#"</title><rect width=""#,
-            &side,
-            r#"" height=""#,
-            &side,
-            r#"" fill=""#,
-            &options.light,
-            r#""/><path fill=""#,
-            &options.dark,
-            r#"" d=""#,
-        ]
-        .concat(),
-    );
+    svg.push_str(&[r#"</title><rect width=""#, &side, r#"" height=""#, &side, r#"" fill=""#, &options.light, r#""/><path fill=""#, &options.dark, r#"" d=""#].concat());
     let margin = i64::from(options.margin);
     let mut pen: Option<(i64, i64)> = None;
     for y in 0..width {
@@ -267,10 +207,7 @@ fn encode(text: &str, level: EcLevel) -> Result<qr_symbol::Symbol, QrError> {
     }
     // Any other encoder error can only come from options we never set (Kanji mode, a fixed
     // version); "too long" is the one outside input can trigger, so it is what we report.
-    qr_symbol::encode(text.as_bytes(), level).ok_or(QrError::TooLong {
-        bytes: text.len(),
-        level,
-    })
+    qr_symbol::encode(text.as_bytes(), level).ok_or(QrError::TooLong { bytes: text.len(), level })
 }
 
 fn check_options(options: &QrOptions) -> Result<(), QrError> {
@@ -291,20 +228,11 @@ fn check_options(options: &QrOptions) -> Result<(), QrError> {
 fn check_colour(option: &'static str, value: &str) -> Result<(), QrError> {
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'#' | b'(' | b')' | b',' | b'.' | b'%' | b'/' | b' ' | b'-'
-                )
-        });
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'#' | b'(' | b')' | b',' | b'.' | b'%' | b'/' | b' ' | b'-'));
     if ok {
         Ok(())
     } else {
-        Err(QrError::BadColour {
-            option,
-            value: value.to_string(),
-        })
+        Err(QrError::BadColour { option, value: value.to_string() })
     }
 }
 
@@ -329,32 +257,19 @@ mod tests {
     fn svg_has_viewbox_title_one_path_and_crisp_edges() {
         let svg = render_svg(URL, &QrOptions::default()).unwrap();
         // "AbCdEf…" at level M needs version 3 (29 modules) + 2×4 quiet zone.
-        assert!(
-            svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37""#),
-            "{svg}"
-        );
+        assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37""#), "{svg}");
         assert!(svg.contains(r#"shape-rendering="crispEdges""#));
         assert!(svg.contains("<title>WeChat Pay QR code</title>"));
         assert_eq!(svg.matches("<path").count(), 1);
         let svg_tag = &svg[..svg.find('>').unwrap()];
-        assert!(
-            !svg_tag.contains("width="),
-            "no pixel size unless asked: {svg_tag}"
-        );
+        assert!(!svg_tag.contains("width="), "no pixel size unless asked: {svg_tag}");
     }
 
     #[test]
     fn size_sets_pixel_dimensions_and_margin_the_viewbox() {
-        let opts = QrOptions {
-            size: Some(256),
-            margin: 0,
-            ..Default::default()
-        };
+        let opts = QrOptions { size: Some(256), margin: 0, ..Default::default() };
         let svg = render_svg(URL, &opts).unwrap();
-        assert!(
-            svg.contains(r#" width="256" height="256" viewBox="0 0 29 29""#),
-            "{svg}"
-        );
+        assert!(svg.contains(r#" width="256" height="256" viewBox="0 0 29 29""#), "{svg}");
     }
 
     #[test]
@@ -369,10 +284,7 @@ mod tests {
 
     #[test]
     fn title_is_escaped() {
-        let opts = QrOptions {
-            title: "Pay <5 & go>".into(),
-            ..Default::default()
-        };
+        let opts = QrOptions { title: "Pay <5 & go>".into(), ..Default::default() };
         let svg = render_svg(URL, &opts).unwrap();
         assert!(svg.contains("<title>Pay &lt;5 &amp; go&gt;</title>"));
     }
@@ -383,57 +295,13 @@ mod tests {
         assert_eq!(render_svg("", &d), Err(QrError::EmptyText));
         let long = "x".repeat(2332);
         let err = render_svg(&long, &d).unwrap_err();
-        assert_eq!(
-            err,
-            QrError::TooLong {
-                bytes: 2332,
-                level: EcLevel::M
-            }
-        );
+        assert_eq!(err, QrError::TooLong { bytes: 2332, level: EcLevel::M });
         assert!(err.to_string().contains("at most 2331 bytes"), "{err}");
-        assert!(render_svg(
-            &long,
-            &QrOptions {
-                ec_level: EcLevel::L,
-                ..d.clone()
-            }
-        )
-        .is_ok());
-        let inject = QrOptions {
-            dark: "red\" onload=\"x".into(),
-            ..d.clone()
-        };
-        assert!(matches!(
-            render_svg(URL, &inject),
-            Err(QrError::BadColour { option: "dark", .. })
-        ));
-        assert!(render_svg(
-            URL,
-            &QrOptions {
-                light: "rgb(255 255 255 / 50%)".into(),
-                ..d.clone()
-            }
-        )
-        .is_ok());
-        assert_eq!(
-            render_svg(
-                URL,
-                &QrOptions {
-                    margin: 65,
-                    ..d.clone()
-                }
-            ),
-            Err(QrError::BadMargin(65))
-        );
-        assert_eq!(
-            render_svg(
-                URL,
-                &QrOptions {
-                    size: Some(0),
-                    ..d.clone()
-                }
-            ),
-            Err(QrError::BadSize(0))
-        );
+        assert!(render_svg(&long, &QrOptions { ec_level: EcLevel::L, ..d.clone() }).is_ok());
+        let inject = QrOptions { dark: "red\" onload=\"x".into(), ..d.clone() };
+        assert!(matches!(render_svg(URL, &inject), Err(QrError::BadColour { option: "dark", .. })));
+        assert!(render_svg(URL, &QrOptions { light: "rgb(255 255 255 / 50%)".into(), ..d.clone() }).is_ok());
+        assert_eq!(render_svg(URL, &QrOptions { margin: 65, ..d.clone() }), Err(QrError::BadMargin(65)));
+        assert_eq!(render_svg(URL, &QrOptions { size: Some(0), ..d.clone() }), Err(QrError::BadSize(0)));
     }
 }

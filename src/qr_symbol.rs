@@ -13,42 +13,18 @@ use crate::qr::EcLevel;
 
 /// Error correction codewords per block, by level then version 1–40.
 const ECC_PER_BLOCK: [[u8; 40]; 4] = [
-    [
-        7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30,
-        30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
-    ],
-    [
-        10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28,
-        28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
-    ],
-    [
-        13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30, 28, 30, 30,
-        30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
-    ],
-    [
-        17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28, 30, 24, 30,
-        30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
-    ],
+    [7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
+    [10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28],
+    [13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30, 28, 30, 30, 30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
+    [17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28, 30, 24, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30],
 ];
 
 /// Error correction blocks, by level then version 1–40.
 const BLOCKS: [[u8; 40]; 4] = [
-    [
-        1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13,
-        14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25,
-    ],
-    [
-        1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23,
-        25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
-    ],
-    [
-        1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20, 23, 23, 25, 27, 29,
-        34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68,
-    ],
-    [
-        1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25, 25, 34, 30, 32, 35,
-        37, 40, 42, 45, 48, 51, 54, 57, 60, 63, 66, 70, 74, 77, 81,
-    ],
+    [1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13, 14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25],
+    [1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49],
+    [1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20, 23, 23, 25, 27, 29, 34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68],
+    [1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25, 25, 34, 30, 32, 35, 37, 40, 42, 45, 48, 51, 54, 57, 60, 63, 66, 70, 74, 77, 81],
 ];
 
 /// A finished symbol: `size` × `size` modules, row-major, `true` for dark.
@@ -76,13 +52,10 @@ impl Symbol {
 /// The smallest symbol that holds `data` as one byte-mode segment at `level`, or `None` if
 /// even version 40 cannot.
 pub fn encode(data: &[u8], level: EcLevel) -> Option<Symbol> {
-    let (version, capacity) =
-        (1..=40)
-            .map(|v| (v, data_codewords(v, level)))
-            .find(|&(v, cap)| {
-                let count_bits = if v < 10 { 8 } else { 16 };
-                4 + count_bits + 8 * data.len() <= cap * 8
-            })?;
+    let (version, capacity) = (1..=40).map(|v| (v, data_codewords(v, level))).find(|&(v, cap)| {
+        let count_bits = if v < 10 { 8 } else { 16 };
+        4 + count_bits + 8 * data.len() <= cap * 8
+    })?;
     let codewords = with_ecc(&data_bits(data, version, capacity), version, level);
     let mut symbol = function_patterns(version);
     place(&mut symbol, &codewords);
@@ -106,9 +79,7 @@ pub fn encode(data: &[u8], level: EcLevel) -> Option<Symbol> {
 
 /// Data codewords of a version and level (all modules minus function patterns, minus ECC).
 fn data_codewords(version: usize, level: EcLevel) -> usize {
-    raw_modules(version) / 8
-        - usize::from(ECC_PER_BLOCK[level as usize][version - 1])
-            * usize::from(BLOCKS[level as usize][version - 1])
+    raw_modules(version) / 8 - usize::from(ECC_PER_BLOCK[level as usize][version - 1]) * usize::from(BLOCKS[level as usize][version - 1])
 }
 
 /// Modules left for data and ECC once the function patterns are drawn (incl. remainder bits).
@@ -126,10 +97,7 @@ fn raw_modules(version: usize) -> usize {
 
 /// Mode indicator, character count, the bytes, terminator and padding: `capacity` codewords.
 fn data_bits(data: &[u8], version: usize, capacity: usize) -> Vec<u8> {
-    let mut bits = Bits {
-        out: Vec::with_capacity(capacity),
-        len: 0,
-    };
+    let mut bits = Bits { out: Vec::with_capacity(capacity), len: 0 };
     bits.push(0b0100, 4);
     bits.push(data.len() as u32, if version < 10 { 8 } else { 16 });
     for &b in data {
@@ -244,11 +212,7 @@ fn remainder(data: &[u8], divisor: &[u8]) -> Vec<u8> {
 /// version information drawn, and the format areas reserved.
 fn function_patterns(version: usize) -> Symbol {
     let size = version * 4 + 17;
-    let mut s = Symbol {
-        size,
-        dark: vec![false; size * size],
-        reserved: vec![false; size * size],
-    };
+    let mut s = Symbol { size, dark: vec![false; size * size], reserved: vec![false; size * size] };
     for i in 0..size {
         s.set(6, i, i % 2 == 0);
         s.set(i, 6, i % 2 == 0);
@@ -276,11 +240,7 @@ fn function_patterns(version: usize) -> Symbol {
             for dy in -2i32..=2 {
                 for dx in -2i32..=2 {
                     let ring = dx.abs().max(dy.abs());
-                    s.set(
-                        (cx as i32 + dx) as usize,
-                        (cy as i32 + dy) as usize,
-                        ring != 1,
-                    );
+                    s.set((cx as i32 + dx) as usize, (cy as i32 + dy) as usize, ring != 1);
                 }
             }
         }
@@ -309,11 +269,7 @@ fn alignment_centres(version: usize) -> Vec<usize> {
     }
     let count = version / 7 + 2;
     let size = version * 4 + 17;
-    let step = if version == 32 {
-        26
-    } else {
-        (version * 4 + count * 2 + 1) / (count * 2 - 2) * 2
-    };
+    let step = if version == 32 { 26 } else { (version * 4 + count * 2 + 1) / (count * 2 - 2) * 2 };
     let mut centres: Vec<usize> = (0..count - 1).map(|i| size - 7 - i * step).collect();
     centres.push(6);
     centres.reverse();
@@ -365,9 +321,7 @@ fn place(s: &mut Symbol, codewords: &[u8]) {
                 let at = y * size + x;
                 if !s.reserved[at] {
                     // Remainder bits past the last codeword stay light.
-                    s.dark[at] = codewords
-                        .get(i / 8)
-                        .is_some_and(|c| c >> (7 - i % 8) & 1 != 0);
+                    s.dark[at] = codewords.get(i / 8).is_some_and(|c| c >> (7 - i % 8) & 1 != 0);
                     i += 1;
                 }
             }
@@ -408,23 +362,13 @@ fn penalty(s: &Symbol) -> u32 {
     let mut score = 0;
     // Rows, then columns (transposed reads).
     for transpose in [false, true] {
-        let at = |a: usize, b: usize| {
-            if transpose {
-                s.dark(b, a)
-            } else {
-                s.dark(a, b)
-            }
-        };
+        let at = |a: usize, b: usize| if transpose { s.dark(b, a) } else { s.dark(a, b) };
         for line in 0..size {
             let mut run = 0;
             let mut window: u32 = 0; // the last 11 modules, newest in bit 0
             for i in 0..size {
                 let dark = at(i, line);
-                run = if i > 0 && dark == at(i - 1, line) {
-                    run + 1
-                } else {
-                    1
-                };
+                run = if i > 0 && dark == at(i - 1, line) { run + 1 } else { 1 };
                 if run == 5 {
                     score += 3;
                 } else if run > 5 {
@@ -445,12 +389,7 @@ fn penalty(s: &Symbol) -> u32 {
         for x in 0..size {
             let d = s.dark(x, y);
             dark += usize::from(d);
-            if x + 1 < size
-                && y + 1 < size
-                && d == s.dark(x + 1, y)
-                && d == s.dark(x, y + 1)
-                && d == s.dark(x + 1, y + 1)
-            {
+            if x + 1 < size && y + 1 < size && d == s.dark(x + 1, y) && d == s.dark(x, y + 1) && d == s.dark(x + 1, y + 1) {
                 score += 3;
             }
         }
@@ -468,29 +407,15 @@ mod tests {
     #[test]
     fn reed_solomon_matches_the_standards_example() {
         // ISO/IEC 18004 Annex I: "01234567" at version 1-M.
-        let data = [
-            0x10, 0x20, 0x0C, 0x56, 0x61, 0x80, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11,
-            0xEC, 0x11,
-        ];
-        assert_eq!(
-            remainder(&data, &generator(10)),
-            [0xA5, 0x24, 0xD4, 0xC1, 0xED, 0x36, 0xC7, 0x87, 0x2C, 0x55]
-        );
+        let data = [0x10, 0x20, 0x0C, 0x56, 0x61, 0x80, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11];
+        assert_eq!(remainder(&data, &generator(10)), [0xA5, 0x24, 0xD4, 0xC1, 0xED, 0x36, 0xC7, 0x87, 0x2C, 0x55]);
     }
 
     #[test]
     fn capacities_of_the_corner_versions() {
         // Byte-mode capacities from the standard's table 7.
         let bytes = |v: usize, l: EcLevel| data_codewords(v, l) - if v < 10 { 2 } else { 3 };
-        assert_eq!(
-            [
-                bytes(1, EcLevel::L),
-                bytes(1, EcLevel::H),
-                bytes(40, EcLevel::L),
-                bytes(40, EcLevel::H)
-            ],
-            [17, 7, 2953, 1273]
-        );
+        assert_eq!([bytes(1, EcLevel::L), bytes(1, EcLevel::H), bytes(40, EcLevel::L), bytes(40, EcLevel::H)], [17, 7, 2953, 1273]);
         assert_eq!(raw_modules(1), 208);
         assert_eq!(raw_modules(40), 29648);
     }

@@ -65,20 +65,13 @@ impl Page {
     }
 
     fn status(&mut self, fx: &[Value], state: &str) -> Vec<Value> {
-        let order = OrderStatus {
-            state: state.into(),
-            transaction_id: Some("4200".into()),
-            paid_at: None,
-        };
+        let order = OrderStatus { state: state.into(), transaction_id: Some("4200".into()), paid_at: None };
         self.answer(fx, Answer::Status(Ok(order)))
     }
 
     /// Advances the clock to the timer among `fx` with the given `ms` and fires it.
     fn fire(&mut self, fx: &[Value], ms: u64) -> Vec<Value> {
-        let timer = fx
-            .iter()
-            .find(|e| e["t"] == "timer" && e["ms"] == ms)
-            .unwrap_or_else(|| panic!("no {ms} ms timer in {fx:?}"));
+        let timer = fx.iter().find(|e| e["t"] == "timer" && e["ms"] == ms).unwrap_or_else(|| panic!("no {ms} ms timer in {fx:?}"));
         self.now += ms as i64;
         self.step(Input::Timer(timer["id"].as_u64().unwrap() as u32))
     }
@@ -95,9 +88,7 @@ fn kinds(fx: &[Value]) -> Vec<String> {
 }
 
 fn find<'a>(fx: &'a [Value], t: &str) -> &'a Value {
-    fx.iter()
-        .find(|e| e["t"] == t)
-        .unwrap_or_else(|| panic!("no {t} in {fx:?}"))
+    fx.iter().find(|e| e["t"] == t).unwrap_or_else(|| panic!("no {t} in {fx:?}"))
 }
 
 fn native_payment(expires_at: Option<&str>) -> Answer {
@@ -109,12 +100,7 @@ fn native_payment(expires_at: Option<&str>) -> Answer {
 }
 
 fn http(status: u16, retry_after_ms: Option<u32>) -> BackendError {
-    BackendError::Http {
-        status,
-        code: "E".into(),
-        message: "m".into(),
-        retry_after_ms,
-    }
+    BackendError::Http { status, code: "E".into(), message: "m".into(), retry_after_ms }
 }
 
 fn params() -> JsapiParams {
@@ -133,31 +119,19 @@ fn native_shows_the_qr_polls_and_ends_paid_only_on_success() {
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
     assert_eq!(kinds(&fx), ["state:preparing", "fetch:pay"]);
-    assert_eq!(
-        fx[0]["detail"],
-        json!({"state": "preparing", "mode": "native", "orderId": "O-1"})
-    );
+    assert_eq!(fx[0]["detail"], json!({"state": "preparing", "mode": "native", "orderId": "O-1"}));
     assert_eq!(fx[1]["url"], "/api/orders/O-1/pay");
     assert_eq!(fx[1]["body"], json!({"mode": "native"}));
 
     // Two minutes left (the backend's clock, RFC 3339).
     let fx = p.answer(&fx, native_payment(Some("2027-01-15T08:02:00Z")));
-    assert_eq!(
-        kinds(&fx),
-        ["note", "state:scanning", "qr", "timer", "fetch:status"]
-    );
+    assert_eq!(kinds(&fx), ["note", "state:scanning", "qr", "timer", "fetch:status"]);
     let expires = 1_800_000_120_000i64;
-    assert_eq!(
-        fx[1]["detail"]["codeUrl"],
-        "weixin://wxpay/bizpayurl?pr=abc123"
-    );
+    assert_eq!(fx[1]["detail"]["codeUrl"], "weixin://wxpay/bizpayurl?pr=abc123");
     assert_eq!(fx[1]["detail"]["expiresAt"], expires);
     let qr = &fx[2];
     assert!(qr["svg"].as_str().unwrap().starts_with("<svg"), "{qr}");
-    assert_eq!(
-        (qr["time"].as_str(), qr["say"].as_str()),
-        (Some("02:00"), Some("QR code valid for 2 minutes more"))
-    );
+    assert_eq!((qr["time"].as_str(), qr["say"].as_str()), (Some("02:00"), Some("QR code valid for 2 minutes more")));
     assert_eq!(fx[4]["url"], "/api/orders/O-1");
 
     // Still payable: wait the interval, ask again; the countdown ticks meanwhile.
@@ -202,10 +176,7 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     }
     let fx = p.fire(&tick, 1000);
     // Expired: a fresh code by itself (the status check in flight is cancelled).
-    assert_eq!(
-        kinds(&fx),
-        ["tick", "cancel", "state:preparing", "fetch:pay"]
-    );
+    assert_eq!(kinds(&fx), ["tick", "cancel", "state:preparing", "fetch:pay"]);
     let fx = p.answer(&fx, native_payment(Some("2020-01-01T00:00:00Z")));
     let mut tick = fx.clone();
     for _ in 0..4 {
@@ -213,10 +184,7 @@ fn an_expired_qr_refreshes_by_itself_then_asks_the_buyer() {
     }
     let fx = p.fire(&tick, 1000);
     // The second expiry in a row: dim it, offer a new one, keep polling (a late scan may pay).
-    assert_eq!(
-        kinds(&fx),
-        ["tick", "cancel", "qr-expired", "buttons", "fetch:status"]
-    );
+    assert_eq!(kinds(&fx), ["tick", "cancel", "qr-expired", "buttons", "fetch:status"]);
     assert_eq!(fx[3]["list"], json!([["refresh-qr", "Get a new QR code"]]));
     let fx = p.step(Input::Action(Action::RefreshQr));
     assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay"]);
@@ -239,10 +207,7 @@ fn a_page_back_in_view_while_a_new_code_is_ordered_polls_again() {
     assert_eq!(kinds(&tick), ["tick", "state:preparing", "fetch:pay"]);
     assert_eq!(kinds(&p.step(Input::Visible)), Vec::<String>::new());
     let fx = p.answer(&tick, native_payment(None));
-    assert_eq!(
-        kinds(&fx),
-        ["note", "state:scanning", "qr", "timer", "fetch:status"]
-    );
+    assert_eq!(kinds(&fx), ["note", "state:scanning", "qr", "timer", "fetch:status"]);
 }
 
 #[test]
@@ -254,45 +219,28 @@ fn pay_retries_transient_errors_with_backoff_and_retry_after_then_gives_up() {
     assert_eq!(fx[0]["text"], "Connection trouble. Retrying…");
     let fx = p.fire(&fx, 3_000);
     assert_eq!(kinds(&fx), ["fetch:pay"]);
-    let fx = p.answer(
-        &fx,
-        Answer::Pay(Err(BackendError::Network("offline".into()))),
-    );
+    let fx = p.answer(&fx, Answer::Pay(Err(BackendError::Network("offline".into()))));
     let fx = p.fire(&fx, 2_000);
     let fx = p.answer(&fx, Answer::Pay(Err(http(500, None))));
     let fx = p.fire(&fx, 4_000);
     let end = p.answer(&fx, Answer::Pay(Err(http(502, None))));
     assert_eq!(kinds(&end), ["state:failed", "done"]);
     assert_eq!(end[1]["outcome"]["status"], "failed");
-    assert_eq!(
-        end[1]["message"],
-        "the merchant backend answered HTTP 502 E: m"
-    );
+    assert_eq!(end[1]["message"], "the merchant backend answered HTTP 502 E: m");
     assert_eq!(end[1]["retry"], "Try again");
     // A 400 is not retried.
     let mut p = Page::new(PayMode::Native);
     let fx = p.start(PAGE);
-    assert_eq!(
-        kinds(&p.answer(&fx, Answer::Pay(Err(http(400, None))))),
-        ["state:failed", "done"]
-    );
+    assert_eq!(kinds(&p.answer(&fx, Answer::Pay(Err(http(400, None))))), ["state:failed", "done"]);
 }
 
 #[test]
 fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start(PAGE);
-    assert_eq!(
-        fx[1]["body"],
-        json!({"mode": "jsapi", "return_url": "https://shop.example/checkout?sku=7&wxpay_order=O-1"})
-    );
+    assert_eq!(fx[1]["body"], json!({"mode": "jsapi", "return_url": "https://shop.example/checkout?sku=7&wxpay_order=O-1"}));
     let oauth = "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx1&scope=snsapi_base";
-    let fx = p.answer(
-        &fx,
-        Answer::Pay(Err(BackendError::OpenIdRequired {
-            authorize_url: oauth.into(),
-        })),
-    );
+    let fx = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: oauth.into() })));
     assert_eq!(kinds(&fx), ["state:authorizing", "go", "timer"]);
     assert_eq!(fx[0]["detail"]["authorizeUrl"], oauth);
     assert_eq!(fx[1]["url"], oauth);
@@ -304,22 +252,11 @@ fn jsapi_goes_through_oauth_and_comes_back_with_the_code() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/checkout?sku=7&wxpay_order=O-1&code=C0DE&state=s");
     assert_eq!(kinds(&fx), ["replace", "state:preparing", "fetch:pay"]);
-    assert_eq!(
-        fx[0]["url"],
-        "https://shop.example/checkout?sku=7&wxpay_order=O-1"
-    );
+    assert_eq!(fx[0]["url"], "https://shop.example/checkout?sku=7&wxpay_order=O-1");
     assert_eq!(fx[2]["body"]["code"], "C0DE");
     // Asking for the openid again after the round trip is a backend misconfiguration.
-    let end = p.answer(
-        &fx,
-        Answer::Pay(Err(BackendError::OpenIdRequired {
-            authorize_url: oauth.into(),
-        })),
-    );
-    assert!(end[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("check its OAuth appid/secret"));
+    let end = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: oauth.into() })));
+    assert!(end[1]["message"].as_str().unwrap().contains("check its OAuth appid/secret"));
 }
 
 #[test]
@@ -327,19 +264,10 @@ fn back_from_oauth_without_a_code_fails_instead_of_looping() {
     let mut p = Page::new(PayMode::Jsapi);
     let end = p.start("https://shop.example/checkout?wxpay_order=O-1&state=s1");
     assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert!(
-        end[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("without a code"),
-        "{end:?}"
-    );
+    assert!(end[1]["message"].as_str().unwrap().contains("without a code"), "{end:?}");
     // A reload after a good round trip (code and state already removed) just pays.
     let mut p = Page::new(PayMode::Jsapi);
-    assert_eq!(
-        kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")),
-        ["state:preparing", "fetch:pay"]
-    );
+    assert_eq!(kinds(&p.start("https://shop.example/checkout?wxpay_order=O-1")), ["state:preparing", "fetch:pay"]);
 }
 
 #[test]
@@ -347,46 +275,20 @@ fn oauth_and_h5_urls_must_be_on_the_allow_list() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start(PAGE);
     let evil = "https://evil.example/authorize";
-    let end = p.answer(
-        &fx,
-        Answer::Pay(Err(BackendError::OpenIdRequired {
-            authorize_url: evil.into(),
-        })),
-    );
+    let end = p.answer(&fx, Answer::Pay(Err(BackendError::OpenIdRequired { authorize_url: evil.into() })));
     assert_eq!(kinds(&end), ["state:failed", "done"]);
-    assert!(
-        end[1]["message"].as_str().unwrap().contains("evil.example"),
-        "{end:?}"
-    );
+    assert!(end[1]["message"].as_str().unwrap().contains("evil.example"), "{end:?}");
 
     let mut p = Page::new(PayMode::H5);
     let fx = p.start(PAGE);
-    let end = p.answer(
-        &fx,
-        Answer::Pay(Ok(Payment {
-            h5_url: Some("http://wx.tenpay.com/x".into()),
-            ..Payment::default()
-        })),
-    );
-    assert!(
-        end.last().unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("https"),
-        "{end:?}"
-    );
+    let end = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some("http://wx.tenpay.com/x".into()), ..Payment::default() })));
+    assert!(end.last().unwrap()["message"].as_str().unwrap().contains("https"), "{end:?}");
 }
 
 fn jsapi_paying() -> (Page, Vec<Value>) {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/?wxpay_order=O-1&code=C");
-    let fx = p.answer(
-        &fx,
-        Answer::Pay(Ok(Payment {
-            jsapi: Some(params()),
-            ..Payment::default()
-        })),
-    );
+    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { jsapi: Some(params()), ..Payment::default() })));
     (p, fx)
 }
 
@@ -394,10 +296,7 @@ fn jsapi_paying() -> (Page, Vec<Value>) {
 fn jsapi_bridge_ok_is_only_a_hint_the_backend_decides() {
     let (mut p, fx) = jsapi_paying();
     assert_eq!(kinds(&fx), ["note", "state:paying", "bridge"]);
-    assert_eq!(
-        fx[2]["params"]["package"],
-        "prepay_id=wx201410272009395522657a690389285100"
-    );
+    assert_eq!(fx[2]["params"]["package"], "prepay_id=wx201410272009395522657a690389285100");
     assert_eq!(fx[2]["params"].as_object().unwrap().len(), 6);
     assert_eq!(fx[2]["timeout"], 5000);
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Ok)));
@@ -424,17 +323,11 @@ fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
     // Cancel, but the backend already has SUCCESS (WeChat's answer is not guaranteed).
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::Cancel)));
-    assert_eq!(
-        p.status(&fx, "SUCCESS").last().unwrap()["outcome"]["status"],
-        "paid"
-    );
+    assert_eq!(p.status(&fx, "SUCCESS").last().unwrap()["outcome"]["status"], "paid");
     let (mut p, _) = jsapi_paying();
     let fx = p.step(Input::Bridge(Ok(BridgeResult::NotSupported)));
     let end = p.answer(&fx, Answer::Status(Err(BackendError::Network("x".into()))));
-    assert!(end[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("fail_nosupport"));
+    assert!(end[1]["message"].as_str().unwrap().contains("fail_nosupport"));
     let (mut p, _) = jsapi_paying();
     let end = p.step(Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })));
     assert_eq!(
@@ -447,25 +340,10 @@ fn jsapi_cancel_and_failures_are_checked_once_then_reported() {
 fn bad_jsapi_parameters_never_reach_the_bridge() {
     let mut p = Page::new(PayMode::Jsapi);
     let fx = p.start("https://shop.example/?wxpay_order=O-1&code=C");
-    let bad = JsapiParams {
-        package: "wx2014".into(),
-        ..params()
-    };
-    let end = p.answer(
-        &fx,
-        Answer::Pay(Ok(Payment {
-            jsapi: Some(bad),
-            ..Payment::default()
-        })),
-    );
+    let bad = JsapiParams { package: "wx2014".into(), ..params() };
+    let end = p.answer(&fx, Answer::Pay(Ok(Payment { jsapi: Some(bad), ..Payment::default() })));
     assert_eq!(kinds(&end), ["note", "state:failed", "done"]);
-    assert!(
-        end[2]["message"]
-            .as_str()
-            .unwrap()
-            .contains("package must be"),
-        "{end:?}"
-    );
+    assert!(end[2]["message"].as_str().unwrap().contains("package must be"), "{end:?}");
 }
 
 #[test]
@@ -474,18 +352,9 @@ fn h5_redirects_and_on_return_checks_then_offers_two_choices() {
     s.redirect_hosts = redirect_hosts(["127.0.0.1:8080"]);
     let mut p = Page::with(PayMode::H5, s.clone());
     let fx = p.start(PAGE);
-    assert_eq!(
-        fx[1]["body"]["return_url"],
-        "https://shop.example/checkout?sku=7&wxpay_order=O-1"
-    );
+    assert_eq!(fx[1]["body"]["return_url"], "https://shop.example/checkout?sku=7&wxpay_order=O-1");
     let cashier = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=1&package=2";
-    let fx = p.answer(
-        &fx,
-        Answer::Pay(Ok(Payment {
-            h5_url: Some(cashier.into()),
-            ..Payment::default()
-        })),
-    );
+    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some(cashier.into()), ..Payment::default() })));
     assert_eq!(kinds(&fx), ["note", "state:redirecting", "go", "timer"]);
     assert_eq!(fx[2]["url"], cashier);
     // Restored from the back-forward cache: carry on as a return.
@@ -500,32 +369,17 @@ fn h5_redirects_and_on_return_checks_then_offers_two_choices() {
     let fx = p.fire(&fx, 6_000);
     // The window is over (the wait in progress ends): both choices, and a check at once.
     assert_eq!(kinds(&fx), ["state:unconfirmed", "buttons", "fetch:status"]);
-    assert_eq!(
-        fx[1]["list"],
-        json!([["i-have-paid", "I have paid"], ["pay-again", "Pay again"]])
-    );
+    assert_eq!(fx[1]["list"], json!([["i-have-paid", "I have paid"], ["pay-again", "Pay again"]]));
     // "I have paid": checking again, at once.
     let fx = p.step(Input::Action(Action::IHavePaid));
-    assert_eq!(
-        kinds(&fx),
-        ["cancel", "state:checking", "timer", "fetch:status"]
-    );
+    assert_eq!(kinds(&fx), ["cancel", "state:checking", "timer", "fetch:status"]);
     // "Pay again": a fresh h5_url (one lives five minutes).
     let fx = p.step(Input::Action(Action::PayAgain));
     assert_eq!(kinds(&fx), ["cancel", "state:preparing", "fetch:pay"]);
-    let fx = p.answer(
-        &fx,
-        Answer::Pay(Ok(Payment {
-            h5_url: Some("http://127.0.0.1:8080/sim/checkmweb".into()),
-            ..Payment::default()
-        })),
-    );
+    let fx = p.answer(&fx, Answer::Pay(Ok(Payment { h5_url: Some("http://127.0.0.1:8080/sim/checkmweb".into()), ..Payment::default() })));
     assert_eq!(kinds(&fx), ["note", "state:redirecting", "go", "timer"]);
     let fx = p.step(Input::NavigationFailed);
-    assert_eq!(
-        fx[1]["message"],
-        "the browser refused to open the WeChat cashier"
-    );
+    assert_eq!(fx[1]["message"], "the browser refused to open the WeChat cashier");
 }
 
 #[test]
@@ -536,10 +390,7 @@ fn mini_program_hands_off_with_the_order_and_polls() {
     assert_eq!(fx[0]["url"], "/pages/pay/index?order_id=O-1");
     let fx = p.fire(&fx, 0);
     assert_eq!(kinds(&fx), ["state:paying", "fetch:status"]);
-    assert_eq!(
-        fx[0]["detail"]["miniprogramPage"],
-        "/pages/pay/index?order_id=O-1"
-    );
+    assert_eq!(fx[0]["detail"]["miniprogramPage"], "/pages/pay/index?order_id=O-1");
     assert_eq!(p.status(&fx, "SUCCESS")[2]["outcome"]["status"], "paid");
 
     let mut p = Page::new(PayMode::MiniProgram);
@@ -599,16 +450,8 @@ fn polling_backs_off_on_errors_honours_retry_after_and_stops_at_the_maximum() {
     let mut p = Page::new(PayMode::MiniProgram);
     let fx = p.start(PAGE);
     let fx = p.fire(&fx, 0);
-    let end = p.answer(
-        &fx,
-        Answer::Status(Err(BackendError::BadResponse(
-            "the order has no state".into(),
-        ))),
-    );
-    assert_eq!(
-        end[1]["message"],
-        "the merchant backend's answer is not what the checkout expects: the order has no state"
-    );
+    let end = p.answer(&fx, Answer::Status(Err(BackendError::BadResponse("the order has no state".into()))));
+    assert_eq!(end[1]["message"], "the merchant backend's answer is not what the checkout expects: the order has no state");
 }
 
 #[test]
@@ -624,19 +467,8 @@ fn abort_cancels_the_request_and_ends_cancelled_with_reason_aborted() {
     );
     assert_eq!(p.answer(&fx, native_payment(None)), Vec::<Value>::new());
     // A run that must fail at start (a bad mode attribute) says why.
-    let run = Run::new(
-        "O-2".into(),
-        PayMode::Native,
-        Locale::ZhCn,
-        settings(),
-        "/api".into(),
-    )
-    .failing("mode \"x\" is bad".into());
-    let mut p = Page {
-        run,
-        now: T0,
-        log: vec![],
-    };
+    let run = Run::new("O-2".into(), PayMode::Native, Locale::ZhCn, settings(), "/api".into()).failing("mode \"x\" is bad".into());
+    let mut p = Page { run, now: T0, log: vec![] };
     let end = p.start(PAGE);
     assert_eq!(kinds(&end), ["state:failed", "done"]);
     assert_eq!(end[0]["text"], "支付失败");
@@ -649,10 +481,7 @@ fn network_text_stays_text_in_the_effects() {
     let fx = p.start(PAGE);
     let nasty = "<img src=x onerror=alert(1)>";
     let json = p.run.step(
-        Input::Answer {
-            id: Page::fetch_id(&fx),
-            answer: Answer::Pay(Err(BackendError::BadResponse(nasty.into()))),
-        },
+        Input::Answer { id: Page::fetch_id(&fx), answer: Answer::Pay(Err(BackendError::BadResponse(nasty.into()))) },
         T0,
         0.5,
     );

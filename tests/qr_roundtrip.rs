@@ -21,8 +21,7 @@ fn random_code_urls_decode_back_to_themselves() {
             ..QrOptions::default()
         };
         let svg = render_svg(&text, &options).unwrap_or_else(|e| panic!("case {case}: {e}"));
-        let decoded = decode_svg(&svg, 0)
-            .unwrap_or_else(|e| panic!("case {case} {text:?} {options:?}: {e}\n{svg}"));
+        let decoded = decode_svg(&svg, 0).unwrap_or_else(|e| panic!("case {case} {text:?} {options:?}: {e}\n{svg}"));
         assert_eq!(decoded, text, "case {case}");
     }
 }
@@ -33,12 +32,7 @@ fn random_code_urls_decode_back_to_themselves() {
 #[test]
 fn every_version_and_level_matches_qrcode_capacity_and_decodes() {
     use qrcode::{bits::Bits, EcLevel as Ref, Version};
-    let levels = [
-        (EcLevel::L, Ref::L),
-        (EcLevel::M, Ref::M),
-        (EcLevel::Q, Ref::Q),
-        (EcLevel::H, Ref::H),
-    ];
+    let levels = [(EcLevel::L, Ref::L), (EcLevel::M, Ref::M), (EcLevel::Q, Ref::Q), (EcLevel::H, Ref::H)];
     let fits = |n: usize, v: i16, level: Ref| {
         let mut bits = Bits::new(Version::Normal(v));
         bits.push_byte_data(&vec![b'a'; n]).is_ok() && bits.push_terminator(level).is_ok()
@@ -46,38 +40,19 @@ fn every_version_and_level_matches_qrcode_capacity_and_decodes() {
     let mut rng = XorShift(0x5eed);
     for v in 1..=40i16 {
         for (i, (ours, reference)) in levels.iter().enumerate() {
-            let n = (1..3000)
-                .collect::<Vec<usize>>()
-                .partition_point(|&n| fits(n, v, *reference));
-            let text: String = (0..n)
-                .map(|_| (b'!' + rng.below(90) as u8) as char)
-                .collect();
-            let options = QrOptions {
-                ec_level: *ours,
-                margin: 4,
-                ..QrOptions::default()
-            };
+            let n = (1..3000).collect::<Vec<usize>>().partition_point(|&n| fits(n, v, *reference));
+            let text: String = (0..n).map(|_| (b'!' + rng.below(90) as u8) as char).collect();
+            let options = QrOptions { ec_level: *ours, margin: 4, ..QrOptions::default() };
             let svg = render_svg(&text, &options).unwrap();
-            assert_eq!(
-                view_box_side(&svg).unwrap(),
-                4 * v as usize + 17 + 8,
-                "v{v} {ours:?} n={n}"
-            );
+            assert_eq!(view_box_side(&svg).unwrap(), 4 * v as usize + 17 + 8, "v{v} {ours:?} n={n}");
             let bigger = render_svg(&[text.as_str(), "x"].concat(), &options);
             if let Ok(bigger) = bigger {
-                assert_eq!(
-                    view_box_side(&bigger).unwrap(),
-                    4 * v as usize + 21 + 8,
-                    "v{v} {ours:?} n={n}+1"
-                );
+                assert_eq!(view_box_side(&bigger).unwrap(), 4 * v as usize + 21 + 8, "v{v} {ours:?} n={n}+1");
             } else {
                 assert_eq!(v, 40);
             }
             if i == v as usize % 4 {
-                assert_eq!(
-                    decode_svg(&svg, 0).unwrap_or_else(|e| panic!("v{v} {ours:?}: {e}")),
-                    text
-                );
+                assert_eq!(decode_svg(&svg, 0).unwrap_or_else(|e| panic!("v{v} {ours:?}: {e}")), text);
             }
         }
     }
@@ -91,45 +66,27 @@ fn symbols_match_qrcode_module_for_module() {
     use qrcode::{bits::Bits, ec, EcLevel as Ref, Version};
     use wxpay_checkout::qr_symbol::encode;
     const MASKS: [MaskPattern; 8] = [
-        MaskPattern::Checkerboard,
-        MaskPattern::HorizontalLines,
-        MaskPattern::VerticalLines,
-        MaskPattern::DiagonalLines,
-        MaskPattern::LargeCheckerboard,
-        MaskPattern::Fields,
-        MaskPattern::Diamonds,
-        MaskPattern::Meadow,
+        MaskPattern::Checkerboard, MaskPattern::HorizontalLines, MaskPattern::VerticalLines, MaskPattern::DiagonalLines,
+        MaskPattern::LargeCheckerboard, MaskPattern::Fields, MaskPattern::Diamonds, MaskPattern::Meadow,
     ];
-    let levels = [
-        (EcLevel::L, Ref::L),
-        (EcLevel::M, Ref::M),
-        (EcLevel::Q, Ref::Q),
-        (EcLevel::H, Ref::H),
-    ];
+    let levels = [(EcLevel::L, Ref::L), (EcLevel::M, Ref::M), (EcLevel::Q, Ref::Q), (EcLevel::H, Ref::H)];
     let mut rng = XorShift(0x1234_5678);
     for case in 0..200 {
-        let data: Vec<u8> = (0..1 + rng.below(1200))
-            .map(|_| rng.below(256) as u8)
-            .collect();
+        let data: Vec<u8> = (0..1 + rng.below(1200)).map(|_| rng.below(256) as u8).collect();
         let (ours, reference) = levels[case % 4];
-        let Some(symbol) = encode(&data, ours) else {
-            continue;
-        };
+        let Some(symbol) = encode(&data, ours) else { continue };
         let version = Version::Normal(((symbol.size - 17) / 4) as i16);
         let mut bits = Bits::new(version);
         bits.push_byte_data(&data).unwrap();
         bits.push_terminator(reference).unwrap();
-        let (data_codewords, ecc) =
-            ec::construct_codewords(&bits.into_bytes(), version, reference).unwrap();
+        let (data_codewords, ecc) = ec::construct_codewords(&bits.into_bytes(), version, reference).unwrap();
         let mut canvas = Canvas::new(version, reference);
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&data_codewords, &ecc);
         let same = MASKS.iter().any(|&mask| {
             let mut c = canvas.clone();
             c.apply_mask(mask);
-            (0..symbol.size).all(|y| {
-                (0..symbol.size).all(|x| c.get(x as i16, y as i16).is_dark() == symbol.dark(x, y))
-            })
+            (0..symbol.size).all(|y| (0..symbol.size).all(|x| c.get(x as i16, y as i16).is_dark() == symbol.dark(x, y)))
         });
         assert!(same, "case {case}: {version:?} {reference:?}, {} bytes: no mask of qrcode's draws our symbol", data.len());
     }
@@ -138,14 +95,7 @@ fn symbols_match_qrcode_module_for_module() {
 #[test]
 fn margin_zero_decodes_once_the_page_supplies_the_quiet_zone() {
     let text = "weixin://wxpay/bizpayurl?pr=Zx8Qm3a";
-    let svg = render_svg(
-        text,
-        &QrOptions {
-            margin: 0,
-            ..QrOptions::default()
-        },
-    )
-    .unwrap();
+    let svg = render_svg(text, &QrOptions { margin: 0, ..QrOptions::default() }).unwrap();
     assert_eq!(decode_svg(&svg, 4).unwrap(), text);
 }
 
@@ -160,15 +110,10 @@ fn non_ascii_text_survives() {
 /// v2 form with query parameters; lengths and characters vary beyond both to reach big versions.
 fn random_code_url(rng: &mut XorShift) -> String {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    const URLISH: &[u8] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%&=?/:+";
+    const URLISH: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%&=?/:+";
     let kind = rng.below(3);
     let len = 1 + rng.below(300);
-    let mut pick = |set: &[u8], n: usize| {
-        (0..n)
-            .map(|_| set[rng.below(set.len())] as char)
-            .collect::<String>()
-    };
+    let mut pick = |set: &[u8], n: usize| (0..n).map(|_| set[rng.below(set.len())] as char).collect::<String>();
     match kind {
         0 => format!("weixin://wxpay/bizpayurl?pr={}", pick(ALNUM, 7)),
         1 => format!(
@@ -190,33 +135,20 @@ fn decode_svg(svg: &str, pad: usize) -> Result<String, String> {
     let dark = fill_path(&d, side)?;
     let px = (side + 2 * pad) * SCALE;
     let mut image = rqrr::PreparedImage::prepare_from_greyscale(px, px, |x, y| {
-        let (mx, my) = (
-            (x / SCALE) as isize - pad as isize,
-            (y / SCALE) as isize - pad as isize,
-        );
+        let (mx, my) = ((x / SCALE) as isize - pad as isize, (y / SCALE) as isize - pad as isize);
         let inside = (0..side as isize).contains(&mx) && (0..side as isize).contains(&my);
-        if inside && dark[my as usize * side + mx as usize] {
-            0
-        } else {
-            255
-        }
+        if inside && dark[my as usize * side + mx as usize] { 0 } else { 255 }
     });
     let grids = image.detect_grids();
     if grids.len() != 1 {
         return Err(format!("found {} QR codes in the picture", grids.len()));
     }
-    grids[0]
-        .decode()
-        .map(|(_, text)| text)
-        .map_err(|e| format!("rqrr: {e:?}"))
+    grids[0].decode().map(|(_, text)| text).map_err(|e| format!("rqrr: {e:?}"))
 }
 
 fn view_box_side(svg: &str) -> Result<usize, String> {
     let vb = attribute_after(svg, "<svg", "viewBox")?;
-    let nums: Vec<usize> = vb
-        .split_whitespace()
-        .map(|n| n.parse().map_err(|_| format!("viewBox {vb:?}")))
-        .collect::<Result<_, _>>()?;
+    let nums: Vec<usize> = vb.split_whitespace().map(|n| n.parse().map_err(|_| format!("viewBox {vb:?}"))).collect::<Result<_, _>>()?;
     match nums[..] {
         [0, 0, w, h] if w == h => Ok(w),
         _ => Err(format!("viewBox should be \"0 0 n n\", got {vb:?}")),
@@ -226,11 +158,7 @@ fn view_box_side(svg: &str) -> Result<usize, String> {
 /// The value of `name="…"` in the first `tag` element.
 fn attribute_after(svg: &str, tag: &str, name: &str) -> Result<String, String> {
     let start = svg.find(tag).ok_or(format!("no {tag} in SVG"))?;
-    let element = &svg[start
-        ..svg[start..]
-            .find('>')
-            .map(|e| start + e)
-            .ok_or("unclosed tag")?];
+    let element = &svg[start..svg[start..].find('>').map(|e| start + e).ok_or("unclosed tag")?];
     let key = format!(" {name}=\"");
     let at = element.find(&key).ok_or(format!("{tag} has no {name}"))? + key.len();
     let len = element[at..].find('"').ok_or("unclosed attribute")?;
@@ -242,10 +170,7 @@ fn attribute_after(svg: &str, tag: &str, name: &str) -> Result<String, String> {
 fn fill_path(d: &str, side: usize) -> Result<Vec<bool>, String> {
     let mut edges: Vec<((f64, f64), (f64, f64))> = Vec::new();
     let (mut pen, mut start) = ((0.0, 0.0), (0.0, 0.0));
-    let mut tokens = Tokens {
-        s: d.as_bytes(),
-        i: 0,
-    };
+    let mut tokens = Tokens { s: d.as_bytes(), i: 0 };
     let mut command = b'M';
     while let Some(t) = tokens.next_command_or_number()? {
         if let Token::Command(c) = t {
@@ -260,11 +185,7 @@ fn fill_path(d: &str, side: usize) -> Result<Vec<bool>, String> {
         let next = match command {
             b'M' | b'm' | b'L' | b'l' => {
                 let b = tokens.number()?;
-                if command.is_ascii_lowercase() {
-                    (pen.0 + a, pen.1 + b)
-                } else {
-                    (a, b)
-                }
+                if command.is_ascii_lowercase() { (pen.0 + a, pen.1 + b) } else { (a, b) }
             }
             b'H' => (a, pen.1),
             b'h' => (pen.0 + a, pen.1),
@@ -335,17 +256,14 @@ impl Tokens<'_> {
     fn number(&mut self) -> Result<f64, String> {
         self.skip_separators();
         let start = self.i;
-        while self.i < self.s.len()
-            && (self.s[self.i].is_ascii_digit() || matches!(self.s[self.i], b'-' | b'.'))
-        {
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || matches!(self.s[self.i], b'-' | b'.')) {
             if self.i > start && self.s[self.i] == b'-' {
                 break;
             }
             self.i += 1;
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default();
-        text.parse()
-            .map_err(|_| format!("bad number {text:?} at byte {start} of the path"))
+        text.parse().map_err(|_| format!("bad number {text:?} at byte {start} of the path"))
     }
 }
 

@@ -11,19 +11,12 @@ use crate::navigator::detect_here;
 /// browser-only hints) when none is given.
 #[wasm_bindgen(js_name = detectEnvironment, skip_typescript)]
 pub fn detect_environment(user_agent: JsValue) -> Result<JsValue, JsError> {
-    let env = environment_of_ua(
-        &user_agent,
-        "detectEnvironment expects a user-agent string or nothing",
-    )?;
+    let env = environment_of_ua(&user_agent, "detectEnvironment expects a user-agent string or nothing")?;
     Ok(object(&[
         ("client", env.client.as_str().into()),
         ("platform", env.platform.as_str().into()),
         ("mobile", env.mobile.into()),
-        (
-            "wechatVersion",
-            env.wechat_version
-                .map_or(JsValue::NULL, |v| JsValue::from_str(&v)),
-        ),
+        ("wechatVersion", env.wechat_version.map_or(JsValue::NULL, |v| JsValue::from_str(&v))),
     ]))
 }
 
@@ -34,10 +27,7 @@ pub fn choose_pay_mode_js(input: JsValue) -> Result<String, JsError> {
     let env = if input.is_object() {
         environment_from_object(&input)?
     } else {
-        environment_of_ua(
-            &input,
-            "choosePayMode expects a user-agent string, an environment object or nothing",
-        )?
+        environment_of_ua(&input, "choosePayMode expects a user-agent string, an environment object or nothing")?
     };
     Ok(choose_pay_mode(&env).as_str().to_string())
 }
@@ -69,41 +59,17 @@ fn environment_from_object(obj: &JsValue) -> Result<Environment, JsError> {
             .concat(),
         )
     };
-    let client = get(obj, "client")
-        .as_string()
-        .and_then(|c| Client::from_name(&c));
-    let client = client.ok_or_else(|| {
-        field(
-            "client",
-            r#""wechat", "wecom", "miniprogram", "alipay", "qq" or "browser""#,
-        )
-    })?;
-    let platform = get(obj, "platform")
-        .as_string()
-        .and_then(|p| Platform::from_name(&p));
-    let platform = platform.ok_or_else(|| {
-        field(
-            "platform",
-            r#""ios", "android", "harmonyos", "windows", "macos", "linux" or "other""#,
-        )
-    })?;
-    let mobile = get(obj, "mobile")
-        .as_bool()
-        .ok_or_else(|| field("mobile", "true or false"))?;
+    let client = get(obj, "client").as_string().and_then(|c| Client::from_name(&c));
+    let client = client.ok_or_else(|| field("client", r#""wechat", "wecom", "miniprogram", "alipay", "qq" or "browser""#))?;
+    let platform = get(obj, "platform").as_string().and_then(|p| Platform::from_name(&p));
+    let platform = platform.ok_or_else(|| field("platform", r#""ios", "android", "harmonyos", "windows", "macos", "linux" or "other""#))?;
+    let mobile = get(obj, "mobile").as_bool().ok_or_else(|| field("mobile", "true or false"))?;
     let version = get(obj, "wechatVersion");
     let wechat_version = match given(&version) {
         None => None,
-        Some(v) => Some(
-            v.as_string()
-                .ok_or_else(|| field("wechatVersion", "a string or null"))?,
-        ),
+        Some(v) => Some(v.as_string().ok_or_else(|| field("wechatVersion", "a string or null"))?),
     };
-    Ok(Environment {
-        client,
-        platform,
-        mobile,
-        wechat_version,
-    })
+    Ok(Environment { client, platform, mobile, wechat_version })
 }
 
 /// A string value in quotes, anything else by its type.

@@ -52,8 +52,5 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
 
 /// The own enumerable keys of a JS object, to catch misspelt option names.
 fn keys(object: &JsValue) -> Vec<String> {
-    Object::keys(object.unchecked_ref::<Object>())
-        .iter()
-        .filter_map(|k| k.as_string())
-        .collect()
+    Object::keys(object.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect()
 }

@@ -32,46 +32,31 @@ fn js_error(e: QrError) -> JsError {
 }
 
 fn text_arg(text: &JsValue, function: &str) -> Result<String, JsError> {
-    text.as_string()
-        .ok_or_else(|| wrong_type(function, "the code_url string to encode", text))
+    text.as_string().ok_or_else(|| wrong_type(function, "the code_url string to encode", text))
 }
 
 /// Reads the options object; absent keys keep their defaults, unknown keys are refused.
 fn options_arg(options: &JsValue) -> Result<QrOptions, QrError> {
     let mut opts = QrOptions::default();
-    let Some(options) = given(options) else {
-        return Ok(opts);
-    };
+    let Some(options) = given(options) else { return Ok(opts) };
     if !options.is_object() {
-        return Err(bad(
-            "options",
-            "an object such as { margin: 2, ecLevel: \"H\" }",
-        ));
+        return Err(bad("options", "an object such as { margin: 2, ecLevel: \"H\" }"));
     }
-    if let Some(unknown) = keys(options)
-        .into_iter()
-        .find(|k| !OPTION_NAMES.contains(&k.as_str()))
-    {
+    if let Some(unknown) = keys(options).into_iter().find(|k| !OPTION_NAMES.contains(&k.as_str())) {
         return Err(QrError::UnknownOption(unknown));
     }
     if let Some(v) = present(options, "margin") {
         opts.margin = whole_number(&v).ok_or_else(|| bad("margin", "a whole number of modules"))?;
     }
     if let Some(v) = present(options, "ecLevel") {
-        let name = v
-            .as_string()
-            .ok_or_else(|| bad("ecLevel", "\"L\", \"M\", \"Q\" or \"H\""))?;
+        let name = v.as_string().ok_or_else(|| bad("ecLevel", "\"L\", \"M\", \"Q\" or \"H\""))?;
         opts.ec_level = EcLevel::from_name(&name).ok_or(QrError::BadEcLevel(name))?;
     }
     if let Some(v) = present(options, "dark") {
-        opts.dark = v
-            .as_string()
-            .ok_or_else(|| bad("dark", "a CSS colour string"))?;
+        opts.dark = v.as_string().ok_or_else(|| bad("dark", "a CSS colour string"))?;
     }
     if let Some(v) = present(options, "light") {
-        opts.light = v
-            .as_string()
-            .ok_or_else(|| bad("light", "a CSS colour string"))?;
+        opts.light = v.as_string().ok_or_else(|| bad("light", "a CSS colour string"))?;
     }
     if let Some(v) = present(options, "size") {
         opts.size = Some(whole_number(&v).ok_or_else(|| bad("size", "a whole number of pixels"))?);
@@ -94,8 +79,5 @@ fn whole_number(value: &JsValue) -> Option<u32> {
 }
 
 fn bad(option: &str, expected: &'static str) -> QrError {
-    QrError::BadOption {
-        option: option.to_string(),
-        expected,
-    }
+    QrError::BadOption { option: option.to_string(), expected }
 }

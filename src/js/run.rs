@@ -47,9 +47,7 @@ fn float(obj: &JsValue, key: &str) -> Result<Option<f64>, JsError> {
         None => Ok(None),
         Some(v) => match v.as_f64() {
             Some(n) if n >= 0.0 && n.is_finite() => Ok(Some(n)),
-            _ => Err(bad(
-                &["option ", key, " must be a non-negative number"].concat()
-            )),
+            _ => Err(bad(&["option ", key, " must be a non-negative number"].concat())),
         },
     }
 }
@@ -96,10 +94,7 @@ impl CheckoutRun {
             if !js_sys::Array::is_array(hosts) {
                 return Err(bad("option redirectHosts must be an array of host names"));
             }
-            let list: Vec<String> = js_sys::Array::from(hosts)
-                .iter()
-                .filter_map(|h| h.as_string())
-                .collect();
+            let list: Vec<String> = js_sys::Array::from(hosts).iter().filter_map(|h| h.as_string()).collect();
             settings.redirect_hosts = redirect_hosts(list.iter().map(String::as_str));
         }
         if let Some(path) = string(&options, "miniprogramPath")? {
@@ -113,30 +108,23 @@ impl CheckoutRun {
         }
         if let Some(p) = given(&get(&options, "polling")) {
             if !p.is_object() {
-                return Err(bad(
-                    "option polling must be an object such as { interval: 2000 }",
-                ));
+                return Err(bad("option polling must be an object such as { interval: 2000 }"));
             }
             let poll = &mut settings.poll;
             poll.interval_ms = number(p, "interval")?.unwrap_or(poll.interval_ms).max(100);
-            poll.max_interval_ms = number(p, "maxInterval")?
-                .unwrap_or(poll.max_interval_ms)
-                .max(poll.interval_ms);
+            poll.max_interval_ms = number(p, "maxInterval")?.unwrap_or(poll.max_interval_ms).max(poll.interval_ms);
             poll.fast_for_ms = number(p, "fastFor")?.unwrap_or(poll.fast_for_ms);
             poll.max_duration_ms = number(p, "maxDuration")?.unwrap_or(poll.max_duration_ms);
             poll.long_poll_s = number(p, "longPoll")?.unwrap_or(poll.long_poll_s).min(30);
             poll.jitter = float(p, "jitter")?.map_or(poll.jitter, |j| j.min(1.0));
-            poll.backoff_factor =
-                float(p, "backoff")?.map_or(poll.backoff_factor, |f| f.clamp(1.0, 10.0));
+            poll.backoff_factor = float(p, "backoff")?.map_or(poll.backoff_factor, |f| f.clamp(1.0, 10.0));
         }
         let api_base = string(&options, "apiBase")?.unwrap_or_else(|| "/api".into());
         let run = Run::new(order_id, mode, locale, settings, api_base);
-        Ok(CheckoutRun {
-            run: match mode_error {
-                Some(msg) => run.failing(msg),
-                None => run,
-            },
-        })
+        Ok(CheckoutRun { run: match mode_error {
+            Some(msg) => run.failing(msg),
+            None => run,
+        } })
     }
 
     /// One input (see `pkg-template/checkout.js` for the kinds); returns the effects as JSON.
@@ -161,9 +149,7 @@ impl CheckoutRun {
             },
             "bridge" => {
                 // Old clients name the field errMsg.
-                let msg = text(&arg, "err_msg")
-                    .or_else(|| text(&arg, "errMsg"))
-                    .unwrap_or_default();
+                let msg = text(&arg, "err_msg").or_else(|| text(&arg, "errMsg")).unwrap_or_default();
                 Input::Bridge(Ok(map_result(&msg)))
             }
             "bridge-missing" => Input::Bridge(Err(BridgeError::NotReady { waited_ms: 0 })),
@@ -184,16 +170,13 @@ impl CheckoutRun {
         let body = get(arg, "body");
         let value = match status {
             200..=299 if given(&body).is_some() => Ok(body),
-            200..=299 => Err(BackendError::BadResponse(
-                ["not JSON (HTTP ", &decimal(status as u64), ")"].concat(),
-            )),
+            200..=299 => Err(BackendError::BadResponse(["not JSON (HTTP ", &decimal(status as u64), ")"].concat())),
             0 | -1 => {
                 let thrown = get(arg, "error");
                 Err(match openid_required(&thrown) {
                     Some(e) => e,
                     None => {
-                        let message =
-                            text(&thrown, "message").unwrap_or_else(|| "the request failed".into());
+                        let message = text(&thrown, "message").unwrap_or_else(|| "the request failed".into());
                         if status == 0 {
                             BackendError::Network(message)
                         } else {
@@ -202,25 +185,18 @@ impl CheckoutRun {
                     }
                 })
             }
-            _ => Err(
-                openid_required(&body).unwrap_or_else(|| BackendError::Http {
-                    status: status.clamp(0, u16::MAX.into()) as u16,
-                    code: text(&body, "error").unwrap_or_default(),
-                    message: text(&body, "message")
-                        .or_else(|| text(arg, "statusText"))
-                        .unwrap_or_default(),
-                    retry_after_ms: text(arg, "retryAfter")
-                        .and_then(|v| parse_retry_after(&v, now)),
-                }),
-            ),
+            _ => Err(openid_required(&body).unwrap_or_else(|| BackendError::Http {
+                status: status.clamp(0, u16::MAX.into()) as u16,
+                code: text(&body, "error").unwrap_or_default(),
+                message: text(&body, "message").or_else(|| text(arg, "statusText")).unwrap_or_default(),
+                retry_after_ms: text(arg, "retryAfter").and_then(|v| parse_retry_after(&v, now)),
+            })),
         };
         let answer = match call {
             Call::Pay => Answer::Pay(value.and_then(|v| read_payment(&v))),
             Call::Status => Answer::Status(value.and_then(|v| {
                 Ok(OrderStatus {
-                    state: text(&v, "state").ok_or_else(|| {
-                        BackendError::BadResponse("the order has no state".into())
-                    })?,
+                    state: text(&v, "state").ok_or_else(|| BackendError::BadResponse("the order has no state".into()))?,
                     transaction_id: text(&v, "transaction_id"),
                     paid_at: text(&v, "paid_at"),
                 })
@@ -242,8 +218,7 @@ fn read_payment(value: &JsValue) -> Result<Payment, BackendError> {
     let p = get(value, "jsapi");
     let jsapi = if p.is_object() {
         let field = |k: &'static str| {
-            text(&p, k)
-                .ok_or_else(|| BackendError::BadResponse(["jsapi.", k, " is missing"].concat()))
+            text(&p, k).ok_or_else(|| BackendError::BadResponse(["jsapi.", k, " is missing"].concat()))
         };
         Some(JsapiParams {
             app_id: field("appId")?,

@@ -19,11 +19,7 @@ fn with_navigator<T>(props: &[(&str, JsValue)], f: impl FnOnce() -> T) -> T {
         let desc = Object::new();
         Reflect::set(&desc, &"value".into(), value).unwrap();
         Reflect::set(&desc, &"configurable".into(), &JsValue::TRUE).unwrap();
-        Object::define_property(
-            nav.unchecked_ref::<Object>(),
-            &JsValue::from_str(key),
-            &desc,
-        );
+        Object::define_property(nav.unchecked_ref::<Object>(), &JsValue::from_str(key), &desc);
     }
     let out = f();
     for (key, _) in props {
@@ -36,11 +32,7 @@ fn set_wxjs_environment(value: Option<&str>) {
     let window: JsValue = web_sys::window().unwrap().into();
     match value {
         Some(v) => Reflect::set(&window, &"__wxjs_environment".into(), &v.into()).unwrap(),
-        None => Reflect::delete_property(
-            window.unchecked_ref::<Object>(),
-            &"__wxjs_environment".into(),
-        )
-        .unwrap(),
+        None => Reflect::delete_property(window.unchecked_ref::<Object>(), &"__wxjs_environment".into()).unwrap(),
     };
 }
 
@@ -50,44 +42,19 @@ fn reads_the_real_user_agent() {
     assert!(ua.contains("Chrome"), "{ua}");
     // Headless desktop Chromium: a desktop browser on Linux → Native.
     let env = detect_here();
-    assert_eq!(
-        (env.client, env.platform, env.mobile),
-        (Client::Browser, Platform::Linux, false)
-    );
-    assert_eq!(
-        choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(),
-        "native"
-    );
+    assert_eq!((env.client, env.platform, env.mobile), (Client::Browser, Platform::Linux, false));
+    assert_eq!(choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(), "native");
 }
 
 #[wasm_bindgen_test]
 fn ipad_in_desktop_mode_is_found_by_touch_points() {
-    let plain = with_navigator(
-        &[
-            ("userAgent", IPAD_DESKTOP_UA.into()),
-            ("maxTouchPoints", 0.into()),
-        ],
-        detect_here,
-    );
-    assert_eq!(
-        (plain.platform, plain.mobile),
-        (Platform::MacOs, false),
-        "a real Mac stays a Mac"
-    );
+    let plain = with_navigator(&[("userAgent", IPAD_DESKTOP_UA.into()), ("maxTouchPoints", 0.into())], detect_here);
+    assert_eq!((plain.platform, plain.mobile), (Platform::MacOs, false), "a real Mac stays a Mac");
 
-    let ipad = with_navigator(
-        &[
-            ("userAgent", IPAD_DESKTOP_UA.into()),
-            ("maxTouchPoints", 5.into()),
-        ],
-        || {
-            assert_eq!(hints().max_touch_points, 5);
-            (
-                detect_here(),
-                choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(),
-            )
-        },
-    );
+    let ipad = with_navigator(&[("userAgent", IPAD_DESKTOP_UA.into()), ("maxTouchPoints", 5.into())], || {
+        assert_eq!(hints().max_touch_points, 5);
+        (detect_here(), choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap())
+    });
     assert_eq!((ipad.0.platform, ipad.0.mobile), (Platform::Ios, true));
     assert_eq!(ipad.1, "h5");
 
@@ -103,22 +70,13 @@ fn wxjs_environment_marks_a_mini_program_web_view() {
     with_navigator(&[("userAgent", WECHAT_IOS_UA.into())], || {
         set_wxjs_environment(None);
         assert_eq!(detect_here().client, Client::WeChat);
-        assert_eq!(
-            choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(),
-            "jsapi"
-        );
+        assert_eq!(choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(), "jsapi");
 
         set_wxjs_environment(Some("miniprogram"));
         let env = detect_environment(JsValue::UNDEFINED).ok().unwrap();
         assert_eq!(Reflect::get(&env, &"client".into()).unwrap(), "miniprogram");
-        assert_eq!(
-            Reflect::get(&env, &"wechatVersion".into()).unwrap(),
-            "8.0.49"
-        );
-        assert_eq!(
-            choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(),
-            "miniprogram"
-        );
+        assert_eq!(Reflect::get(&env, &"wechatVersion".into()).unwrap(), "8.0.49");
+        assert_eq!(choose_pay_mode_js(JsValue::UNDEFINED).ok().unwrap(), "miniprogram");
 
         set_wxjs_environment(Some("browser"));
         assert_eq!(detect_here().client, Client::WeChat);

@@ -11,26 +11,10 @@ pub fn main(args: &[String]) -> Result<(), String> {
     build::package(&tools::ensure()?)?;
     let root = run::root();
     let mut cmd = run::cargo();
-    cmd.args([
-        "run",
-        "--quiet",
-        "--package",
-        "wxpay-cli",
-        "--bin",
-        "wxpay",
-        "--",
-        "demo",
-    ]);
+    cmd.args(["run", "--quiet", "--package", "wxpay-cli", "--bin", "wxpay", "--", "demo"]);
     cmd.args(args);
-    let given = |flag: &str| {
-        args.iter()
-            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
-    };
-    for (flag, dir) in [
-        ("--www", "www"),
-        ("--pkg", "pkg"),
-        ("--data-dir", ".data/demo"),
-    ] {
+    let given = |flag: &str| args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    for (flag, dir) in [("--www", "www"), ("--pkg", "pkg"), ("--data-dir", ".data/demo")] {
         if !given(flag) {
             cmd.arg(flag).arg(root.join(dir));
         }

@@ -15,9 +15,7 @@ pub fn shorten(wasm: &[u8], js: &str) -> Result<(Vec<u8>, String, usize), String
     let mut js = js.to_owned();
     let mut renamed = 0;
     let mut out = Vec::with_capacity(wasm.len());
-    let header = wasm
-        .get(..8)
-        .ok_or("the .wasm is shorter than its header")?;
+    let header = wasm.get(..8).ok_or("the .wasm is shorter than its header")?;
     if header.get(..4) != Some(b"\0asm".as_slice()) {
         return Err("not a .wasm file".into());
     }
@@ -71,11 +69,7 @@ pub fn shorten(wasm: &[u8], js: &str) -> Result<(Vec<u8>, String, usize), String
 /// The short name of import module `module` (`./…_bg.js`, written once per import): `m0`,
 /// `m1`, … if its quoted name occurs exactly once in the glue (the imports-object key), which
 /// is then renamed too; otherwise the name as it is.
-fn short_module(
-    module: &[u8],
-    modules: &mut Vec<(String, String)>,
-    js: &mut String,
-) -> Result<String, String> {
+fn short_module(module: &[u8], modules: &mut Vec<(String, String)>, js: &mut String) -> Result<String, String> {
     let module = std::str::from_utf8(module).map_err(|_| "an import module name is not UTF-8")?;
     if let Some((_, short)) = modules.iter().find(|(long, _)| long == module) {
         return Ok(short.clone());
@@ -120,10 +114,7 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let bytes = self
-            .bytes
-            .get(self.at..self.at + len)
-            .ok_or("the .wasm ends early")?;
+        let bytes = self.bytes.get(self.at..self.at + len).ok_or("the .wasm ends early")?;
         self.at += len;
         Ok(bytes)
     }

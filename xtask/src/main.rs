@@ -47,10 +47,7 @@ fn main() -> ExitCode {
         "test" => return test::main(rest),
         "tools" => tools::ensure().map(|_| ()),
         "help" | "-h" | "--help" => {
-            println!(
-                "{}",
-                USAGE.replace("{suites}", &test::suite_names().join(", "))
-            );
+            println!("{}", USAGE.replace("{suites}", &test::suite_names().join(", ")));
             Ok(())
         }
         other => Err(format!("unknown command {other:?}; run `cargo xtask help`")),

@@ -10,10 +10,7 @@ pub fn root() -> PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir
-        .parent()
-        .expect("xtask lives one level below the root")
-        .to_path_buf()
+    manifest_dir.parent().expect("xtask lives one level below the root").to_path_buf()
 }
 
 /// cargo's target directory, honouring `CARGO_TARGET_DIR` as cargo does.
@@ -21,11 +18,7 @@ pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                root().join(dir)
-            }
+            if dir.is_absolute() { dir } else { root().join(dir) }
         }
         _ => root().join("target"),
     }
@@ -48,9 +41,7 @@ pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
 /// Runs `cmd` with inherited output; an error names the command and its exit status.
 pub fn status(cmd: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(cmd));
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
+    let status = cmd.status().map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -61,17 +52,13 @@ pub fn status(cmd: &mut Command) -> Result<(), String> {
 /// Runs `cmd` quietly and returns its stdout, or `None` if it cannot start or fails.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Looks a program up on `PATH`.
 pub fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
 }
 
 fn describe(cmd: &Command) -> String {

@@ -37,10 +37,7 @@ pub fn report_and_check() -> Result<(), String> {
         raw_total += bytes.len() as u64;
         gz_total += gz;
     }
-    println!(
-        "{:<28} {raw_total:>10} {gz_total:>10}   (budget {GZIP_BUDGET} gzip)",
-        "total"
-    );
+    println!("{:<28} {raw_total:>10} {gz_total:>10}   (budget {GZIP_BUDGET} gzip)", "total");
     if gz_total > GZIP_BUDGET {
         return Err(format!("package is {gz_total} gzip bytes, over the {GZIP_BUDGET}-byte budget: find what grew (e.g. with twiggy) before raising it"));
     }
@@ -51,11 +48,7 @@ pub fn report_and_check() -> Result<(), String> {
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     for entry in fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if path.is_dir() {
-            collect_files(&path, out)?
-        } else {
-            out.push(path)
-        }
+        if path.is_dir() { collect_files(&path, out)? } else { out.push(path) }
     }
     Ok(())
 }
@@ -72,13 +65,8 @@ fn gzip_len(bytes: &[u8]) -> Result<u64, String> {
     let input = bytes.to_vec();
     // Write from a thread so a large input cannot deadlock against gzip's full stdout pipe.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("gzip failed: {e}"))?;
-    writer
-        .join()
-        .map_err(|_| "gzip writer panicked")?
-        .map_err(|e| format!("cannot feed gzip: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("gzip failed: {e}"))?;
+    writer.join().map_err(|_| "gzip writer panicked")?.map_err(|e| format!("cannot feed gzip: {e}"))?;
     if !out.status.success() {
         return Err(format!("gzip failed ({})", out.status));
     }

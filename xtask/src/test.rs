@@ -28,41 +28,13 @@ struct Suite {
 
 /// The suites, in the order they run.
 const SUITES: &[Suite] = &[
-    Suite {
-        name: "native",
-        needs_pkg: false,
-        run: native,
-    },
-    Suite {
-        name: "build",
-        needs_pkg: false,
-        run: build_pkg,
-    },
-    Suite {
-        name: "size",
-        needs_pkg: true,
-        run: size_budget,
-    },
-    Suite {
-        name: "browser",
-        needs_pkg: false,
-        run: browser,
-    },
-    Suite {
-        name: "node",
-        needs_pkg: true,
-        run: node,
-    },
-    Suite {
-        name: "bundlers",
-        needs_pkg: true,
-        run: bundlers,
-    },
-    Suite {
-        name: "e2e",
-        needs_pkg: true,
-        run: e2e,
-    },
+    Suite { name: "native", needs_pkg: false, run: native },
+    Suite { name: "build", needs_pkg: false, run: build_pkg },
+    Suite { name: "size", needs_pkg: true, run: size_budget },
+    Suite { name: "browser", needs_pkg: false, run: browser },
+    Suite { name: "node", needs_pkg: true, run: node },
+    Suite { name: "bundlers", needs_pkg: true, run: bundlers },
+    Suite { name: "e2e", needs_pkg: true, run: e2e },
 ];
 
 pub fn suite_names() -> Vec<&'static str> {
@@ -70,14 +42,8 @@ pub fn suite_names() -> Vec<&'static str> {
 }
 
 pub fn main(args: &[String]) -> ExitCode {
-    if let Some(unknown) = args
-        .iter()
-        .find(|a| !SUITES.iter().any(|s| s.name == a.as_str()))
-    {
-        eprintln!(
-            "xtask test: unknown suite {unknown:?}; suites are {}",
-            suite_names().join(", ")
-        );
+    if let Some(unknown) = args.iter().find(|a| !SUITES.iter().any(|s| s.name == a.as_str())) {
+        eprintln!("xtask test: unknown suite {unknown:?}; suites are {}", suite_names().join(", "));
         return ExitCode::FAILURE;
     }
     let wanted = |s: &Suite| args.is_empty() || args.iter().any(|a| a == s.name);
@@ -126,17 +92,8 @@ pub fn main(args: &[String]) -> ExitCode {
     for (name, line, secs) in &summary {
         println!("  {name:<8} {secs:>6.1}s  {line}");
     }
-    println!(
-        "  {:<8} {:>6.1}s  {}",
-        "total",
-        started.elapsed().as_secs_f64(),
-        if failed { "FAILED" } else { "all passed" }
-    );
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    println!("  {:<8} {:>6.1}s  {}", "total", started.elapsed().as_secs_f64(), if failed { "FAILED" } else { "all passed" });
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 /// Unit and integration tests of every crate, on the host.
@@ -163,19 +120,8 @@ fn browser(tools: &Tools) -> Result<Outcome, String> {
     )?;
     status(
         cargo()
-            .args([
-                "test",
-                "-p",
-                "wxpay-checkout",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--test",
-                "browser",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                &tools.test_runner,
-            )
+            .args(["test", "-p", "wxpay-checkout", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.test_runner)
             .env("CHROMEDRIVER", chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
@@ -203,10 +149,7 @@ fn e2e(_: &Tools) -> Result<Outcome, String> {
 fn run_node_tests(dir: &Path) -> Result<Outcome, String> {
     let files = test_files(dir);
     if files.is_empty() {
-        return Ok(Outcome::Skipped(format!(
-            "no *.test.mjs in {}",
-            dir.display()
-        )));
+        return Ok(Outcome::Skipped(format!("no *.test.mjs in {}", dir.display())));
     }
     install_packed_pkg()?;
     // Files listed one by one: `node --test <dir>` differs between Node 20 and 22.
@@ -230,30 +173,14 @@ fn install_packed_pkg() -> Result<(), String> {
     let root = run::root();
     let packs = run::target_dir().join("wxpay-npm");
     fs::create_dir_all(&packs).map_err(|e| format!("cannot create {}: {e}", packs.display()))?;
-    let out = output(
-        command("npm")
-            .args(["pack", "--silent", "--pack-destination"])
-            .arg(&packs)
-            .arg(root.join("pkg")),
-    )
-    .ok_or("`npm pack pkg/` failed")?;
+    let out = output(command("npm").args(["pack", "--silent", "--pack-destination"]).arg(&packs).arg(root.join("pkg")))
+        .ok_or("`npm pack pkg/` failed")?;
     let tarball = packs.join(out.lines().last().unwrap_or_default().trim());
     let dest = root.join("node_modules/wxpay-checkout");
     if fs::symlink_metadata(&dest).is_ok() {
-        let removed = if dest.is_symlink() {
-            fs::remove_file(&dest)
-        } else {
-            fs::remove_dir_all(&dest)
-        };
+        let removed = if dest.is_symlink() { fs::remove_file(&dest) } else { fs::remove_dir_all(&dest) };
         removed.map_err(|e| format!("cannot remove {}: {e}", dest.display()))?;
     }
     fs::create_dir_all(&dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
-    status(
-        command("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&dest)
-            .arg("--strip-components=1"),
-    )
+    status(command("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&dest).arg("--strip-components=1"))
 }

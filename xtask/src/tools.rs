@@ -32,43 +32,22 @@ pub fn ensure() -> Result<Tools, String> {
     let wasm_bindgen = bin.join("wasm-bindgen");
     let test_runner = bin.join("wasm-bindgen-test-runner");
     let installed = output(command(&wasm_bindgen).arg("--version"));
-    let current = installed.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {version}"))
-        && test_runner.is_file();
+    let current = installed.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {version}")) && test_runner.is_file();
     if !current {
-        println!(
-            "xtask: installing wasm-bindgen-cli {version} into {} (a few minutes, once)",
-            tools_dir().display()
-        );
+        println!("xtask: installing wasm-bindgen-cli {version} into {} (a few minutes, once)", tools_dir().display());
         // No --locked: wasm-bindgen-cli's own lock file does not build with current Rust.
-        status(
-            cargo()
-                .args(["install", "wasm-bindgen-cli", "--force", "--version"])
-                .arg(format!("={version}"))
-                .arg("--root")
-                .arg(tools_dir()),
-        )?;
+        status(cargo().args(["install", "wasm-bindgen-cli", "--force", "--version"]).arg(format!("={version}")).arg("--root").arg(tools_dir()))?;
     }
     ensure_node_modules()?;
     let wasm_opt = run::root().join("node_modules/.bin/wasm-opt");
     if !wasm_opt.is_file() {
-        return Err(format!(
-            "{} is missing after npm ci; is binaryen in package.json?",
-            wasm_opt.display()
-        ));
+        return Err(format!("{} is missing after npm ci; is binaryen in package.json?", wasm_opt.display()));
     }
     let esbuild = run::root().join("node_modules/.bin/esbuild");
     if !esbuild.is_file() {
-        return Err(format!(
-            "{} is missing after npm ci; is esbuild in package.json?",
-            esbuild.display()
-        ));
+        return Err(format!("{} is missing after npm ci; is esbuild in package.json?", esbuild.display()));
     }
-    Ok(Tools {
-        wasm_bindgen,
-        test_runner,
-        wasm_opt,
-        esbuild,
-    })
+    Ok(Tools { wasm_bindgen, test_runner, wasm_opt, esbuild })
 }
 
 /// `$WXPAY_TOOLS_DIR` (for CI caches) or `.tools/` in the repository.
@@ -84,10 +63,7 @@ fn ensure_wasm_target() -> Result<(), String> {
         // Without rustup (a distro Rust) we cannot add targets; the build will say if it is missing.
         return Ok(());
     };
-    if installed
-        .lines()
-        .any(|t| t.trim() == "wasm32-unknown-unknown")
-    {
+    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
         return Ok(());
     }
     status(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
@@ -96,11 +72,8 @@ fn ensure_wasm_target() -> Result<(), String> {
 /// The `wasm-bindgen` version Cargo.lock pins.
 pub fn locked_wasm_bindgen_version() -> Result<String, String> {
     let lock_path = run::root().join("Cargo.lock");
-    let lock = fs::read_to_string(&lock_path)
-        .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
-    wasm_bindgen_version_in(&lock).ok_or_else(|| {
-        "Cargo.lock has no wasm-bindgen package; run `cargo generate-lockfile`".into()
-    })
+    let lock = fs::read_to_string(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    wasm_bindgen_version_in(&lock).ok_or_else(|| "Cargo.lock has no wasm-bindgen package; run `cargo generate-lockfile`".into())
 }
 
 /// The version line that follows `name = "wasm-bindgen"` in a Cargo.lock.
@@ -120,8 +93,7 @@ fn ensure_node_modules() -> Result<(), String> {
     let root = run::root();
     check_node_version()?;
     let marker = root.join("node_modules/.package-lock.json");
-    if modified(&marker) >= modified(&root.join("package-lock.json")) && modified(&marker).is_some()
-    {
+    if modified(&marker) >= modified(&root.join("package-lock.json")) && modified(&marker).is_some() {
         return Ok(());
     }
     status(command("npm").args(["ci", "--no-audit", "--no-fund"]))
@@ -132,21 +104,14 @@ fn check_node_version() -> Result<(), String> {
         .ok_or("Node.js is not installed; install Node 20.19 or newer (Debian: apt-get install nodejs npm)")?;
     if node_version(&version) < (20, 19) {
         // The package itself runs on any Node 20; the test tools (Vite 7) need 20.19.
-        return Err(format!(
-            "Node.js {} is too old; the tests need Node 20.19 or newer",
-            version.trim()
-        ));
+        return Err(format!("Node.js {} is too old; the tests need Node 20.19 or newer", version.trim()));
     }
     Ok(())
 }
 
 /// `v20.19.2` → (20, 19); anything unreadable → (0, 0).
 fn node_version(text: &str) -> (u32, u32) {
-    let mut parts = text
-        .trim()
-        .trim_start_matches('v')
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0));
+    let mut parts = text.trim().trim_start_matches('v').split('.').map(|p| p.parse().unwrap_or(0));
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
@@ -181,9 +146,6 @@ dependencies = [
 ]
 "#;
         assert_eq!(wasm_bindgen_version_in(lock).as_deref(), Some("0.2.130"));
-        assert_eq!(
-            wasm_bindgen_version_in("[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n"),
-            None
-        );
+        assert_eq!(wasm_bindgen_version_in("[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n"), None);
     }
 }
