@@ -54,6 +54,10 @@ pub enum ServeCommand {
         /// TOML config file; every key can also come from WXPAY_<KEY> in the environment.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// PostgreSQL database shared by several instances (`postgres://user:pw@host/db`);
+        /// overrides WXPAY_DATABASE_URL. Without either: SQLite under the data directory.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
 }
 
@@ -148,8 +152,11 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                 d.serve().await?;
                 Ok(())
             }
-            ServeCommand::Serve { config } => {
-                let cfg = Config::from_file_and_env(config.as_deref())?;
+            ServeCommand::Serve { config, database } => {
+                let mut cfg = Config::from_file_and_env(config.as_deref())?;
+                if let Some(url) = database {
+                    cfg.database_url = Some(wxpay_server::config::Secret(url));
+                }
                 if config.is_none() {
                     // Without a file every setting must come from WXPAY_*; the first missing one
                     // is reported, with how to give a file instead.

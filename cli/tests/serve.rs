@@ -170,3 +170,58 @@ fn serve_runs_in_public_key_mode() {
     let _ = child.wait();
     assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
 }
+
+/// `wxpay serve --database postgres://…` uses PostgreSQL instead of SQLite: a database that
+/// cannot be reached ends the start with one line saying what to check (password not printed),
+/// and nothing is written to the SQLite data directory.
+#[test]
+fn serve_on_an_unreachable_postgres_says_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let platform =
+        wxpay_server::devkeys::load_or_generate(&keys, "platform", "wxpay TEST KEY").unwrap();
+    let merchant =
+        wxpay_server::devkeys::load_or_generate(&keys, "merchant", "wxpay TEST KEY").unwrap();
+    let file = dir.path().join("wxpay.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "mchid = \"1900000109\"\nappid = \"wxd678efh567hg6787\"\nmerchant_serial = \"{}\"\n\
+             merchant_key_file = \"{}\"\nnotify_url = \"https://shop.example/api/wxpay/notify\"\n\
+             platform_certs = {{ \"{}\" = \"{}\" }}\n",
+            merchant.serial,
+            merchant.key_path.display(),
+            platform.serial,
+            platform.cert_path.display()
+        ),
+    )
+    .unwrap();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://wxpay:hunter2secret@127.0.0.1:{free_port}/shop");
+    let data = dir.path().join("data");
+    let (ok, err) = wxpay(
+        &[
+            "serve",
+            "--config",
+            file.to_str().unwrap(),
+            "--database",
+            &url,
+        ],
+        &[
+            ("WXPAY_APIV3_KEY", "0123456789abcdef0123456789abcdef"),
+            ("WXPAY_DATA_DIR", data.to_str().unwrap()),
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("check that PostgreSQL runs"), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{free_port}")), "{err}");
+    assert!(
+        !err.contains("hunter2secret"),
+        "no password in errors: {err}"
+    );
+    assert!(!data.exists(), "SQLite was not used");
+}

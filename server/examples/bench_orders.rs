@@ -1,9 +1,13 @@
-//! Load generator for `GET /api/orders/{id}` (the page's polling path) on SQLite, loopback.
+//! Load generator for `GET /api/orders/{id}` (the page's polling path), loopback.
 //!
 //! `cargo run --release -p wxpay-server --example bench_orders -- [seconds] [connections] [orders]`
 //!
-//! With `BENCH_SERVE_ONLY=1` it only starts the backend, creates the orders, writes their URLs
-//! one per line to stdout and serves for `seconds` — for an external generator such as `wrk`.
+//! SQLite in a temp dir by default; with `WXPAY_DATABASE_URL=postgres://…` on PostgreSQL, and
+//! with `BENCH_INSTANCES=n` as `n` instances on that one database (each its own port and pool).
+//!
+//! With `BENCH_SERVE_ONLY=1` it only starts the backend(s), creates the orders, writes their URLs
+//! (every order on every instance) one per line to stdout and serves for `seconds` — for an
+//! external generator such as `wrk`.
 //!
 //! Starts a real backend (test keys via openssl, SQLite in a temp dir), creates `orders` orders,
 //! then `connections` keep-alive clients GET random orders for `seconds` and report throughput and
@@ -38,26 +42,40 @@ async fn main() {
         "bench TEST KEY",
     )
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = Config {
-        data_dir: dir.path().into(),
-        mchid: "1900000109".into(),
-        appid: "wxd678efh567hg6787".into(),
-        merchant_serial: merchant.serial.clone(),
-        merchant_key_file: Some(merchant.key_path.clone()),
-        apiv3_key: Secret("BenchApiV3Key0123456789abcdefghi".into()),
-        platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
-        notify_url: format!("{api}/api/wxpay/notify"),
-        api_token: Some(Secret("bench-token-0123456789abcdefghijklmn".into())),
-        ..Config::default()
-    };
-    let backend = wxpay_server::serve::backend_from_config(cfg).unwrap();
-    tokio::spawn(wxpay_server::serve::serve(
-        listener,
-        wxpay_server::router(backend),
-    ));
-
+    let instances: usize = std::env::var("BENCH_INSTANCES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let database_url = std::env::var("WXPAY_DATABASE_URL").ok().map(Secret);
+    let mut apis = Vec::new();
+    let mut keep = Vec::new();
+    for _ in 0..instances {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = format!("http://{}", listener.local_addr().unwrap());
+        let cfg = Config {
+            data_dir: dir.path().into(),
+            database_url: database_url.clone(),
+            mchid: "1900000109".into(),
+            appid: "wxd678efh567hg6787".into(),
+            merchant_serial: merchant.serial.clone(),
+            merchant_key_file: Some(merchant.key_path.clone()),
+            apiv3_key: Secret("BenchApiV3Key0123456789abcdefghi".into()),
+            platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
+            notify_url: format!("{api}/api/wxpay/notify"),
+            api_token: Some(Secret("bench-token-0123456789abcdefghijklmn".into())),
+            ..Config::default()
+        };
+        let (backend, listener_task) = wxpay_server::serve::backend_on_configured_store(cfg)
+            .await
+            .unwrap();
+        keep.push(listener_task);
+        tokio::spawn(wxpay_server::serve::serve(
+            listener,
+            wxpay_server::router(backend),
+        ));
+        apis.push(api);
+    }
+    let api = apis[0].clone();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(conns as usize)
         .build()
@@ -77,8 +95,10 @@ async fn main() {
         ids.push(o["order_id"].as_str().unwrap().to_string());
     }
     if std::env::var_os("BENCH_SERVE_ONLY").is_some() {
-        for id in &ids {
-            println!("{api}/api/orders/{id}");
+        for api in &apis {
+            for id in &ids {
+                println!("{api}/api/orders/{id}");
+            }
         }
         tokio::time::sleep(Duration::from_secs(secs)).await;
         return;
@@ -88,7 +108,8 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..conns {
-        let (http, api, ids, stop) = (http.clone(), api.clone(), ids.clone(), stop.clone());
+        let api = apis[c as usize % apis.len()].clone();
+        let (http, ids, stop) = (http.clone(), ids.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
@@ -126,7 +147,7 @@ async fn main() {
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
-        "GET /api/orders/{{id}}: {} requests in {:.1}s = {:.0} req/s; {} errors; latency p50 {:?} p99 {:?} max {:?} ({} connections, {} orders, SQLite WAL)",
+        "GET /api/orders/{{id}}: {} requests in {:.1}s = {:.0} req/s; {} errors; latency p50 {:?} p99 {:?} max {:?} ({} connections, {} orders, {} instance(s) on {})",
         all.len(),
         elapsed.as_secs_f64(),
         all.len() as f64 / elapsed.as_secs_f64(),
@@ -135,6 +156,8 @@ async fn main() {
         pct(0.99),
         all[all.len() - 1],
         conns,
-        orders
+        orders,
+        apis.len(),
+        if database_url.is_some() { "PostgreSQL" } else { "SQLite WAL" }
     );
 }

@@ -1,8 +1,12 @@
 //! Running the backend for real (`wxpay serve`): config → store → backend → listener.
+//!
+//! The store is SQLite under the data directory unless `database_url` names a PostgreSQL
+//! database; then long-polls also hear other instances' changes ([`crate::store::changes`]).
 
 use crate::backend::{router, Backend};
 use crate::config::{Config, Credentials};
-use crate::store::SqliteStore;
+use crate::store::changes::{self, Listener};
+use crate::store::{PostgresStore, SqliteStore};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,10 +35,39 @@ pub fn backend_from_config(cfg: Config) -> Result<Arc<Backend>, String> {
     Ok(Backend::from_parts(cfg, creds, Arc::new(store)))
 }
 
+/// The backend on the configured store: PostgreSQL when `database_url` is set (with the listener
+/// that wakes this instance's long-polls on other instances' changes; keep it alive), SQLite
+/// otherwise.
+pub async fn backend_on_configured_store(
+    cfg: Config,
+) -> Result<(Arc<Backend>, Option<Listener>), String> {
+    let Some(url) = cfg.database_url.clone() else {
+        return Ok((backend_from_config(cfg)?, None));
+    };
+    let creds = Credentials::load(&cfg).map_err(|e| e.to_string())?;
+    let store = PostgresStore::connect(&url.0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let listen_config = store.config().clone();
+    let backend = Backend::from_parts(cfg, creds, Arc::new(store));
+    let weak = Arc::downgrade(&backend);
+    let listener = changes::listen(
+        listen_config,
+        Arc::new(move |order_id| {
+            let Some(b) = weak.upgrade() else { return };
+            match order_id {
+                Some(id) => b.waiters.notify(id),
+                None => b.waiters.notify_all(),
+            }
+        }),
+    );
+    Ok((backend, Some(listener)))
+}
+
 /// `wxpay serve`: the backend alone, against the configured WeChat.
 pub async fn run(cfg: Config) -> Result<(), String> {
     let listen = cfg.listen;
-    let backend = backend_from_config(cfg)?;
+    let (backend, _listener) = backend_on_configured_store(cfg).await?;
     let _reconciler = backend.start_reconciler();
     let _certificates = backend.start_certificate_refresher();
     let listener = TcpListener::bind(listen)

@@ -1,8 +1,9 @@
 //! Wake-ups for long-polling `GET /api/orders/{id}?wait=N`.
 //!
 //! One `watch` channel per order that somebody is waiting on; a state change pokes it. The
-//! channel only says "look again" — the waiter re-reads the store, which stays the truth (so a
-//! change made by another process is still seen, at the latest when the wait times out).
+//! channel only says "look again" — the waiter re-reads the store, which stays the truth. On
+//! PostgreSQL, changes made by other instances poke it too ([`crate::store::changes`]); on a
+//! SQLite file shared by processes they are seen at the waiter's next periodic re-read.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +23,14 @@ impl Waiters {
         map.entry(order_id.to_string())
             .or_insert_with(|| watch::channel(0).0)
             .subscribe()
+    }
+
+    /// Pokes every waiter (after a gap in what we heard of other instances' changes).
+    pub fn notify_all(&self) {
+        let map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        for tx in map.values() {
+            tx.send_modify(|v| *v += 1);
+        }
     }
 
     pub fn notify(&self, order_id: &str) {

@@ -88,6 +88,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// SQLite file; default `<data_dir>/wxpay.sqlite3`.
     pub database: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite (`postgres://user:password@host:port/db`): for several
+    /// instances on one database. `WXPAY_DATABASE_URL` or `wxpay serve --database`.
+    pub database_url: Option<Secret>,
     pub api_version: ApiVersion,
     pub mchid: String,
     /// Official-account / website appid (native, jsapi, h5).
@@ -174,6 +177,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from(".data"),
             database: None,
+            database_url: None,
             api_version: ApiVersion::V3,
             mchid: String::new(),
             appid: String::new(),
@@ -222,6 +226,7 @@ const FIELDS: &[&str] = &[
     "listen",
     "data_dir",
     "database",
+    "database_url",
     "api_version",
     "mchid",
     "appid",

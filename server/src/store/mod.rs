@@ -6,17 +6,23 @@
 //! one per `out_refund_no`); authenticated notifications whole ([`NotificationRecord`]) and
 //! unauthenticated ones bounded ([`RejectedNotification`], capped); the order event log.
 //!
-//! `SqliteStore` (the default, an embedded file) implements [`Store`]. A second implementation
-//! (PostgreSQL) must keep the same atomicity, which is what the guarantees rest on:
-//! [`Store::transition`], [`Store::record_news`], [`Store::create_refund`],
+//! [`SqliteStore`] (the default, an embedded file, one instance) and [`PostgresStore`] (several
+//! instances on one database) implement [`Store`] with the same atomicity, which is what the
+//! guarantees rest on: [`Store::transition`], [`Store::record_news`], [`Store::create_refund`],
 //! [`Store::update_refund`] and [`Store::record_rejected`] each run as one transaction that takes
 //! the write lock before reading (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT … FOR UPDATE` on
-//! the order / refund row), and every state change is a conditional update from the allowed
-//! source states. Methods take owned values and return boxed futures so the backend can hold an
-//! `Arc<dyn Store>` and a blocking driver can run on `spawn_blocking`.
+//! the order row, or the totals row of the rejected store), and every state change is a
+//! conditional update from the allowed source states. One conformance suite
+//! (`tests/store_conformance.rs`) checks both. [`changes`] carries PostgreSQL's order-change
+//! announcements to the long-polls of every instance. Methods take owned values and return boxed
+//! futures so the backend can hold an `Arc<dyn Store>` and a blocking driver can run on
+//! `spawn_blocking`.
 
+pub mod changes;
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::catalog::OrderLine;
@@ -34,6 +40,9 @@ pub enum StoreError {
     Database(String),
     #[error("cannot open the database at {path}: {reason}; check that the data directory exists and is writable")]
     Open { path: String, reason: String },
+    /// The database cannot be reached (down, restarting, connection lost): retry later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("out_trade_no {0} is already used by another order")]
     DuplicateOutTradeNo(String),
 }
@@ -295,7 +304,9 @@ pub trait Store: Send + Sync + 'static {
     fn prepays(&self, order_id: String) -> StoreFuture<'_, Vec<Prepay>>;
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>>;
     fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
-    /// Unpaid orders overdue for a query of WeChat, least recently asked first.
+    /// Unpaid orders overdue for a query of WeChat, least recently asked first. A store shared by
+    /// several instances also claims them (marks them queried now) so that no other instance
+    /// lists them meanwhile.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
     /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;

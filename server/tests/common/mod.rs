@@ -2,6 +2,9 @@
 //! with openssl and reused (under cargo's test tmp dir), helpers to play buyer and WeChat.
 #![allow(dead_code)]
 
+pub mod pg;
+pub mod v3notify;
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
