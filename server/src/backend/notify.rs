@@ -79,16 +79,12 @@ pub async fn notify_v3(
         signature: &signature,
         serial: &serial,
     };
-    let open = |keys: &wxpay_sign::keys::KeySet| {
-        v3::open_payment_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
-    };
-    let mut opened = open(&b.wechat.platform_keys.snapshot());
-    // A serial not held yet: WeChat may have rotated; one (rate-limited) download, then retry.
-    if matches!(opened, Err(SignError::UnknownSerial { .. }))
-        && b.wechat.learn_serial(&serial).await
-    {
-        opened = open(&b.wechat.platform_keys.snapshot());
-    }
+    let opened = b
+        .wechat
+        .with_platform_keys(&serial, |keys| {
+            v3::open_payment_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
+        })
+        .await;
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
         Ok((_, p)) => {

@@ -393,16 +393,12 @@ pub async fn notify_refund(
         signature: &signature,
         serial: &serial,
     };
-    let open = |keys: &wxpay_sign::keys::KeySet| {
-        v3::open_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
-    };
-    let mut opened = open(&b.wechat.platform_keys.snapshot());
-    // A serial not held yet: WeChat may have rotated; one (rate-limited) download, then retry.
-    if matches!(opened, Err(wxpay_sign::Error::UnknownSerial { .. }))
-        && b.wechat.learn_serial(&serial).await
-    {
-        opened = open(&b.wechat.platform_keys.snapshot());
-    }
+    let opened = b
+        .wechat
+        .with_platform_keys(&serial, |keys| {
+            v3::open_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
+        })
+        .await;
     let fail = |status: StatusCode, code: &str, message: String| {
         (
             status,

@@ -139,6 +139,22 @@ impl Wechat {
             }
         }
     }
+
+    /// Runs `check` (a verification under `serial`) with the platform keys held; when the
+    /// serial is not held yet (WeChat may have rotated), one (rate-limited) download, then again.
+    pub async fn with_platform_keys<T>(
+        &self,
+        serial: &str,
+        check: impl Fn(&KeySet) -> Result<T, wxpay_sign::Error>,
+    ) -> Result<T, wxpay_sign::Error> {
+        let first = check(&self.platform_keys.snapshot());
+        if matches!(first, Err(wxpay_sign::Error::UnknownSerial { .. }))
+            && self.learn_serial(serial).await
+        {
+            return check(&self.platform_keys.snapshot());
+        }
+        first
+    }
 }
 
 /// Refreshes at start and every [`REFRESH_EVERY`] while held; dropping it stops the task.

@@ -200,13 +200,11 @@ impl Wechat {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), WechatError> {
-        let mut verified = verify(headers, body, &self.platform_keys.snapshot());
-        if matches!(verified, Err(wxpay_sign::Error::UnknownSerial { .. }))
-            && self.learn_serial(header(headers, "Wechatpay-Serial")).await
-        {
-            verified = verify(headers, body, &self.platform_keys.snapshot());
-        }
-        verified.map_err(|e| WechatError::Unverified {
+        self.with_platform_keys(header(headers, "Wechatpay-Serial"), |keys| {
+            verify(headers, body, keys)
+        })
+        .await
+        .map_err(|e| WechatError::Unverified {
             what,
             reason: e.to_string(),
         })
