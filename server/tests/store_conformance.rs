@@ -15,9 +15,9 @@ use wxpay_server::catalog::OrderLine;
 use wxpay_server::order::{PayMode, TradeState};
 use wxpay_server::refund::RefundStatus;
 use wxpay_server::store::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, PostgresStore,
-    Prepay, RefundCreated, RefundNews, RejectedCap, RejectedNotification, SqliteStore, Store,
-    StoreError, Transition, TransitionOutcome,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    PostgresStore, Prepay, RefundCreated, RefundNews, RejectedCap, RejectedNotification,
+    SqliteStore, Store, StoreError, Transition, TransitionOutcome,
 };
 
 /// Where a check's store lives; `open` may be called again to reopen the same data.
@@ -56,6 +56,7 @@ checks!(
     rejected_notifications_capped,
     refunds_exactly_once,
     concurrent_refunds_never_exceed_payment,
+    refund_claims_split_between_instances,
     data_survives_reopen,
 );
 
@@ -579,7 +580,10 @@ async fn refunds_exactly_once(b: Backing) {
     assert_eq!(changed, 1);
     let o = store.order("o1".into()).await.unwrap().unwrap();
     assert_eq!(o.state, TradeState::Refund);
-    let unsettled = store.unsettled_refunds(10_000, 10).await.unwrap();
+    let unsettled = store
+        .claim_due_refunds(due_refunds(10_000, 10))
+        .await
+        .unwrap();
     assert!(unsettled.is_empty());
     assert_eq!(store.refunds("o1".into()).await.unwrap().len(), 1);
     assert_eq!(
@@ -617,7 +621,90 @@ async fn concurrent_refunds_never_exceed_payment(b: Backing) {
         }
     }
     assert_eq!(new, 3, "3 × 30 fit in 100, a fourth does not");
-    assert_eq!(store.unsettled_refunds(10_000, 100).await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .claim_due_refunds(due_refunds(10_000, 100))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// Refunds due for a question to WeChat at `now` (created and last asked long enough before).
+fn due_refunds(now: i64, limit: i64) -> DueRefunds {
+    DueRefunds {
+        created_before: now - 60,
+        queried_before: now - 30,
+        now,
+        limit,
+    }
+}
+
+async fn refund_claims_split_between_instances(b: Backing) {
+    // Two handles on one database: two instances' stores.
+    let (one, two) = (b.open().await, b.open().await);
+    for i in 0..8 {
+        let order = format!("o{i}");
+        paid_order(&one, &order).await;
+        for j in 0..5 {
+            let no = format!("R{i}-{j}");
+            one.create_refund(refund(&no, &order, 10)).await.unwrap();
+        }
+    }
+    // Each claims in batches of 7, at the same time, until nothing is left.
+    let claim_all = |store: Arc<dyn Store>| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due_refunds(due_refunds(10_000, 7))
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|r| r.refund.out_refund_no));
+            }
+        })
+    };
+    let (a, b2) = (claim_all(one.clone()), claim_all(two.clone()));
+    let (a, b2) = (a.await.unwrap(), b2.await.unwrap());
+    let mut all: Vec<String> = a.iter().chain(&b2).cloned().collect();
+    all.sort();
+    let claimed = all.len();
+    all.dedup();
+    assert_eq!(claimed, 40, "every refund claimed once: {a:?} / {b2:?}");
+    assert_eq!(all.len(), 40);
+    // Claimed ones are not due again until the interval passes; then they are, oldest first.
+    assert!(one
+        .claim_due_refunds(due_refunds(10_010, 100))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        two.claim_due_refunds(due_refunds(10_031, 100))
+            .await
+            .unwrap()
+            .len(),
+        40
+    );
+    // A settled refund is never claimed.
+    one.update_refund(RefundNews {
+        out_refund_no: "R0-0".into(),
+        status: RefundStatus::Success,
+        refund_id: Some("RID".into()),
+        success_time: None,
+        at: 10_040,
+    })
+    .await
+    .unwrap();
+    let left = one
+        .claim_due_refunds(due_refunds(10_100, 100))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 39);
+    assert!(left.iter().all(|r| r.refund.out_refund_no != "R0-0"));
 }
 
 async fn data_survives_reopen(b: Backing) {

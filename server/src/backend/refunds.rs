@@ -13,7 +13,7 @@ use super::wechat::RefundAnswer;
 use super::Backend;
 use crate::order::TradeState;
 use crate::refund::RefundStatus;
-use crate::store::{NewRefund, RefundCreated, RefundNews, RefundRecord};
+use crate::store::{DueRefunds, NewRefund, RefundCreated, RefundNews, RefundRecord};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -314,12 +314,23 @@ impl Backend {
         })
     }
 
-    /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`; a PENDING
-    /// one WeChat never received is sent again under the same `out_refund_no`.
+    /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`, each at most
+    /// every `query_interval_secs` and claimed first, so instances sharing a database split them;
+    /// a PENDING one WeChat never received is sent again under the same `out_refund_no`.
     pub async fn reconcile_refunds(&self) {
-        let before = unix_now() - self.cfg.query_after_secs as i64;
-        let Ok(open) = self.store.unsettled_refunds(before, 200).await else {
-            return;
+        let now = unix_now();
+        let due = DueRefunds {
+            created_before: now - self.cfg.query_after_secs as i64,
+            queried_before: now - self.cfg.query_interval_secs as i64,
+            now,
+            limit: 200,
+        };
+        let open = match self.store.claim_due_refunds(due).await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!("reconciler: cannot list unsettled refunds: {e}");
+                return;
+            }
         };
         for r in open {
             let asked = self

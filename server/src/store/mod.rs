@@ -283,6 +283,19 @@ pub struct DueQuery {
     pub limit: i64,
 }
 
+/// Which unsettled refunds the reconciler asks WeChat about now: see
+/// [`Store::claim_due_refunds`].
+#[derive(Debug, Clone, Copy)]
+pub struct DueRefunds {
+    /// Saved before this (a younger one is still being sent by the request that saved it)…
+    pub created_before: i64,
+    /// …and not asked about since this…
+    pub queried_before: i64,
+    /// …claimed as asked at this time.
+    pub now: i64,
+    pub limit: i64,
+}
+
 /// The storage interface of the backend.
 pub trait Store: Send + Sync + 'static {
     fn create_order(&self, order: NewOrder) -> StoreFuture<'_, Order>;
@@ -328,6 +341,9 @@ pub trait Store: Send + Sync + 'static {
     fn refund(&self, out_refund_no: String) -> StoreFuture<'_, Option<RefundRecord>>;
     /// An order's refunds, oldest first.
     fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>>;
-    /// Refunds still PENDING or PROCESSING, created before `before`, oldest first.
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>>;
+    /// Refunds still PENDING or PROCESSING that are due for a question to WeChat ([`DueRefunds`]),
+    /// least recently asked first, *claimed*: marked asked at `now` in the same statement, past
+    /// rows another instance is claiming, so instances sharing a store split the refunds and
+    /// never ask about one at once.
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>>;
 }

@@ -13,8 +13,8 @@
 //! `storage_unavailable`); the pool makes new connections as soon as the database is back.
 
 use super::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, OrderEvent,
-    PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    OrderEvent, PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
     RejectedNotification, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
@@ -27,7 +27,8 @@ use tokio_postgres::{NoTls, Row};
 
 /// Each entry moves the schema from version `i` to `i + 1` (kept in `wxpay_schema`).
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE orders (
     order_id        TEXT PRIMARY KEY,
     out_trade_no    TEXT NOT NULL UNIQUE,
@@ -123,7 +124,12 @@ CREATE TABLE refunds (
 );
 CREATE INDEX refunds_by_order ON refunds(order_id);
 CREATE INDEX refunds_by_status ON refunds(status, created_at);
-"#];
+"#,
+    r#"
+-- When the reconciler last asked WeChat about a refund (claimed by one instance at a time).
+ALTER TABLE refunds ADD COLUMN last_queried_at BIGINT;
+"#,
+];
 
 /// The advisory lock key held while migrating ("wxpay" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0077_7870_6179;
@@ -993,13 +999,27 @@ impl Store for PostgresStore {
         })
     }
 
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>> {
+    /// Lists and claims in one statement, past refunds other instances are claiming (`SKIP
+    /// LOCKED`), like [`Store::due_for_query`] for orders.
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
         self.with(move |c| async move {
             let sql = format!(
-                "SELECT {REFUND_COLUMNS} FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
-                 AND created_at <= $1 ORDER BY created_at, seq LIMIT $2"
+                "UPDATE refunds SET last_queried_at = $3 WHERE out_refund_no IN ( \
+                   SELECT out_refund_no FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
+                   AND created_at <= $1 AND (last_queried_at IS NULL OR last_queried_at <= $2) \
+                   ORDER BY last_queried_at NULLS FIRST, created_at LIMIT $4 \
+                   FOR UPDATE SKIP LOCKED) \
+                 RETURNING {REFUND_COLUMNS}"
             );
-            query(&c, &sql, &[&before, &limit], refund_from_row).await
+            let mut due = query(
+                &c,
+                &sql,
+                &[&q.created_before, &q.queried_before, &q.now, &q.limit],
+                refund_from_row,
+            )
+            .await?;
+            due.sort_by_key(|r: &RefundRecord| r.refund.created_at);
+            Ok(due)
         })
     }
 }

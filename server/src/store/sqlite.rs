@@ -6,8 +6,8 @@
 //! payment survives a power loss), reads round-robin over a few more.
 
 use super::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, OrderEvent,
-    PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    OrderEvent, PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
     RejectedNotification, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
@@ -127,6 +127,10 @@ CREATE TABLE refunds (
 );
 CREATE INDEX refunds_by_order ON refunds(order_id);
 CREATE INDEX refunds_by_status ON refunds(status, created_at);
+"#,
+    r#"
+-- When the reconciler last asked WeChat about a refund (claimed by one process at a time).
+ALTER TABLE refunds ADD COLUMN last_queried_at INTEGER;
 "#,
 ];
 
@@ -617,15 +621,24 @@ impl Store for SqliteStore {
         })
     }
 
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>> {
-        self.read(move |conn| {
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
+        // A write: the claim and the listing are one statement under the write lock.
+        self.write(move |conn| {
             let sql = format!(
-                "SELECT {REFUND_COLUMNS} FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
-                 AND created_at <= ?1 ORDER BY created_at LIMIT ?2"
+                "UPDATE refunds SET last_queried_at = ?3 WHERE out_refund_no IN ( \
+                   SELECT out_refund_no FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
+                   AND created_at <= ?1 AND (last_queried_at IS NULL OR last_queried_at <= ?2) \
+                   ORDER BY last_queried_at IS NOT NULL, last_queried_at, created_at LIMIT ?4) \
+                 RETURNING {REFUND_COLUMNS}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![before, limit], refund_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let rows = stmt.query_map(
+                params![q.created_before, q.queried_before, q.now, q.limit],
+                refund_from_row,
+            )?;
+            let mut due: Vec<RefundRecord> = rows.collect::<Result<_, _>>()?;
+            due.sort_by_key(|r| r.refund.created_at);
+            Ok(due)
         })
     }
 
