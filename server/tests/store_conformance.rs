@@ -52,6 +52,7 @@ checks!(
     attempts_and_extra_payments,
     prepays_upsert_keeps_attempt_state,
     due_for_query_lists_overdue_unpaid,
+    due_orders_are_claimed_by_one_instance,
     notifications_kept,
     rejected_notifications_capped,
     refunds_exactly_once,
@@ -95,50 +96,6 @@ async fn postgres_concurrent_start_migrates_once() {
     }
     let store = PostgresStore::connect(&url).await.unwrap();
     store.create_order(new_order("o1", 100)).await.unwrap();
-}
-
-/// Instances listing due orders at once split them: each order goes to exactly one (claimed
-/// with `FOR UPDATE SKIP LOCKED` and marked queried), so no two instances ask WeChat about it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_due_orders_are_claimed_by_one_instance() {
-    let cluster = PgCluster::start();
-    let url = cluster.create_database("claims");
-    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
-    for i in 0..60 {
-        order_with_attempt(&store, &format!("o{i}")).await;
-    }
-    let instances: Vec<Arc<dyn Store>> = vec![
-        store.clone(),
-        Arc::new(PostgresStore::connect(&url).await.unwrap()),
-        Arc::new(PostgresStore::connect(&url).await.unwrap()),
-    ];
-    let q = DueQuery {
-        queried_before: 4_000,
-        prepay_before: 4_000,
-        prepay_expiring_after: 0,
-        limit: 25,
-    };
-    let mut listed = Vec::new();
-    for _round in 0..3 {
-        let tasks: Vec<_> = instances
-            .iter()
-            .map(|s| {
-                let s = s.clone();
-                tokio::spawn(async move { s.due_for_query(q).await.unwrap() })
-            })
-            .collect();
-        for t in tasks {
-            listed.extend(t.await.unwrap().into_iter().map(|o| o.order_id));
-        }
-    }
-    let total = listed.len();
-    listed.sort();
-    listed.dedup();
-    assert_eq!(
-        (total, listed.len()),
-        (60, 60),
-        "each due order listed exactly once"
-    );
 }
 
 /// A database that cannot be reached is `Unavailable` (503 storage_unavailable), and the store
@@ -456,18 +413,78 @@ async fn due_for_query_lists_overdue_unpaid(b: Backing) {
         .save_prepay(prepay("asked", "Pasked", 1_000))
         .await
         .unwrap();
-    store.mark_queried("asked".into(), 4_500).await.unwrap();
-    let due = store
-        .due_for_query(DueQuery {
-            queried_before: 4_000,
-            prepay_before: 4_000,
-            prepay_expiring_after: 0,
-            limit: 10,
-        })
+    assert!(store
+        .claim_query("asked".into(), 4_500, 4_000)
         .await
-        .unwrap();
-    let ids: Vec<&str> = due.iter().map(|o| o.order_id.as_str()).collect();
+        .unwrap());
+    assert!(
+        !store
+            .claim_query("asked".into(), 4_501, 4_000)
+            .await
+            .unwrap(),
+        "asked at 4 500: not again before the interval"
+    );
+    let due = |now| DueQuery {
+        queried_before: now - 500,
+        prepay_before: 4_000,
+        prepay_expiring_after: 0,
+        now,
+        limit: 10,
+    };
+    let listed = store.due_for_query(due(4_500)).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|o| o.order_id.as_str()).collect();
     assert_eq!(ids, ["late"]);
+    assert!(
+        store.due_for_query(due(4_600)).await.unwrap().is_empty(),
+        "listing claimed it"
+    );
+    let mut ids: Vec<String> = store
+        .due_for_query(due(5_001))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.order_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["asked", "late"], "due again once the interval passed");
+}
+
+/// Instances listing due orders at once split them: each order goes to exactly one (claimed and
+/// marked queried in one statement), so no two instances ask WeChat about it.
+async fn due_orders_are_claimed_by_one_instance(b: Backing) {
+    let store = b.open().await;
+    for i in 0..60 {
+        order_with_attempt(&store, &format!("o{i}")).await;
+    }
+    let instances = [store, b.open().await, b.open().await];
+    let q = DueQuery {
+        queried_before: 4_000,
+        prepay_before: 4_000,
+        prepay_expiring_after: 0,
+        now: 10_000,
+        limit: 25,
+    };
+    let mut listed = Vec::new();
+    for _round in 0..3 {
+        let tasks: Vec<_> = instances
+            .iter()
+            .map(|s| {
+                let s = s.clone();
+                tokio::spawn(async move { s.due_for_query(q).await.unwrap() })
+            })
+            .collect();
+        for t in tasks {
+            listed.extend(t.await.unwrap().into_iter().map(|o| o.order_id));
+        }
+    }
+    let total = listed.len();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(
+        (total, listed.len()),
+        (60, 60),
+        "each due order listed exactly once"
+    );
 }
 
 async fn notifications_kept(b: Backing) {

@@ -225,7 +225,11 @@ async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let found = sim.ledger().orders.get(&no).cloned();
+    let found = {
+        let mut ledger = sim.ledger();
+        *ledger.queries.entry(no.clone()).or_default() += 1;
+        ledger.orders.get(&no).cloned()
+    };
     let result = match found {
         None => Err(refusal(Refusal::NotFound)),
         Some(o) => {

@@ -280,6 +280,8 @@ pub struct DueQuery {
     pub prepay_before: i64,
     /// …that had not long expired by then (older ones are WeChat's closed orders).
     pub prepay_expiring_after: i64,
+    /// Claimed as asked at this time.
+    pub now: i64,
     pub limit: i64,
 }
 
@@ -316,10 +318,12 @@ pub trait Store: Send + Sync + 'static {
     /// All prepays of an order, newest first.
     fn prepays(&self, order_id: String) -> StoreFuture<'_, Vec<Prepay>>;
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>>;
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
-    /// Unpaid orders overdue for a query of WeChat, least recently asked first. A store shared by
-    /// several instances also claims them (marks them queried now) so that no other instance
-    /// lists them meanwhile.
+    /// Claims the order for a query of WeChat at `at` unless it was asked about after
+    /// `queried_before` (by this or another instance): true when this caller may ask now.
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool>;
+    /// Unpaid orders overdue for a query of WeChat, least recently asked first, *claimed*: marked
+    /// asked at `now` in the same statement, past rows another instance is claiming, so instances
+    /// sharing a store split them and never ask about one order at once.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
     /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;

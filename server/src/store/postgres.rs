@@ -879,32 +879,33 @@ impl Store for PostgresStore {
         self.with(move |c| async move { load_prepay(&c, &out_trade_no).await })
     }
 
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool> {
         self.with(move |c| async move {
-            c.execute(
-                "UPDATE orders SET last_queried_at = $2 WHERE order_id = $1",
-                &[&order_id, &at],
-            )
-            .await?;
-            Ok(())
+            let claimed = c
+                .execute(
+                    "UPDATE orders SET last_queried_at = $2 WHERE order_id = $1 \
+                     AND (last_queried_at IS NULL OR last_queried_at <= $3)",
+                    &[&order_id, &at, &queried_before],
+                )
+                .await?;
+            Ok(claimed == 1)
         })
     }
 
-    /// Lists *and claims*: the listed orders are marked queried now (the database's clock), in
-    /// the same statement that picks them past rows other instances are claiming (`SKIP
-    /// LOCKED`), so instances sharing the database split the work and never ask about one order
-    /// at once.
+    /// Lists *and claims*: the listed orders are marked queried at `now` in the same statement
+    /// that picks them past rows other instances are claiming (`SKIP LOCKED`), so instances
+    /// sharing the database split the work and never ask about one order at once.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>> {
         self.with(move |c| async move {
             let sql = format!(
-                "UPDATE orders SET last_queried_at = EXTRACT(EPOCH FROM clock_timestamp())::BIGINT \
+                "UPDATE orders SET last_queried_at = $4 \
                  WHERE order_id IN ( \
                    SELECT o.order_id FROM orders o \
                    WHERE o.state IN ('NOTPAY', 'USERPAYING') \
                    AND (o.last_queried_at IS NULL OR o.last_queried_at <= $1) \
                    AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
                                AND p.created_at <= $2 AND p.expires_at >= $3) \
-                   ORDER BY o.last_queried_at NULLS FIRST LIMIT $4 \
+                   ORDER BY o.last_queried_at NULLS FIRST LIMIT $5 \
                    FOR UPDATE SKIP LOCKED) \
                  RETURNING {ORDER_COLUMNS}"
             );
@@ -915,6 +916,7 @@ impl Store for PostgresStore {
                     &q.queried_before,
                     &q.prepay_before,
                     &q.prepay_expiring_after,
+                    &q.now,
                     &q.limit,
                 ],
                 order_from_row,

@@ -699,30 +699,29 @@ impl Store for SqliteStore {
         self.read(move |conn| load_prepay(conn, &out_trade_no))
     }
 
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool> {
         self.write(move |conn| {
-            conn.execute(
-                "UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1",
-                params![order_id, at],
+            let claimed = conn.execute(
+                "UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1 \
+                 AND (last_queried_at IS NULL OR last_queried_at <= ?3)",
+                params![order_id, at, queried_before],
             )?;
-            Ok(())
+            Ok(claimed == 1)
         })
     }
 
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>> {
-        self.read(move |conn| {
-            let cols = ORDER_COLUMNS
-                .split(", ")
-                .map(|c| format!("o.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+        // A write: the claim and the listing are one statement under the write lock.
+        self.write(move |conn| {
             let sql = format!(
-                "SELECT {cols} FROM orders o \
-                 WHERE o.state IN ('NOTPAY', 'USERPAYING') \
-                 AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
-                 AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
-                             AND p.created_at <= ?2 AND p.expires_at >= ?3) \
-                 ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?4"
+                "UPDATE orders SET last_queried_at = ?4 WHERE order_id IN ( \
+                   SELECT o.order_id FROM orders o \
+                   WHERE o.state IN ('NOTPAY', 'USERPAYING') \
+                   AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
+                   AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
+                               AND p.created_at <= ?2 AND p.expires_at >= ?3) \
+                   ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?5) \
+                 RETURNING {ORDER_COLUMNS}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
@@ -730,6 +729,7 @@ impl Store for SqliteStore {
                     q.queried_before,
                     q.prepay_before,
                     q.prepay_expiring_after,
+                    q.now,
                     q.limit
                 ],
                 order_from_row,
