@@ -4,7 +4,7 @@
 //! `WXPAY_*`), on a port of its own choosing (`listen = "127.0.0.1:0"`, read from its first line
 //! of stdout); they share only the database, a throwaway cluster started here. Duplicates spread
 //! over instances change an order once, a long-poll on one instance is woken by a notification
-//! applied on another, killing an instance with SIGKILL mid-burst loses nothing it acknowledged,
+//! applied on another, concurrent refunds spread over instances never exceed the payment, killing an instance with SIGKILL mid-burst loses nothing it acknowledged,
 //! a lost notification is recovered by one instance's reconciler, and a database outage answers
 //! 503 `storage_unavailable` and heals without a restart.
 
@@ -378,6 +378,62 @@ async fn killing_an_instance_mid_burst_loses_nothing_acknowledged() {
         assert_eq!(events.len(), 1, "order {i}: {events:?}");
         assert_eq!(store.payments(id.clone()).await.unwrap().len(), 1);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refunds_over_three_instances_never_exceed_the_payment() {
+    let f = fleet(3, 3600).await;
+    let (id, no, pay) = ordered_on(&f.http, f.api(0)).await;
+    // Paid at WeChat; its notification (lost on the way) delivered to instance 1 by hand.
+    let (status, _) = post_json(
+        &f.http,
+        &format!("{}/sim/api/pay", f.sim_url),
+        &json!({ "code_url": pay["code_url"] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let tx = f.sim.order(&no).unwrap().transaction_id.unwrap();
+    assert_eq!(send_to(&f.http, f.api(1), &paid(&no, &tx)).await.0, 204);
+    // Ten refunds of 30 fen of the 100 fen payment, sent to the three instances at once.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (http, api, id) = (f.http.clone(), f.api(i % 3).to_string(), id.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{api}/api/orders/{id}/refunds"))
+                    .bearer_auth(API_TOKEN)
+                    .json(&json!({ "amount": 30, "reason": "broken cup" }))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut made = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, r) => made.push(r["out_refund_no"].as_str().unwrap().to_string()),
+            (409, e) => assert_eq!(e["error"], "refund_exceeds_payment", "{e}"),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(made.len(), 3, "3 × 30 fen fit in 100, a fourth does not");
+    // WeChat got exactly those three, each once.
+    for no in &made {
+        let r = f.sim.refund(no).expect("WeChat has the refund");
+        assert_eq!((r.refund, r.transaction_id.as_str()), (30, tx.as_str()));
+    }
+    let store = f.store().await;
+    let refunds = store.refunds(id.clone()).await.unwrap();
+    let mut stored: Vec<&str> = refunds
+        .iter()
+        .map(|r| r.refund.out_refund_no.as_str())
+        .collect();
+    stored.sort();
+    made.sort();
+    assert_eq!(stored, made);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
