@@ -7,7 +7,7 @@
 use crate::backend::{router, Backend};
 use crate::config::{Config, Credentials};
 use crate::store::changes::{self, Listener};
-use crate::store::{PostgresStore, SqliteStore};
+use crate::store::{PostgresOptions, PostgresStore, SqliteStore};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,14 +46,19 @@ pub async fn backend_on_configured_store(
         return Ok((backend_from_config(cfg)?, None));
     };
     let creds = Credentials::load(&cfg).map_err(|e| e.to_string())?;
-    let store = PostgresStore::connect(&url.0)
+    let options = PostgresOptions {
+        pool_size: cfg.database_pool_size,
+        ca_file: cfg.database_ca_file.clone(),
+    };
+    let store = PostgresStore::connect_with(&url.0, &options)
         .await
         .map_err(|e| e.to_string())?;
-    let listen_config = store.config().clone();
+    let (listen_config, listen_tls) = store.connection();
     let backend = Backend::from_parts(cfg, creds, Arc::new(store));
     let weak = Arc::downgrade(&backend);
     let listener = changes::listen(
         listen_config,
+        listen_tls,
         Arc::new(move |order_id| {
             let Some(b) = weak.upgrade() else { return };
             match order_id {

@@ -14,15 +14,17 @@
 //! the order row, or the totals row of the rejected store), and every state change is a
 //! conditional update from the allowed source states. One conformance suite
 //! (`tests/store_conformance.rs`) checks both. [`changes`] carries PostgreSQL's order-change
-//! announcements to the long-polls of every instance. Methods take owned values and return boxed
+//! announcements to the long-polls of every instance; [`postgres_tls`] makes the connections to
+//! a database across a network verified TLS. Methods take owned values and return boxed
 //! futures so the backend can hold an `Arc<dyn Store>` and a blocking driver can run on
 //! `spawn_blocking`.
 
 pub mod changes;
-mod postgres;
+pub(crate) mod postgres;
+pub mod postgres_tls;
 mod sqlite;
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use crate::catalog::OrderLine;

@@ -12,6 +12,7 @@
 //! A connection that cannot be made or is lost is [`StoreError::Unavailable`] (HTTP 503
 //! `storage_unavailable`); the pool makes new connections as soon as the database is back.
 
+use super::postgres_tls::DbTls;
 use super::{
     AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
     OrderEvent, PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
@@ -21,6 +22,7 @@ use crate::order::{Order, TradeState};
 use crate::refund::RefundStatus;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{NoTls, Row};
@@ -137,54 +139,96 @@ const MIGRATION_LOCK: i64 = 0x0077_7870_6179;
 /// The channel order changes are announced on (payload: the order id).
 pub const CHANGES_CHANNEL: &str = "wxpay_orders";
 
-/// Connections per instance.
-const POOL_SIZE: usize = 16;
+/// Connections per instance, unless configured ([`PostgresOptions::pool_size`]).
+pub const DEFAULT_POOL_SIZE: usize = 16;
 /// How long a request waits for a connection (or for one to be made) before 503.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of the PostgreSQL store besides its connection string.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections this instance keeps at most (plus one listening for changes). Instances ×
+    /// (pool_size + 1) must stay under the server's `max_connections` (100 by default).
+    pub pool_size: usize,
+    /// The CA (PEM) that signed the database's certificate, for `sslmode=require` against a
+    /// private CA; default: the operating system's roots ([`super::postgres_tls`]).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: DEFAULT_POOL_SIZE,
+            ca_file: None,
+        }
+    }
+}
 
 /// The [`Store`] for several instances: PostgreSQL through a connection pool.
 pub struct PostgresStore {
     pool: Pool,
     config: tokio_postgres::Config,
+    tls: DbTls,
 }
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user@host:port/db`, or key=value form) and migrates the
-    /// schema (once, even when several instances start together).
+    /// Connects to `url` (`postgres://user@host:port/db`, or key=value form) with the default
+    /// [`PostgresOptions`] and migrates the schema (once, even when several instances start
+    /// together).
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::connect_with(url, &PostgresOptions::default()).await
+    }
+
+    /// [`PostgresStore::connect`] with `options`.
+    pub async fn connect_with(
+        url: &str,
+        options: &PostgresOptions,
+    ) -> Result<PostgresStore, StoreError> {
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Database(format!(
                 "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
                 redact(url)
             ))
         })?;
+        if options.pool_size == 0 {
+            return Err(StoreError::Database(
+                "database_pool_size must be at least 1".into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("wxpay-server");
         }
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let tls = DbTls::for_config(&config, options.ca_file.as_deref())?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            DbTls::Plain => Manager::from_config(config.clone(), NoTls, manager_config),
+            DbTls::Verified(tls) => {
+                Manager::from_config(config.clone(), tls.clone(), manager_config)
+            }
+        };
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(options.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_TIMEOUT))
             .create_timeout(Some(POOL_TIMEOUT))
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
-        let store = PostgresStore { pool, config };
+        let store = PostgresStore { pool, config, tls };
+        let tls_hint = match store.tls {
+            DbTls::Plain => "",
+            DbTls::Verified(_) => "; over TLS the database's certificate must chain to the operating system's roots or to database_ca_file, and name the host of the URL",
+        };
         store.migrate().await.map_err(|e| match e {
             StoreError::Unavailable(reason) => StoreError::Unavailable(format!(
-                "cannot reach {}: {reason}; check that PostgreSQL runs and the URL (host, port, user, database) is right",
+                "cannot reach {}: {reason}; check that PostgreSQL runs and the URL (host, port, user, database, sslmode) is right{tls_hint}",
                 redact(url)
             )),
             other => StoreError::Database(format!("migrating {}: {other}", redact(url))),
@@ -192,9 +236,10 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// The connection settings, for a listening connection of its own ([`super::changes`]).
-    pub fn config(&self) -> &tokio_postgres::Config {
-        &self.config
+    /// The connection settings and TLS, for a listening connection of its own
+    /// ([`super::changes`]).
+    pub fn connection(&self) -> (tokio_postgres::Config, DbTls) {
+        (self.config.clone(), self.tls.clone())
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -234,10 +279,9 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("no connection to PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| {
+            StoreError::Unavailable(format!("no connection to PostgreSQL: {}", with_causes(&e)))
+        })
     }
 
     /// Runs `f` with a pooled connection.
@@ -249,6 +293,22 @@ impl PostgresStore {
     {
         Box::pin(async move { f(self.client().await?).await })
     }
+}
+
+/// An error with its causes (`a: b: c`): the driver's own message alone may be just "error
+/// performing TLS handshake", the cause says which certificate check failed.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The URL without its password, for error messages.
@@ -272,7 +332,9 @@ impl From<tokio_postgres::Error> for StoreError {
             }
             Some(_) => StoreError::Database(e.to_string()),
             // No server error: the connection failed or closed under us.
-            None => StoreError::Unavailable(format!("PostgreSQL connection lost: {e}")),
+            None => {
+                StoreError::Unavailable(format!("PostgreSQL connection lost: {}", with_causes(&e)))
+            }
         }
     }
 }
