@@ -5,8 +5,8 @@
 //! of stdout); they share only the database, a throwaway cluster started here. Duplicates spread
 //! over instances change an order once, a long-poll on one instance is woken by a notification
 //! applied on another, concurrent refunds spread over instances never exceed the payment, killing an instance with SIGKILL mid-burst loses nothing it acknowledged,
-//! a lost notification is recovered by one instance's reconciler, and a database outage answers
-//! 503 `storage_unavailable` and heals without a restart.
+//! a lost notification is recovered by one instance's reconciler, and a database outage or its
+//! connections cut answer 503 `storage_unavailable` and heal without a restart.
 
 // The server's test harness (keys, simulator, PostgreSQL cluster, signed notifications).
 #[path = "../../server/tests/common/mod.rs"]
@@ -605,6 +605,63 @@ async fn database_outage_answers_503_then_heals_without_restart() {
     let mut woke = Duration::MAX;
     for i in 0..40 {
         woke = wake_latency(&f, 0, 1, &format!("43{i:026}")).await;
+        if woke < Duration::from_millis(300) {
+            break;
+        }
+    }
+    assert!(woke < Duration::from_millis(300), "{woke:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_cut_by_the_database_are_replaced_under_load() {
+    let f = fleet(2, 3600).await;
+    let (id, _, _) = ordered_on(&f.http, f.api(0)).await;
+    let url = |i: usize| format!("{}/api/orders/{id}", f.api(i));
+    let load: Vec<_> = (0..40)
+        .map(|i| {
+            let (http, url) = (f.http.clone(), url(i % 2));
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for _ in 0..40 {
+                    statuses.push(get_json(&http, &url).await.0);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                statuses
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The database ends every connection of the instances (pools and listeners), as a failover
+    // or an administrator would, while requests are in flight.
+    let cut = f.pg.sql(
+        "shop",
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'wxpay-server') t",
+    );
+    let cut: usize = cut.trim().parse().unwrap();
+    assert!(
+        cut >= 4,
+        "pool and listener connections of both instances: {cut}"
+    );
+    let mut seen = std::collections::BTreeMap::new();
+    for t in load {
+        for status in t.await.unwrap() {
+            *seen.entry(status).or_insert(0) += 1;
+        }
+    }
+    eprintln!("answers while connections were cut ({cut} connections): {seen:?}");
+    assert!(
+        seen.keys().all(|s| matches!(s, 200 | 503)),
+        "only 200 or a clean 503: {seen:?}"
+    );
+    // Every instance serves again, without a restart...
+    for i in 0..2 {
+        assert_eq!(get_json(&f.http, &url(i)).await.0, 200, "instance {i}");
+    }
+    // ...and hears the other again: the listeners reconnected.
+    let mut woke = Duration::MAX;
+    for i in 0..40 {
+        woke = wake_latency(&f, 0, 1, &format!("45{i:026}")).await;
         if woke < Duration::from_millis(300) {
             break;
         }

@@ -204,6 +204,26 @@ impl PgCluster {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Runs `sql` in database `db` with psql (as the superuser, over the socket); its output,
+    /// one row per line, columns separated by `|`.
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        let port = self.port.to_string();
+        let host = self.dir.path().to_str().unwrap().to_string();
+        let out = self
+            .command("psql")
+            .args([
+                "-h", &host, "-p", &port, "-U", "postgres", "-d", db, "-At", "-c", sql,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// A new empty database.
     pub fn create_database(&self, name: &str) -> String {
         let port = self.port.to_string();
