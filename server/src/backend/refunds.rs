@@ -157,7 +157,16 @@ impl Backend {
                 ),
             ));
         }
-        let record = match self.store.create_refund(new).await? {
+        // From here on every answer names the key: an error may come after the refund was
+        // saved (a commit whose reply was lost), and only a retry under the same key is safe.
+        let key = new.out_refund_no.clone();
+        let keyed = |e: ApiError| e.with("out_refund_no", key.clone());
+        let created = self
+            .store
+            .create_refund(new)
+            .await
+            .map_err(|e| keyed(e.into()))?;
+        let record = match created {
             RefundCreated::New(r) => r,
             // Asked before but the outcome is unknown: ask again with the same key (WeChat
             // answers the same refund).
@@ -188,10 +197,14 @@ impl Backend {
                 ))
             }
         };
-        let answer = self.wechat.refund(&record.refund).await.map_err(|e| {
-            ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
-        })?;
-        self.apply_refund_answer(&record, &answer).await
+        let answer = self
+            .wechat
+            .refund(&record.refund)
+            .await
+            .map_err(|e| keyed(e.into()))?;
+        self.apply_refund_answer(&record, &answer)
+            .await
+            .map_err(keyed)
     }
 
     /// Refunds every extra payment of an order in full (one call), skipping those already refunded.
