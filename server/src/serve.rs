@@ -49,6 +49,7 @@ pub async fn backend_on_configured_store(
     let options = PostgresOptions {
         pool_size: cfg.database_pool_size,
         ca_file: cfg.database_ca_file.clone(),
+        ..PostgresOptions::default()
     };
     let store = PostgresStore::connect_with(&url.0, &options)
         .await

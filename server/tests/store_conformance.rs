@@ -16,8 +16,8 @@ use wxpay_server::order::{PayMode, TradeState};
 use wxpay_server::refund::RefundStatus;
 use wxpay_server::store::{
     AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
-    PostgresStore, Prepay, RefundCreated, RefundNews, RejectedCap, RejectedNotification,
-    SqliteStore, Store, StoreError, Transition, TransitionOutcome,
+    PostgresOptions, PostgresStore, Prepay, RefundCreated, RefundNews, RejectedCap,
+    RejectedNotification, SqliteStore, Store, StoreError, Transition, TransitionOutcome,
 };
 
 /// Where a check's store lives; `open` may be called again to reopen the same data.
@@ -128,6 +128,76 @@ async fn postgres_unavailable_then_recovers() {
         }
         other => panic!("expected Unavailable, got {:?}", other.err()),
     }
+}
+
+/// An instance frozen mid-transaction (here: a session holding the order's row locked and
+/// sleeping) does not stall the others: their write gives up after `lock_timeout` as
+/// `Unavailable` (503; WeChat re-sends), and succeeds once the lock is gone. Every connection
+/// also commits synchronously whatever the server's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_row_held_by_a_frozen_instance_fails_fast_not_forever() {
+    let cluster = Arc::new(PgCluster::start());
+    let url = cluster.create_database("frozen");
+    let options = PostgresOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+        ..PostgresOptions::default()
+    };
+    let store: Arc<dyn Store> =
+        Arc::new(PostgresStore::connect_with(&url, &options).await.unwrap());
+    order_with_attempt(&store, "o1").await;
+    cluster.sql(
+        "frozen",
+        "ALTER DATABASE frozen SET synchronous_commit = off",
+    );
+    let holder = {
+        let cluster = cluster.clone();
+        std::thread::spawn(move || {
+            cluster.sql(
+                "frozen",
+                "BEGIN; SELECT 1 FROM orders WHERE order_id = 'o1' FOR UPDATE; \
+                 SELECT pg_sleep(3); COMMIT;",
+            )
+        })
+    };
+    // Until the other session holds the row.
+    for _ in 0..100 {
+        let held = cluster.sql(
+            "frozen",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()",
+        );
+        if held.trim() != "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started = std::time::Instant::now();
+    let paid = news("Po1", TradeState::Success, Some("Xo1"));
+    match store.record_news(paid.clone()).await {
+        Err(StoreError::Unavailable(reason)) => assert!(reason.contains("lock"), "{reason}"),
+        other => panic!("expected Unavailable behind the lock, got {other:?}"),
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(2),
+        "waited {waited:?}"
+    );
+    holder.join().unwrap();
+    assert!(matches!(
+        store.record_news(paid).await.unwrap(),
+        NewsOutcome::OrderChanged { .. }
+    ));
+    // The store's sessions commit synchronously although the database's default now says off,
+    // and carry the timeouts.
+    let fresh = PostgresStore::connect_with(&url, &options).await.unwrap();
+    assert_eq!(fresh.setting("synchronous_commit").await.unwrap(), "on");
+    assert_eq!(fresh.setting("lock_timeout").await.unwrap(), "300ms");
+    assert_eq!(
+        fresh
+            .setting("idle_in_transaction_session_timeout")
+            .await
+            .unwrap(),
+        "30s"
+    );
 }
 
 // ---- helpers ----

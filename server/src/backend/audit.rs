@@ -63,6 +63,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+/// The message WeChat gets for a notification that was applied but could not be kept: not
+/// acknowledged, so it is sent again (and recognised as a duplicate, and kept, then).
+pub(super) const NOT_KEPT: &str =
+    "storage_unavailable: the notification could not be recorded; send it again";
+
 impl Backend {
     fn rejected_cap(&self) -> RejectedCap {
         RejectedCap {
@@ -71,7 +76,10 @@ impl Backend {
         }
     }
 
-    /// Keeps a notification for audit: whole when `authentic`, bounded otherwise.
+    /// Keeps a notification for audit: whole when `authentic`, bounded otherwise. False when an
+    /// authentic one could not be kept: then it must not be acknowledged (WeChat sends it again,
+    /// and it is kept then), so that every acknowledged notification is on record.
+    #[must_use]
     pub(super) async fn audit(
         &self,
         api: &str,
@@ -79,7 +87,8 @@ impl Backend {
         body: &[u8],
         authentic: Option<String>,
         verdict: String,
-    ) {
+    ) -> bool {
+        let must_keep = authentic.is_some();
         let kept = match authentic {
             Some(out_trade_no) => self
                 .store
@@ -108,8 +117,12 @@ impl Backend {
                     .await
             }
         };
-        if let Err(e) = kept {
-            tracing::error!("could not keep a notification for audit: {e}");
+        match kept {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("could not keep a notification for audit: {e}");
+                !must_keep
+            }
         }
     }
 

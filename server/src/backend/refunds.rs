@@ -437,25 +437,27 @@ pub async fn notify_refund(
                 "original_type {} is not refund",
                 envelope.resource.original_type
             );
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                None,
-                format!("rejected: wrong_type: {m}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    None,
+                    format!("rejected: wrong_type: {m}"),
+                )
+                .await;
             return fail(StatusCode::BAD_REQUEST, "wrong_type", m);
         }
         Err(e) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                None,
-                format!("rejected: unverified: {e}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    None,
+                    format!("rejected: unverified: {e}"),
+                )
+                .await;
             return fail(StatusCode::UNAUTHORIZED, "unverified", e.to_string());
         }
     };
@@ -465,14 +467,15 @@ pub async fn notify_refund(
     let (value, answer) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(String::new()),
-                format!("rejected: invalid_refund: {e}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(String::new()),
+                    format!("rejected: invalid_refund: {e}"),
+                )
+                .await;
             return fail(StatusCode::BAD_REQUEST, "invalid_refund", e);
         }
     };
@@ -493,25 +496,34 @@ pub async fn notify_refund(
     .await;
     match result {
         Ok(verdict) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(out_trade_no),
-                verdict.into(),
-            )
-            .await;
+            let kept = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(out_trade_no),
+                    verdict.into(),
+                )
+                .await;
+            if !kept {
+                return fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    super::audit::NOT_KEPT.into(),
+                );
+            }
             StatusCode::NO_CONTENT.into_response()
         }
         Err((status, code, message)) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(out_trade_no),
-                format!("rejected: {code}: {message}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(out_trade_no),
+                    format!("rejected: {code}: {message}"),
+                )
+                .await;
             fail(status, code, message)
         }
     }

@@ -153,6 +153,10 @@ pub struct PostgresOptions {
     /// The CA (PEM) that signed the database's certificate, for `sslmode=require` against a
     /// private CA; default: the operating system's roots ([`super::postgres_tls`]).
     pub ca_file: Option<PathBuf>,
+    /// How long a statement waits for a row another instance holds locked before giving up (a
+    /// 503 the caller retries; WeChat re-sends a notification) instead of queueing behind an
+    /// instance that froze mid-transaction.
+    pub lock_timeout: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -160,7 +164,30 @@ impl Default for PostgresOptions {
         PostgresOptions {
             pool_size: DEFAULT_POOL_SIZE,
             ca_file: None,
+            lock_timeout: Duration::from_secs(5),
         }
+    }
+}
+
+/// Longest a statement may run, and a transaction may sit idle (its client frozen or cut off:
+/// the server then ends the session and frees its locks).
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Session settings every connection starts with, before any the connection string gives:
+/// the timeouts above, and `synchronous_commit=on` — a payment acknowledged to WeChat is on the
+/// server's disk (and its synchronous standbys'), whatever the server's default.
+fn session_options(config: &tokio_postgres::Config, lock_timeout: Duration) -> String {
+    let ours = format!(
+        "-c lock_timeout={} -c statement_timeout={} -c idle_in_transaction_session_timeout={} \
+         -c synchronous_commit=on",
+        lock_timeout.as_millis().max(1),
+        STATEMENT_TIMEOUT.as_millis(),
+        IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+    );
+    match config.get_options() {
+        Some(theirs) if !theirs.trim().is_empty() => format!("{ours} {theirs}"),
+        _ => ours,
     }
 }
 
@@ -203,6 +230,20 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("wxpay-server");
         }
+        let session = session_options(&config, options.lock_timeout);
+        config.options(session);
+        // A database that vanished without closing the connection (a cut network, a frozen
+        // host) is noticed in about a minute, not after the kernel's two hours.
+        // (Unless the connection string says otherwise.)
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 3600) {
+            config
+                .keepalives_idle(Duration::from_secs(30))
+                .keepalives_interval(Duration::from_secs(10))
+                .keepalives_retries(3);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(60));
+        }
         let tls = DbTls::for_config(&config, options.ca_file.as_deref())?;
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -234,6 +275,15 @@ impl PostgresStore {
             other => StoreError::Database(format!("migrating {}: {other}", redact(url))),
         })?;
         Ok(store)
+    }
+
+    /// The value of a server setting as this store's sessions see it (`current_setting`).
+    pub async fn setting(&self, name: &str) -> Result<String, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT current_setting($1)", &[&name])
+            .await?;
+        col(&row, 0)
     }
 
     /// The connection settings and TLS, for a listening connection of its own
@@ -326,11 +376,18 @@ fn redact(url: &str) -> String {
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.code() {
-            // Class 08 (connection exception), 57P01-57P03 (shut down, cannot connect now).
-            Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
-                StoreError::Unavailable(e.to_string())
+            // Class 08 (connection exception), 57P01-57P03 (shut down, cannot connect now),
+            // 55P03 (a row another instance holds past lock_timeout), 57014 (statement timeout):
+            // all transient, the caller retries.
+            Some(c)
+                if c.code().starts_with("08")
+                    || c.code().starts_with("57P")
+                    || c.code() == "55P03"
+                    || c.code() == "57014" =>
+            {
+                StoreError::Unavailable(with_causes(&e))
             }
-            Some(_) => StoreError::Database(e.to_string()),
+            Some(_) => StoreError::Database(with_causes(&e)),
             // No server error: the connection failed or closed under us.
             None => {
                 StoreError::Unavailable(format!("PostgreSQL connection lost: {}", with_causes(&e)))

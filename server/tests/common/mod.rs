@@ -77,7 +77,7 @@ pub struct Opts {
     pub wrap_store: Option<WrapStore>,
 }
 
-pub type WrapStore = fn(Arc<dyn Store>) -> Arc<dyn Store>;
+pub type WrapStore = Arc<dyn Fn(Arc<dyn Store>) -> Arc<dyn Store> + Send + Sync>;
 
 impl Default for Opts {
     fn default() -> Self {
@@ -221,7 +221,7 @@ pub async fn start_backend(
 ) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let (listener, api) = bind().await;
     let cfg = backend_config(&api, sim_url, data_dir, o);
-    serve_backend_on(listener, api, cfg, o.wrap_store).await
+    serve_backend_on(listener, api, cfg, o.wrap_store.clone()).await
 }
 
 /// Serves a backend built from `cfg` on `listener` (whose URL is `api`).

@@ -1,8 +1,12 @@
-//! A refund saved but answered with an error (the database committed, then the connection was
-//! lost before the reply) must be retried under the same `out_refund_no`, never as a second
-//! refund: every answer after the key is chosen carries it. The store here is the real SQLite
-//! store inside a wrapper that, once armed, reports a lost connection *after* `create_refund`
-//! committed — the one fault a real database cannot be made to produce on cue.
+//! Writes that fail at the worst moment, and what the backend answers so nothing is lost:
+//! - a refund saved but answered with an error (the database committed, then the connection was
+//!   lost before the reply) is retried under the same `out_refund_no`, never paid twice: every
+//!   answer after the key is chosen carries it;
+//! - a notification applied but not kept for audit is not acknowledged, so WeChat sends it again
+//!   and it is kept then: every acknowledged notification is on record.
+//!
+//! The store is the real SQLite store inside a wrapper that, once armed, fails one write *after*
+//! it committed (or the one after it) — faults a real database cannot be made to produce on cue.
 
 mod common;
 
@@ -13,20 +17,33 @@ use std::sync::Arc;
 use wxpay_server::order::Order;
 use wxpay_server::store::*;
 
-/// Armed: the next `create_refund` commits, then answers as if the reply was lost.
-static LOSE_NEXT_REPLY: AtomicBool = AtomicBool::new(false);
-
-struct LostReply(Arc<dyn Store>);
-
-fn lost_reply(inner: Arc<dyn Store>) -> Arc<dyn Store> {
-    Arc::new(LostReply(inner))
+/// The faults a test arms.
+#[derive(Default)]
+struct Faults {
+    /// The next `create_refund` commits, then answers as if the reply was lost.
+    lose_next_refund_reply: AtomicBool,
+    /// The next `record_notification` fails (the connection lost after the payment's commit).
+    fail_next_record: AtomicBool,
 }
 
-impl Store for LostReply {
+struct Faulty(Arc<dyn Store>, Arc<Faults>);
+
+/// Options whose backend's store fails as `faults` say.
+fn faulty(faults: &Arc<Faults>, o: Opts) -> Opts {
+    let faults = faults.clone();
+    Opts {
+        wrap_store: Some(Arc::new(move |inner| {
+            Arc::new(Faulty(inner, faults.clone())) as Arc<dyn Store>
+        })),
+        ..o
+    }
+}
+
+impl Store for Faulty {
     fn create_refund(&self, r: NewRefund) -> StoreFuture<'_, RefundCreated> {
         Box::pin(async move {
             let created = self.0.create_refund(r).await?;
-            if LOSE_NEXT_REPLY.swap(false, Ordering::SeqCst) {
+            if self.1.lose_next_refund_reply.swap(false, Ordering::SeqCst) {
                 return Err(StoreError::Unavailable(
                     "PostgreSQL connection lost (after COMMIT)".into(),
                 ));
@@ -65,6 +82,11 @@ impl Store for LostReply {
         self.0.due_for_query(q)
     }
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64> {
+        if self.1.fail_next_record.swap(false, Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(StoreError::Unavailable("PostgreSQL connection lost".into()))
+            });
+        }
         self.0.record_notification(n)
     }
     fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()> {
@@ -95,16 +117,19 @@ impl Store for LostReply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_saved_but_answered_503_is_retried_under_its_key_not_paid_twice() {
-    let e = start(Opts {
-        query_after_secs: 0,
-        wrap_store: Some(lost_reply),
-        ..Opts::default()
-    })
+    let faults = Arc::new(Faults::default());
+    let e = start(faulty(
+        &faults,
+        Opts {
+            query_after_secs: 0,
+            ..Opts::default()
+        },
+    ))
     .await;
     let (id, paid) = paid_order(&e, 100).await;
     let tx = paid["transaction_id"].as_str().unwrap().to_string();
 
-    LOSE_NEXT_REPLY.store(true, Ordering::SeqCst);
+    faults.lose_next_refund_reply.store(true, Ordering::SeqCst);
     let (status, err) = refund(&e, &id, json!({ "amount": 40 })).await;
     assert_eq!(
         (status, err["error"].as_str()),
@@ -134,4 +159,33 @@ async fn a_refund_saved_but_answered_503_is_retried_under_its_key_not_paid_twice
     // What is left to refund is 60, not 20.
     let (status, rest) = refund(&e, &id, json!({})).await;
     assert_eq!((status, rest["amount"].as_i64()), (201, Some(60)), "{rest}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_applied_but_not_kept_is_not_acknowledged_and_kept_when_resent() {
+    let faults = Arc::new(Faults::default());
+    let e = start(faulty(&faults, Opts::default())).await;
+    let order = e.create_order(300).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, pay) = e.pay(id, json!({ "mode": "native" })).await;
+    let no = pay["out_trade_no"].as_str().unwrap().to_string();
+    faults.fail_next_record.store(true, Ordering::SeqCst);
+    assert_eq!(
+        e.sim_pay(json!({ "code_url": pay["code_url"] })).await.0,
+        200
+    );
+    assert!(
+        eventually(10, || e.sim.deliveries(&no).iter().any(|d| d.accepted)).await,
+        "the re-sent notification is acknowledged"
+    );
+    let deliveries = e.sim.deliveries(&no);
+    assert!(
+        !deliveries[0].accepted,
+        "the first, not kept, was refused: {deliveries:?}"
+    );
+    // Applied once (by the first), kept once (the second, a duplicate by then).
+    assert_eq!(e.events(id).await.len(), 1);
+    assert_eq!(e.verdicts(&no).await, vec!["duplicate"]);
+    let (_, o) = e.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(o["state"], "SUCCESS", "{o}");
 }
