@@ -91,6 +91,15 @@ impl Backend {
                     self.close_other_attempts(&order.order_id, &out_trade_no);
                 }
             }
+            // The payment again (WeChat re-sends until acknowledged): if the instance that
+            // recorded it died before closing the other attempts, they are closed now.
+            NewsOutcome::Duplicate(order)
+                if order.state == TradeState::Success
+                    && order.transaction_id.is_some()
+                    && order.transaction_id == transaction_id =>
+            {
+                self.close_other_attempts(&order.order_id, &out_trade_no);
+            }
             NewsOutcome::ExtraPayment(order) => {
                 tracing::error!(order_id = %order.order_id, "extra payment {transaction_id:?} ({out_trade_no}) of an order that is {}: refund it", order.state);
                 self.waiters.notify(&order.order_id);

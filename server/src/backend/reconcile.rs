@@ -234,8 +234,11 @@ impl Backend {
     }
 
     /// Once one attempt is paid, closes the order's other attempts at WeChat so the buyer cannot
-    /// pay twice (say the QR on the PC and then the H5 cashier on the phone). In the background:
-    /// a failure only leaves the (detected and flagged) double-payment window open.
+    /// pay twice (say the QR on the PC and then the H5 cashier on the phone), and records them
+    /// CLOSED. Attempts already final are left alone, so calling it again (for a re-sent
+    /// notification of the payment: the first call may have died with its instance) only closes
+    /// what is still open. In the background: a failure only leaves the (detected and flagged)
+    /// double-payment window open.
     pub fn close_other_attempts(self: &Arc<Self>, order_id: &str, paid_out_trade_no: &str) {
         let (this, order_id, paid) = (
             self.clone(),
@@ -246,9 +249,26 @@ impl Backend {
             let Ok(prepays) = this.store.prepays(order_id.clone()).await else {
                 return;
             };
-            for p in prepays.iter().filter(|p| p.out_trade_no != paid) {
+            let open = prepays
+                .iter()
+                .filter(|p| p.out_trade_no != paid && !p.state.is_final());
+            for p in open {
                 if let Err(e) = this.wechat.close(&p.out_trade_no, &p.api_version).await {
                     tracing::warn!(order_id = %order_id, "could not close attempt {} at WeChat: {e}", p.out_trade_no);
+                    continue;
+                }
+                let closed = AttemptNews {
+                    out_trade_no: p.out_trade_no.clone(),
+                    state: TradeState::Closed,
+                    transaction_id: None,
+                    amount: 0,
+                    paid_at: None,
+                    payer_openid: None,
+                    source: format!("close-{}", p.api_version),
+                    at: unix_now(),
+                };
+                if let Err(e) = this.store.record_news(closed).await {
+                    tracing::warn!(order_id = %order_id, "attempt {} closed at WeChat, not recorded: {e}", p.out_trade_no);
                 }
             }
         });
