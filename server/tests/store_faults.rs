@@ -3,7 +3,9 @@
 //!   lost before the reply) is retried under the same `out_refund_no`, never paid twice: every
 //!   answer after the key is chosen carries it;
 //! - a notification applied but not kept for audit is not acknowledged, so WeChat sends it again
-//!   and it is kept then: every acknowledged notification is on record.
+//!   and it is kept then: every acknowledged notification is on record;
+//! - a flood of forgeries meeting a slow database occupies only a few writers (the rest are
+//!   logged, not stored) while a real notification gets through.
 //!
 //! The store is the real SQLite store inside a wrapper that, once armed, fails one write *after*
 //! it committed (or the one after it) — faults a real database cannot be made to produce on cue.
@@ -12,7 +14,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use wxpay_server::order::Order;
 use wxpay_server::store::*;
@@ -24,6 +26,11 @@ struct Faults {
     lose_next_refund_reply: AtomicBool,
     /// The next `record_notification` fails (the connection lost after the payment's commit).
     fail_next_record: AtomicBool,
+    /// Every `record_rejected` takes 200 ms (a database under a flood)…
+    slow_rejected: AtomicBool,
+    /// …and these count how many run at once.
+    rejected_in_flight: AtomicUsize,
+    rejected_most_at_once: AtomicUsize,
 }
 
 struct Faulty(Arc<dyn Store>, Arc<Faults>);
@@ -90,7 +97,17 @@ impl Store for Faulty {
         self.0.record_notification(n)
     }
     fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()> {
-        self.0.record_rejected(n, cap)
+        Box::pin(async move {
+            let f = &self.1;
+            let now = f.rejected_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            f.rejected_most_at_once.fetch_max(now, Ordering::SeqCst);
+            if f.slow_rejected.load(Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            let r = self.0.record_rejected(n, cap).await;
+            f.rejected_in_flight.fetch_sub(1, Ordering::SeqCst);
+            r
+        })
     }
     fn rejected_notifications(&self, limit: u64) -> StoreFuture<'_, Vec<RejectedNotification>> {
         self.0.rejected_notifications(limit)
@@ -188,4 +205,49 @@ async fn a_notification_applied_but_not_kept_is_not_acknowledged_and_kept_when_r
     assert_eq!(e.verdicts(&no).await, vec!["duplicate"]);
     let (_, o) = e.get(&format!("/api/orders/{id}")).await;
     assert_eq!(o["state"], "SUCCESS", "{o}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forgeries_takes_only_a_few_writers_and_real_notifications_get_through() {
+    let faults = Arc::new(Faults::default());
+    faults.slow_rejected.store(true, Ordering::SeqCst);
+    let e = start(faulty(&faults, Opts::default())).await;
+    let order = e.create_order(300).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, pay) = e.pay(id, json!({ "mode": "native" })).await;
+    let no = pay["out_trade_no"].as_str().unwrap().to_string();
+    let forged: Vec<_> = (0..30)
+        .map(|_| {
+            let (http, url) = (e.http.clone(), format!("{}/api/wxpay/notify", e.api));
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .header("Wechatpay-Serial", "FORGED")
+                    .header("Content-Type", "application/json")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            })
+        })
+        .collect();
+    // A real notification in the middle of the flood.
+    let mut resource = common::v3notify::payment(&no, 300);
+    resource["transaction_id"] = json!("4200000000000000000000000991");
+    let real = common::v3notify::by_platform(common::v3notify::envelope(&resource));
+    assert_eq!(
+        common::v3notify::send_to(&e.http, &e.api, &real).await.0,
+        204
+    );
+    for f in forged {
+        assert!((400..500).contains(&f.await.unwrap()));
+    }
+    let most = faults.rejected_most_at_once.load(Ordering::SeqCst);
+    assert!(
+        (1..=wxpay_server::backend::audit::REJECTED_WRITERS).contains(&most),
+        "{most} rejected writes at once"
+    );
+    let kept = e.backend.store.rejected_notifications(100).await.unwrap();
+    assert!(!kept.is_empty() && kept.len() < 30, "{} kept", kept.len());
 }

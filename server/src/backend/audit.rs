@@ -4,7 +4,10 @@
 //! evidence about money. One that did not authenticate is kept as what an audit needs — size,
 //! SHA-256, the relevant headers, the first [`BODY_HEAD_BYTES`] — in a store capped by rows and
 //! bytes (`rejected_notifications_max_rows` / `_max_bytes`, oldest dropped). Bodies over
-//! [`MAX_NOTIFICATION_BYTES`] are not even read (WeChat's are a few KB).
+//! [`MAX_NOTIFICATION_BYTES`] are not even read (WeChat's are a few KB). At most
+//! [`REJECTED_WRITERS`] rejected ones are written at once; beyond that they are logged, not
+//! stored, so a flood of forgeries cannot take the database connections real notifications and
+//! pages need.
 
 use super::Backend;
 use crate::store::{NotificationRecord, RejectedCap, RejectedNotification};
@@ -14,6 +17,8 @@ use serde_json::{Map, Value};
 
 /// Largest notification body read (WeChat's are a few KB); larger ones get 413.
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+/// Rejected notifications written at once; more arriving meanwhile are only logged.
+pub const REJECTED_WRITERS: usize = 2;
 /// How much of an unauthenticated body is kept.
 pub const BODY_HEAD_BYTES: usize = 4096;
 /// How much of each audited header value is kept.
@@ -103,6 +108,12 @@ impl Backend {
                 .await
                 .map(|_| ()),
             None => {
+                let Ok(_slot) = self.rejected_writers.try_acquire() else {
+                    tracing::warn!(
+                        "{api} notification rejected ({verdict}); not stored: {REJECTED_WRITERS} rejected ones are being written already (a flood?)"
+                    );
+                    return true;
+                };
                 let record = RejectedNotification {
                     received_at: unix_now(),
                     api_version: api.into(),

@@ -41,6 +41,8 @@ pub struct Backend {
     pub waiters: waiters::Waiters,
     /// Orders a query to WeChat is running for, so concurrent polls do not all ask.
     querying: Mutex<HashSet<String>>,
+    /// Writes of rejected notifications in flight ([`audit::REJECTED_WRITERS`] at most).
+    rejected_writers: tokio::sync::Semaphore,
 }
 
 impl Backend {
@@ -60,6 +62,7 @@ impl Backend {
             store,
             waiters: waiters::Waiters::default(),
             querying: Mutex::new(HashSet::new()),
+            rejected_writers: tokio::sync::Semaphore::new(audit::REJECTED_WRITERS),
         })
     }
 
