@@ -100,9 +100,14 @@ where
                 client.simple_query("").await?;
                 return Ok(());
             }
-            Err(_) => {
-                client.simple_query("").await?;
-            }
+            // Idle: a ping, which a half-open connection never answers — then reconnect.
+            Err(_) => match tokio::time::timeout(PING_EVERY, client.simple_query("")).await {
+                Ok(answered) => drop(answered?),
+                Err(_) => {
+                    tracing::warn!("order-change listener: no answer to a ping; reconnecting");
+                    return Ok(());
+                }
+            },
         }
     }
 }

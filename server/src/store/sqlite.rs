@@ -580,8 +580,11 @@ impl Store for SqliteStore {
                 params![o.order_id, o.out_trade_no, o.description, o.amount, o.created_at, items],
             );
             match inserted {
+                // A unique key (order_id, out_trade_no), not any constraint: a CHECK failing is
+                // a database error, not a duplicate.
                 Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
                 {
                     return Err(StoreError::DuplicateOutTradeNo(o.out_trade_no));
                 }
