@@ -117,3 +117,47 @@ async fn a_resent_payment_notification_closes_attempts_left_open() {
     assert_eq!(recorded, "CLOSED", "and recorded it closed");
     assert_eq!(e.events(id).await.len(), 1, "the order changed once");
 }
+
+/// The buyer pays a second attempt that stayed open (its close failed) and that notification is
+/// lost: the reconciler still asks about the paid order's open attempt and records the extra
+/// payment, money to give back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_payment_whose_notification_was_lost_is_found_by_the_reconciler() {
+    let e = start(Opts {
+        query_after_secs: 1,
+        notify_url: Some("http://127.0.0.1:9/api/wxpay/notify".into()),
+        ..Opts::default()
+    })
+    .await;
+    let order = e.create_order(880).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, native) = e.pay(id, json!({ "mode": "native" })).await;
+    let (_, h5) = e.pay(id, json!({ "mode": "h5" })).await;
+    let (first, second) = (
+        native["out_trade_no"].as_str().unwrap(),
+        h5["out_trade_no"].as_str().unwrap(),
+    );
+    // The first payment's notification reaches the backend (by hand: WeChat's goes nowhere);
+    // closing the other attempt then fails at WeChat.
+    assert_eq!(e.sim_pay(json!({ "out_trade_no": first })).await.0, 200);
+    e.sim.inject_fault(wxpay_server::sim::Fault::Status(503), 1);
+    let tx = e.sim.order(first).unwrap().transaction_id.unwrap();
+    let mut resource = common::v3notify::payment(first, 880);
+    resource["transaction_id"] = json!(tx);
+    let signed = common::v3notify::by_platform(common::v3notify::envelope(&resource));
+    assert_eq!(
+        common::v3notify::send_to(&e.http, &e.api, &signed).await.0,
+        204
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The buyer pays the H5 attempt too; that notification is lost.
+    assert_eq!(e.sim_pay(json!({ "out_trade_no": second })).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    e.backend.reconcile_backlog().await;
+    let payments = e.backend.store.payments(id.into()).await.unwrap();
+    assert_eq!(payments.len(), 2, "{payments:?}");
+    assert!(payments.iter().any(|p| p.extra && p.out_trade_no == second));
+    let (_, o) = e.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(o["state"], "SUCCESS", "{o}");
+    assert_eq!(o["extra_payments"].as_array().map(Vec::len), Some(1), "{o}");
+}

@@ -483,6 +483,18 @@ async fn due_for_query_lists_overdue_unpaid(b: Backing) {
         .save_prepay(prepay("asked", "Pasked", 1_000))
         .await
         .unwrap();
+    // Paid, with a second attempt still open: due (a second payment to find, or to close).
+    paid_order(&store, "paid2").await;
+    store
+        .save_prepay(prepay("paid2", "Ppaid2b", 1_000))
+        .await
+        .unwrap();
+    // Unpaid, its only attempt closed at WeChat: nothing can be paid, not due.
+    order_with_attempt(&store, "closed").await;
+    store
+        .record_news(news("Pclosed", TradeState::Closed, None))
+        .await
+        .unwrap();
     assert!(store
         .claim_query("asked".into(), 4_500, 4_000)
         .await
@@ -502,8 +514,9 @@ async fn due_for_query_lists_overdue_unpaid(b: Backing) {
         limit: 10,
     };
     let listed = store.due_for_query(due(4_500)).await.unwrap();
-    let ids: Vec<&str> = listed.iter().map(|o| o.order_id.as_str()).collect();
-    assert_eq!(ids, ["late"]);
+    let mut ids: Vec<&str> = listed.iter().map(|o| o.order_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["late", "paid2"]);
     assert!(
         store.due_for_query(due(4_600)).await.unwrap().is_empty(),
         "listing claimed it"
@@ -516,7 +529,11 @@ async fn due_for_query_lists_overdue_unpaid(b: Backing) {
         .map(|o| o.order_id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["asked", "late"], "due again once the interval passed");
+    assert_eq!(
+        ids,
+        ["asked", "late", "paid2"],
+        "due again once the interval passed"
+    );
 }
 
 /// Instances listing due orders at once split them: each order goes to exactly one (claimed and

@@ -154,7 +154,9 @@ impl Backend {
         self.ask_wechat(order, now).await
     }
 
-    /// Queries every prepay of the order old enough to be late (newest first), applying answers.
+    /// Queries every attempt of the order that may still be paid (not final here) and is old
+    /// enough to be late, newest first, applying answers. If the order is paid and an attempt
+    /// is still open at WeChat (its close died with an instance, or was refused), closes it.
     /// The caller holds the claim ([`crate::store::Store::claim_query`] or the reconciler's
     /// listing).
     async fn ask_wechat(self: &Arc<Self>, order: &Order, now: i64) -> Result<(), String> {
@@ -165,15 +167,48 @@ impl Backend {
             .map_err(|e| e.to_string())?;
         let late: Vec<&Prepay> = prepays
             .iter()
-            .filter(|p| now - p.created_at >= self.cfg.query_after_secs as i64)
+            .filter(|p| {
+                !p.state.is_final() && now - p.created_at >= self.cfg.query_after_secs as i64
+            })
             .collect();
         if late.is_empty() {
             return Ok(());
         }
+        let result = self.ask_about(order, &late).await;
+        self.close_if_paid(&order.order_id).await;
+        result
+    }
+
+    /// After a round of questions: if the order is paid and some other attempt is still open
+    /// here, closes the open ones at WeChat.
+    async fn close_if_paid(self: &Arc<Self>, order_id: &str) {
+        let (Ok(Some(order)), Ok(payments), Ok(prepays)) = (
+            self.store.order(order_id.to_string()).await,
+            self.store.payments(order_id.to_string()).await,
+            self.store.prepays(order_id.to_string()).await,
+        ) else {
+            return;
+        };
+        let Some(paid) = payments
+            .iter()
+            .find(|p| Some(&p.transaction_id) == order.transaction_id.as_ref())
+        else {
+            return;
+        };
+        if prepays
+            .iter()
+            .any(|p| p.out_trade_no != paid.out_trade_no && !p.state.is_final())
+        {
+            self.close_other_attempts(order_id, &paid.out_trade_no);
+        }
+    }
+
+    /// Asks WeChat about each of `late`, applying the verified answers.
+    async fn ask_about(self: &Arc<Self>, order: &Order, late: &[&Prepay]) -> Result<(), String> {
         // One attempt failing to answer (WeChat never got it, a timeout) must not hide the
         // others: the paid one may be next.
         let mut failures = Vec::new();
-        for p in late {
+        for &p in late {
             let answer = match self.wechat.query(&p.out_trade_no, &p.api_version).await {
                 Ok(a) => a,
                 Err(e) => {

@@ -273,12 +273,14 @@ pub struct OrderEvent {
     pub at: i64,
 }
 
-/// Which unpaid orders the reconciler should ask WeChat about (unix seconds throughout).
+/// Which orders the reconciler should ask WeChat about (unix seconds throughout): those with an
+/// attempt that may still be paid (NOTPAY or USERPAYING here) — an unpaid order's, or a paid
+/// one's left open (a second payment to find, or an attempt to close).
 #[derive(Debug, Clone, Copy)]
 pub struct DueQuery {
     /// Not asked since this moment (or never).
     pub queried_before: i64,
-    /// With a prepay made before this moment (so a notification is overdue)…
+    /// With an open attempt made before this moment (so a notification is overdue)…
     pub prepay_before: i64,
     /// …that had not long expired by then (older ones are WeChat's closed orders).
     pub prepay_expiring_after: i64,
@@ -323,9 +325,9 @@ pub trait Store: Send + Sync + 'static {
     /// Claims the order for a query of WeChat at `at` unless it was asked about after
     /// `queried_before` (by this or another instance): true when this caller may ask now.
     fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool>;
-    /// Unpaid orders overdue for a query of WeChat, least recently asked first, *claimed*: marked
-    /// asked at `now` in the same statement, past rows another instance is claiming, so instances
-    /// sharing a store split them and never ask about one order at once.
+    /// Orders overdue for a query of WeChat ([`DueQuery`]), least recently asked first,
+    /// *claimed*: marked asked at `now` in the same statement, past rows another instance is
+    /// claiming, so instances sharing a store split them and never ask about one order at once.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
     /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;

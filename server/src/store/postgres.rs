@@ -1020,9 +1020,9 @@ impl Store for PostgresStore {
                 "UPDATE orders SET last_queried_at = $4 \
                  WHERE order_id IN ( \
                    SELECT o.order_id FROM orders o \
-                   WHERE o.state IN ('NOTPAY', 'USERPAYING') \
-                   AND (o.last_queried_at IS NULL OR o.last_queried_at <= $1) \
-                   AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
+                   WHERE (o.last_queried_at IS NULL OR o.last_queried_at <= $1) \
+                   AND o.order_id IN (SELECT p.order_id FROM prepays p \
+                               WHERE p.state IN ('NOTPAY', 'USERPAYING') \
                                AND p.created_at <= $2 AND p.expires_at >= $3) \
                    ORDER BY o.last_queried_at NULLS FIRST LIMIT $5 \
                    FOR UPDATE SKIP LOCKED) \

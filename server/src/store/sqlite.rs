@@ -719,9 +719,9 @@ impl Store for SqliteStore {
             let sql = format!(
                 "UPDATE orders SET last_queried_at = ?4 WHERE order_id IN ( \
                    SELECT o.order_id FROM orders o \
-                   WHERE o.state IN ('NOTPAY', 'USERPAYING') \
-                   AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
-                   AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
+                   WHERE (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
+                   AND o.order_id IN (SELECT p.order_id FROM prepays p \
+                               WHERE p.state IN ('NOTPAY', 'USERPAYING') \
                                AND p.created_at <= ?2 AND p.expires_at >= ?3) \
                    ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?5) \
                  RETURNING {ORDER_COLUMNS}"
