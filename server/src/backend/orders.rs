@@ -174,14 +174,14 @@ impl Backend {
             }
         };
         for p in self.store.prepays(order_id.to_string()).await? {
-            if let Err(e) = self.wechat.close(&p.out_trade_no, &p.api_version).await {
+            if let Err(e) = self.wechat.close(&p).await {
                 tracing::warn!(
                     order_id,
                     "closing attempt {} at WeChat: {e}",
                     p.out_trade_no
                 );
                 // Paid meanwhile? Ask, so the payment is recorded (as an extra one to refund).
-                if let Ok(answer) = self.wechat.query(&p.out_trade_no, &p.api_version).await {
+                if let Ok(answer) = self.wechat.query(&p).await {
                     let _ = self.apply_query_answer(&order, &p, &answer).await;
                 }
             }

@@ -11,7 +11,7 @@ use super::server_auth::ServerAuth;
 use super::wechat::v3::refund_answer;
 use super::wechat::RefundAnswer;
 use super::Backend;
-use crate::order::TradeState;
+use crate::order::{PayMode, TradeState};
 use crate::refund::RefundStatus;
 use crate::store::{NewRefund, RefundCreated, RefundNews, RefundRecord};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
@@ -188,9 +188,14 @@ impl Backend {
                 ))
             }
         };
-        let answer = self.wechat.refund(&record.refund).await.map_err(|e| {
-            ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
-        })?;
+        let paid_with = self.paid_with(&record.refund).await?;
+        let answer = self
+            .wechat
+            .refund(&record.refund, paid_with)
+            .await
+            .map_err(|e| {
+                ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
+            })?;
         self.apply_refund_answer(&record, &answer).await
     }
 
@@ -230,6 +235,21 @@ impl Backend {
             ));
         }
         Ok(done)
+    }
+
+    /// How the refunded payment was paid: its attempt's mode, whose appid a v2 refund names.
+    async fn paid_with(&self, r: &NewRefund) -> Result<PayMode, ApiError> {
+        let attempt = self
+            .store
+            .prepay_by_out_trade_no(r.out_trade_no.clone())
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "payment {} names attempt {}, which is not stored",
+                    r.transaction_id, r.out_trade_no
+                ))
+            })?;
+        Ok(attempt.mode)
     }
 
     async fn apply_refund_answer(
@@ -322,15 +342,22 @@ impl Backend {
             return;
         };
         for r in open {
+            let paid_with = match self.paid_with(&r.refund).await {
+                Ok(mode) => mode,
+                Err(e) => {
+                    tracing::warn!("refund {}: {}", r.refund.out_refund_no, e.message);
+                    continue;
+                }
+            };
             let asked = self
                 .wechat
-                .query_refund(&r.refund.out_refund_no, &r.refund.api_version)
+                .query_refund(&r.refund.out_refund_no, &r.refund.api_version, paid_with)
                 .await;
             let answer = match asked {
                 Ok(Some(a)) => a,
                 // Saved but never received by WeChat: send it now, under the same key.
                 Ok(None) if r.status == RefundStatus::Pending => {
-                    match self.wechat.refund(&r.refund).await {
+                    match self.wechat.refund(&r.refund, paid_with).await {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::warn!("refund {}: {e}", r.refund.out_refund_no);

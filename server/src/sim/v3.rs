@@ -344,7 +344,8 @@ pub(super) fn transaction_json(o: &SimOrder) -> Value {
         // H5 orders carry scene_info; WeChat echoes its device_id (empty when not given).
         v["scene_info"] = json!({ "device_id": "" });
     }
-    if o.state == TradeState::Success {
+    // A refunded order (REFUND, 转入退款) was paid: WeChat still reports the payment.
+    if matches!(o.state, TradeState::Success | TradeState::Refund) {
         v["trade_type"] = json!(p.trade_type.as_str());
         v["attach"] = json!(p.attach);
         v["transaction_id"] = json!(o.transaction_id);
