@@ -63,6 +63,18 @@ pub fn refund_json(r: &RefundRecord) -> Value {
     v
 }
 
+/// An order's refunds for the API, and the refunded total of its own payment (`paid_by`).
+pub fn refunds_view(refunds: &[RefundRecord], paid_by: Option<&str>) -> (i64, Vec<Value>) {
+    let refunded = refunds
+        .iter()
+        .filter(|r| {
+            r.status == RefundStatus::Success && Some(r.refund.transaction_id.as_str()) == paid_by
+        })
+        .map(|r| r.refund.amount)
+        .sum();
+    (refunded, refunds.iter().map(refund_json).collect())
+}
+
 pub async fn create_refund(
     State(b): State<Arc<Backend>>,
     _auth: ServerAuth,
@@ -382,27 +394,6 @@ impl Backend {
                 tracing::warn!("refund {}: {}", r.refund.out_refund_no, e.message);
             }
         }
-    }
-
-    /// An order's refunds for the API, and the refunded total of its own payment.
-    pub(super) async fn refunds_view(
-        &self,
-        order_id: &str,
-        paid_by: Option<&str>,
-    ) -> Result<Option<(i64, Vec<Value>)>, ApiError> {
-        let refunds = self.store.refunds(order_id.to_string()).await?;
-        if refunds.is_empty() {
-            return Ok(None);
-        }
-        let refunded = refunds
-            .iter()
-            .filter(|r| {
-                r.status == RefundStatus::Success
-                    && Some(r.refund.transaction_id.as_str()) == paid_by
-            })
-            .map(|r| r.refund.amount)
-            .sum();
-        Ok(Some((refunded, refunds.iter().map(refund_json).collect())))
     }
 }
 
