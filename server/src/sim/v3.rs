@@ -438,8 +438,8 @@ async fn certificates(State(sim): State<Arc<SimInner>>, _auth: Authenticated) ->
         };
         data.push(json!({
             "serial_no": key.id,
-            "effective_time": beijing_rfc3339(cert.not_before),
-            "expire_time": beijing_rfc3339(cert.not_after),
+            "effective_time": beijing_rfc3339(cert.validity.not_before),
+            "expire_time": beijing_rfc3339(cert.validity.not_after),
             "encrypt_certificate": {
                 "algorithm": "AEAD_AES_256_GCM",
                 "nonce": nonce,
