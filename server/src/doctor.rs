@@ -6,6 +6,11 @@
 //! the official account's OAuth domain) are not visible through any API, so the config states
 //! what was registered (`jsapi_pay_dirs`, `h5_domains`, `oauth_domains`) and doctor checks the
 //! page against those, by WeChat's rules.
+//!
+//! The merchant API client certificate (v2 refunds' mutual TLS) has its own checks in
+//! [`apiclient`].
+
+mod apiclient;
 
 use crate::config::Config;
 use crate::sim::bridge::{page_directory_registered, MAX_JSAPI_DIRS};
@@ -64,6 +69,7 @@ pub fn check(cfg: &Config, page_url: Option<&str>, now: i64) -> Vec<Finding> {
     merchant_key(cfg, &mut out);
     secrets(cfg, &mut out);
     platform_keys(cfg, now, &mut out);
+    apiclient::apiclient_cert(cfg, now, &mut out);
     notify_url(cfg, &mut out);
     registered(cfg, &mut out);
     if let Some(page) = page_url {
