@@ -171,7 +171,13 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                         )
                     })?;
                 }
-                wxpay_server::serve::run(cfg).await?;
+                let bound = wxpay_server::serve::bind(cfg).await?;
+                // The first line of stdout is the API's URL (with `listen` on port 0, the only way
+                // to learn the port); the log goes to stderr.
+                let mut out = std::io::stdout();
+                let line = format!("wxpay serve: http://{}/api\n", bound.local_addr());
+                let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+                bound.run().await?;
                 Ok(())
             }
         }

@@ -1,4 +1,5 @@
-//! Running the backend for real (`wxpay serve`): config → store → backend → listener.
+//! Running the backend for real (`wxpay serve`): config → store → backend → listener
+//! ([`bind`], then [`Bound::run`]).
 //!
 //! The store is SQLite under the data directory unless `database_url` names a PostgreSQL
 //! database; then long-polls also hear other instances' changes ([`crate::store::changes`]).
@@ -6,7 +7,7 @@
 use crate::backend::{router, Backend};
 use crate::config::{Config, Credentials};
 use crate::store::changes::{self, Listener};
-use crate::store::{PostgresStore, SqliteStore};
+use crate::store::{PostgresOptions, PostgresStore, SqliteStore};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,14 +46,20 @@ pub async fn backend_on_configured_store(
         return Ok((backend_from_config(cfg)?, None));
     };
     let creds = Credentials::load(&cfg).map_err(|e| e.to_string())?;
-    let store = PostgresStore::connect(&url.0)
+    let options = PostgresOptions {
+        pool_size: cfg.database_pool_size,
+        ca_file: cfg.database_ca_file.clone(),
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::connect_with(&url.0, &options)
         .await
         .map_err(|e| e.to_string())?;
-    let listen_config = store.config().clone();
+    let (listen_config, listen_tls) = store.connection();
     let backend = Backend::from_parts(cfg, creds, Arc::new(store));
     let weak = Arc::downgrade(&backend);
     let listener = changes::listen(
         listen_config,
+        listen_tls,
         Arc::new(move |order_id| {
             let Some(b) = weak.upgrade() else { return };
             match order_id {
@@ -64,20 +71,46 @@ pub async fn backend_on_configured_store(
     Ok((backend, Some(listener)))
 }
 
-/// `wxpay serve`: the backend alone, against the configured WeChat.
-pub async fn run(cfg: Config) -> Result<(), String> {
+/// A backend ready to serve (`wxpay serve`): configuration checked, store open, port bound.
+pub struct Bound {
+    backend: Arc<Backend>,
+    listener: TcpListener,
+    addr: SocketAddr,
+    changes: Option<Listener>,
+}
+
+/// Checks the configuration, opens the configured store and binds `listen` (port 0: a free one,
+/// see [`Bound::local_addr`]).
+pub async fn bind(cfg: Config) -> Result<Bound, String> {
     let listen = cfg.listen;
-    let (backend, _listener) = backend_on_configured_store(cfg).await?;
-    let _reconciler = backend.start_reconciler();
-    let _certificates = backend.start_certificate_refresher();
+    let (backend, changes) = backend_on_configured_store(cfg).await?;
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(
-        "wxpay backend listening on http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    serve(listener, router(backend))
-        .await
-        .map_err(|e| e.to_string())
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    Ok(Bound {
+        backend,
+        listener,
+        addr,
+        changes,
+    })
+}
+
+impl Bound {
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Starts the reconciler and the platform-certificate refresher, then serves until the
+    /// process ends.
+    pub async fn run(self) -> Result<(), String> {
+        let _changes = self.changes;
+        let _reconciler = self.backend.start_reconciler();
+        let _certificates = self.backend.start_certificate_refresher();
+        tracing::info!("wxpay backend listening on http://{}", self.addr);
+        serve(self.listener, router(self.backend))
+            .await
+            .map_err(|e| e.to_string())
+    }
 }

@@ -80,3 +80,54 @@ async fn close_at_wechat(e: &Env, out_trade_no: &str) {
         .await
         .unwrap();
 }
+
+/// The instance that recorded a payment may die before it closes the order's other attempts (or
+/// WeChat may refuse the close): WeChat re-sends the notification until acknowledged, and that
+/// duplicate closes what is still open, so the buyer cannot pay the order twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_payment_notification_closes_attempts_left_open() {
+    let e = start(Opts::default()).await;
+    let order = e.create_order(880).await;
+    let id = order["order_id"].as_str().unwrap();
+    let (_, native) = e.pay(id, json!({ "mode": "native" })).await;
+    let (status, h5) = e.pay(id, json!({ "mode": "h5" })).await;
+    assert_eq!(status, 200, "{h5}");
+    let (paid, open) = (
+        native["out_trade_no"].as_str().unwrap(),
+        h5["out_trade_no"].as_str().unwrap(),
+    );
+    // The close after the payment fails at WeChat.
+    e.sim.inject_fault(wxpay_server::sim::Fault::Status(503), 1);
+    assert_eq!(e.sim_pay(json!({ "out_trade_no": paid })).await.0, 200);
+    assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        e.sim.order(open).unwrap().state.as_str(),
+        "NOTPAY",
+        "the H5 attempt is still payable"
+    );
+    // WeChat's re-sent notification of the payment.
+    let tx = e.sim.order(paid).unwrap().transaction_id.unwrap();
+    let mut resource = common::v3notify::payment(paid, 880);
+    resource["transaction_id"] = json!(tx);
+    let resent = common::v3notify::by_platform(common::v3notify::envelope(&resource));
+    assert_eq!(
+        common::v3notify::send_to(&e.http, &e.api, &resent).await.0,
+        204
+    );
+    assert!(
+        eventually(5, || e.sim.order(open).unwrap().state.as_str() == "CLOSED").await,
+        "the duplicate closed the attempt left open"
+    );
+    let mut recorded = String::new();
+    for _ in 0..50 {
+        let attempt = e.backend.store.prepay_by_out_trade_no(open.into()).await;
+        recorded = attempt.unwrap().unwrap().state.as_str().to_string();
+        if recorded == "CLOSED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(recorded, "CLOSED", "and recorded it closed");
+    assert_eq!(e.events(id).await.len(), 1, "the order changed once");
+}

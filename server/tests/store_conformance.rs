@@ -15,9 +15,9 @@ use wxpay_server::catalog::OrderLine;
 use wxpay_server::order::{PayMode, TradeState};
 use wxpay_server::refund::RefundStatus;
 use wxpay_server::store::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, PostgresStore,
-    Prepay, RefundCreated, RefundNews, RejectedCap, RejectedNotification, SqliteStore, Store,
-    StoreError, Transition, TransitionOutcome,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    PostgresOptions, PostgresStore, Prepay, RefundCreated, RefundNews, RejectedCap,
+    RejectedNotification, SqliteStore, Store, StoreError, Transition, TransitionOutcome,
 };
 
 /// Where a check's store lives; `open` may be called again to reopen the same data.
@@ -52,11 +52,13 @@ checks!(
     attempts_and_extra_payments,
     prepays_upsert_keeps_attempt_state,
     due_for_query_lists_overdue_unpaid,
+    due_orders_are_claimed_by_one_instance,
     notifications_kept,
     rejected_notifications_capped,
     refunds_exactly_once,
     concurrent_refunds_never_exceed_payment,
     order_snapshot_is_one_moment,
+    refund_claims_split_between_instances,
     data_survives_reopen,
 );
 
@@ -97,50 +99,6 @@ async fn postgres_concurrent_start_migrates_once() {
     store.create_order(new_order("o1", 100)).await.unwrap();
 }
 
-/// Instances listing due orders at once split them: each order goes to exactly one (claimed
-/// with `FOR UPDATE SKIP LOCKED` and marked queried), so no two instances ask WeChat about it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_due_orders_are_claimed_by_one_instance() {
-    let cluster = PgCluster::start();
-    let url = cluster.create_database("claims");
-    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
-    for i in 0..60 {
-        order_with_attempt(&store, &format!("o{i}")).await;
-    }
-    let instances: Vec<Arc<dyn Store>> = vec![
-        store.clone(),
-        Arc::new(PostgresStore::connect(&url).await.unwrap()),
-        Arc::new(PostgresStore::connect(&url).await.unwrap()),
-    ];
-    let q = DueQuery {
-        queried_before: 4_000,
-        prepay_before: 4_000,
-        prepay_expiring_after: 0,
-        limit: 25,
-    };
-    let mut listed = Vec::new();
-    for _round in 0..3 {
-        let tasks: Vec<_> = instances
-            .iter()
-            .map(|s| {
-                let s = s.clone();
-                tokio::spawn(async move { s.due_for_query(q).await.unwrap() })
-            })
-            .collect();
-        for t in tasks {
-            listed.extend(t.await.unwrap().into_iter().map(|o| o.order_id));
-        }
-    }
-    let total = listed.len();
-    listed.sort();
-    listed.dedup();
-    assert_eq!(
-        (total, listed.len()),
-        (60, 60),
-        "each due order listed exactly once"
-    );
-}
-
 /// A database that cannot be reached is `Unavailable` (503 storage_unavailable), and the store
 /// recovers by itself once the database is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -171,6 +129,76 @@ async fn postgres_unavailable_then_recovers() {
         }
         other => panic!("expected Unavailable, got {:?}", other.err()),
     }
+}
+
+/// An instance frozen mid-transaction (here: a session holding the order's row locked and
+/// sleeping) does not stall the others: their write gives up after `lock_timeout` as
+/// `Unavailable` (503; WeChat re-sends), and succeeds once the lock is gone. Every connection
+/// also commits synchronously whatever the server's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_row_held_by_a_frozen_instance_fails_fast_not_forever() {
+    let cluster = Arc::new(PgCluster::start());
+    let url = cluster.create_database("frozen");
+    let options = PostgresOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+        ..PostgresOptions::default()
+    };
+    let store: Arc<dyn Store> =
+        Arc::new(PostgresStore::connect_with(&url, &options).await.unwrap());
+    order_with_attempt(&store, "o1").await;
+    cluster.sql(
+        "frozen",
+        "ALTER DATABASE frozen SET synchronous_commit = off",
+    );
+    let holder = {
+        let cluster = cluster.clone();
+        std::thread::spawn(move || {
+            cluster.sql(
+                "frozen",
+                "BEGIN; SELECT 1 FROM orders WHERE order_id = 'o1' FOR UPDATE; \
+                 SELECT pg_sleep(3); COMMIT;",
+            )
+        })
+    };
+    // Until the other session holds the row.
+    for _ in 0..100 {
+        let held = cluster.sql(
+            "frozen",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()",
+        );
+        if held.trim() != "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started = std::time::Instant::now();
+    let paid = news("Po1", TradeState::Success, Some("Xo1"));
+    match store.record_news(paid.clone()).await {
+        Err(StoreError::Unavailable(reason)) => assert!(reason.contains("lock"), "{reason}"),
+        other => panic!("expected Unavailable behind the lock, got {other:?}"),
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(2),
+        "waited {waited:?}"
+    );
+    holder.join().unwrap();
+    assert!(matches!(
+        store.record_news(paid).await.unwrap(),
+        NewsOutcome::OrderChanged { .. }
+    ));
+    // The store's sessions commit synchronously although the database's default now says off,
+    // and carry the timeouts.
+    let fresh = PostgresStore::connect_with(&url, &options).await.unwrap();
+    assert_eq!(fresh.setting("synchronous_commit").await.unwrap(), "on");
+    assert_eq!(fresh.setting("lock_timeout").await.unwrap(), "300ms");
+    assert_eq!(
+        fresh
+            .setting("idle_in_transaction_session_timeout")
+            .await
+            .unwrap(),
+        "30s"
+    );
 }
 
 // ---- helpers ----
@@ -456,18 +484,78 @@ async fn due_for_query_lists_overdue_unpaid(b: Backing) {
         .save_prepay(prepay("asked", "Pasked", 1_000))
         .await
         .unwrap();
-    store.mark_queried("asked".into(), 4_500).await.unwrap();
-    let due = store
-        .due_for_query(DueQuery {
-            queried_before: 4_000,
-            prepay_before: 4_000,
-            prepay_expiring_after: 0,
-            limit: 10,
-        })
+    assert!(store
+        .claim_query("asked".into(), 4_500, 4_000)
         .await
-        .unwrap();
-    let ids: Vec<&str> = due.iter().map(|o| o.order_id.as_str()).collect();
+        .unwrap());
+    assert!(
+        !store
+            .claim_query("asked".into(), 4_501, 4_000)
+            .await
+            .unwrap(),
+        "asked at 4 500: not again before the interval"
+    );
+    let due = |now| DueQuery {
+        queried_before: now - 500,
+        prepay_before: 4_000,
+        prepay_expiring_after: 0,
+        now,
+        limit: 10,
+    };
+    let listed = store.due_for_query(due(4_500)).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|o| o.order_id.as_str()).collect();
     assert_eq!(ids, ["late"]);
+    assert!(
+        store.due_for_query(due(4_600)).await.unwrap().is_empty(),
+        "listing claimed it"
+    );
+    let mut ids: Vec<String> = store
+        .due_for_query(due(5_001))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.order_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["asked", "late"], "due again once the interval passed");
+}
+
+/// Instances listing due orders at once split them: each order goes to exactly one (claimed and
+/// marked queried in one statement), so no two instances ask WeChat about it.
+async fn due_orders_are_claimed_by_one_instance(b: Backing) {
+    let store = b.open().await;
+    for i in 0..60 {
+        order_with_attempt(&store, &format!("o{i}")).await;
+    }
+    let instances = [store, b.open().await, b.open().await];
+    let q = DueQuery {
+        queried_before: 4_000,
+        prepay_before: 4_000,
+        prepay_expiring_after: 0,
+        now: 10_000,
+        limit: 25,
+    };
+    let mut listed = Vec::new();
+    for _round in 0..3 {
+        let tasks: Vec<_> = instances
+            .iter()
+            .map(|s| {
+                let s = s.clone();
+                tokio::spawn(async move { s.due_for_query(q).await.unwrap() })
+            })
+            .collect();
+        for t in tasks {
+            listed.extend(t.await.unwrap().into_iter().map(|o| o.order_id));
+        }
+    }
+    let total = listed.len();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(
+        (total, listed.len()),
+        (60, 60),
+        "each due order listed exactly once"
+    );
 }
 
 async fn notifications_kept(b: Backing) {
@@ -580,7 +668,10 @@ async fn refunds_exactly_once(b: Backing) {
     assert_eq!(changed, 1);
     let o = store.order("o1".into()).await.unwrap().unwrap();
     assert_eq!(o.state, TradeState::Refund);
-    let unsettled = store.unsettled_refunds(10_000, 10).await.unwrap();
+    let unsettled = store
+        .claim_due_refunds(due_refunds(10_000, 10))
+        .await
+        .unwrap();
     assert!(unsettled.is_empty());
     assert_eq!(store.refunds("o1".into()).await.unwrap().len(), 1);
     assert_eq!(
@@ -618,7 +709,90 @@ async fn concurrent_refunds_never_exceed_payment(b: Backing) {
         }
     }
     assert_eq!(new, 3, "3 × 30 fit in 100, a fourth does not");
-    assert_eq!(store.unsettled_refunds(10_000, 100).await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .claim_due_refunds(due_refunds(10_000, 100))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// Refunds due for a question to WeChat at `now` (created and last asked long enough before).
+fn due_refunds(now: i64, limit: i64) -> DueRefunds {
+    DueRefunds {
+        created_before: now - 60,
+        queried_before: now - 30,
+        now,
+        limit,
+    }
+}
+
+async fn refund_claims_split_between_instances(b: Backing) {
+    // Two handles on one database: two instances' stores.
+    let (one, two) = (b.open().await, b.open().await);
+    for i in 0..8 {
+        let order = format!("o{i}");
+        paid_order(&one, &order).await;
+        for j in 0..5 {
+            let no = format!("R{i}-{j}");
+            one.create_refund(refund(&no, &order, 10)).await.unwrap();
+        }
+    }
+    // Each claims in batches of 7, at the same time, until nothing is left.
+    let claim_all = |store: Arc<dyn Store>| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due_refunds(due_refunds(10_000, 7))
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|r| r.refund.out_refund_no));
+            }
+        })
+    };
+    let (a, b2) = (claim_all(one.clone()), claim_all(two.clone()));
+    let (a, b2) = (a.await.unwrap(), b2.await.unwrap());
+    let mut all: Vec<String> = a.iter().chain(&b2).cloned().collect();
+    all.sort();
+    let claimed = all.len();
+    all.dedup();
+    assert_eq!(claimed, 40, "every refund claimed once: {a:?} / {b2:?}");
+    assert_eq!(all.len(), 40);
+    // Claimed ones are not due again until the interval passes; then they are, oldest first.
+    assert!(one
+        .claim_due_refunds(due_refunds(10_010, 100))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        two.claim_due_refunds(due_refunds(10_031, 100))
+            .await
+            .unwrap()
+            .len(),
+        40
+    );
+    // A settled refund is never claimed.
+    one.update_refund(RefundNews {
+        out_refund_no: "R0-0".into(),
+        status: RefundStatus::Success,
+        refund_id: Some("RID".into()),
+        success_time: None,
+        at: 10_040,
+    })
+    .await
+    .unwrap();
+    let left = one
+        .claim_due_refunds(due_refunds(10_100, 100))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 39);
+    assert!(left.iter().all(|r| r.refund.out_refund_no != "R0-0"));
 }
 
 /// The order, its payments and its refunds read while refunds settle: a SUCCESS refund of the

@@ -4,7 +4,10 @@
 //! evidence about money. One that did not authenticate is kept as what an audit needs — size,
 //! SHA-256, the relevant headers, the first [`BODY_HEAD_BYTES`] — in a store capped by rows and
 //! bytes (`rejected_notifications_max_rows` / `_max_bytes`, oldest dropped). Bodies over
-//! [`MAX_NOTIFICATION_BYTES`] are not even read (WeChat's are a few KB).
+//! [`MAX_NOTIFICATION_BYTES`] are not even read (WeChat's are a few KB). At most
+//! [`REJECTED_WRITERS`] rejected ones are written at once; beyond that they are logged, not
+//! stored, so a flood of forgeries cannot take the database connections real notifications and
+//! pages need.
 
 use super::Backend;
 use crate::store::{NotificationRecord, RejectedCap, RejectedNotification};
@@ -14,6 +17,8 @@ use serde_json::{Map, Value};
 
 /// Largest notification body read (WeChat's are a few KB); larger ones get 413.
 pub const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
+/// Rejected notifications written at once; more arriving meanwhile are only logged.
+pub const REJECTED_WRITERS: usize = 2;
 /// How much of an unauthenticated body is kept.
 pub const BODY_HEAD_BYTES: usize = 4096;
 /// How much of each audited header value is kept.
@@ -63,6 +68,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+/// The message WeChat gets for a notification that was applied but could not be kept: not
+/// acknowledged, so it is sent again (and recognised as a duplicate, and kept, then).
+pub(super) const NOT_KEPT: &str =
+    "storage_unavailable: the notification could not be recorded; send it again";
+
 impl Backend {
     fn rejected_cap(&self) -> RejectedCap {
         RejectedCap {
@@ -71,7 +81,10 @@ impl Backend {
         }
     }
 
-    /// Keeps a notification for audit: whole when `authentic`, bounded otherwise.
+    /// Keeps a notification for audit: whole when `authentic`, bounded otherwise. False when an
+    /// authentic one could not be kept: then it must not be acknowledged (WeChat sends it again,
+    /// and it is kept then), so that every acknowledged notification is on record.
+    #[must_use]
     pub(super) async fn audit(
         &self,
         api: &str,
@@ -79,7 +92,8 @@ impl Backend {
         body: &[u8],
         authentic: Option<String>,
         verdict: String,
-    ) {
+    ) -> bool {
+        let must_keep = authentic.is_some();
         let kept = match authentic {
             Some(out_trade_no) => self
                 .store
@@ -94,6 +108,12 @@ impl Backend {
                 .await
                 .map(|_| ()),
             None => {
+                let Ok(_slot) = self.rejected_writers.try_acquire() else {
+                    tracing::warn!(
+                        "{api} notification rejected ({verdict}); not stored: {REJECTED_WRITERS} rejected ones are being written already (a flood?)"
+                    );
+                    return true;
+                };
                 let record = RejectedNotification {
                     received_at: unix_now(),
                     api_version: api.into(),
@@ -108,8 +128,12 @@ impl Backend {
                     .await
             }
         };
-        if let Err(e) = kept {
-            tracing::error!("could not keep a notification for audit: {e}");
+        match kept {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("could not keep a notification for audit: {e}");
+                !must_keep
+            }
         }
     }
 

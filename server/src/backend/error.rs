@@ -59,11 +59,13 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        // The cause is for the operator's log; a page (or anyone) asking gets no internals
+        // (host names, SQL errors).
         tracing::error!("storage: {e}");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",
-            format!("the order database failed: {e}; retry shortly"),
+            "the order database is unavailable; retry shortly",
         )
     }
 }

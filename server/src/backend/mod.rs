@@ -41,6 +41,8 @@ pub struct Backend {
     pub waiters: waiters::Waiters,
     /// Orders a query to WeChat is running for, so concurrent polls do not all ask.
     querying: Mutex<HashSet<String>>,
+    /// Writes of rejected notifications in flight ([`audit::REJECTED_WRITERS`] at most).
+    rejected_writers: tokio::sync::Semaphore,
 }
 
 impl Backend {
@@ -60,6 +62,7 @@ impl Backend {
             store,
             waiters: waiters::Waiters::default(),
             querying: Mutex::new(HashSet::new()),
+            rejected_writers: tokio::sync::Semaphore::new(audit::REJECTED_WRITERS),
         })
     }
 
@@ -90,6 +93,15 @@ impl Backend {
                 if order.state == TradeState::Success {
                     self.close_other_attempts(&order.order_id, &out_trade_no);
                 }
+            }
+            // The payment again (WeChat re-sends until acknowledged): if the instance that
+            // recorded it died before closing the other attempts, they are closed now.
+            NewsOutcome::Duplicate(order)
+                if order.state == TradeState::Success
+                    && order.transaction_id.is_some()
+                    && order.transaction_id == transaction_id =>
+            {
+                self.close_other_attempts(&order.order_id, &out_trade_no);
             }
             NewsOutcome::ExtraPayment(order) => {
                 tracing::error!(order_id = %order.order_id, "extra payment {transaction_id:?} ({out_trade_no}) of an order that is {}: refund it", order.state);

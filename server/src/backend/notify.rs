@@ -130,10 +130,15 @@ impl Backend {
         result: Result<(String, Verdict), Rejection>,
     ) -> Response {
         let (out_trade_no, verdict) = verdict_of(&result);
-        self.audit("v3", headers, body, out_trade_no, verdict).await;
+        let kept = self.audit("v3", headers, body, out_trade_no, verdict).await;
         match result {
             // WeChat accepts 200 or 204 without a body as "received".
-            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Ok(_) if kept => StatusCode::NO_CONTENT.into_response(),
+            Ok(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "code": "FAIL", "message": super::audit::NOT_KEPT })),
+            )
+                .into_response(),
             Err(r) => (
                 r.status,
                 Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
@@ -154,10 +159,16 @@ pub async fn notify_v2(
     };
     let result = b.open_v2(&body).await;
     let (out_trade_no, verdict) = verdict_of(&result);
-    b.audit("v2", &headers, &body, out_trade_no, verdict).await;
+    let kept = b.audit("v2", &headers, &body, out_trade_no, verdict).await;
     let xml = [("content-type", "text/xml; charset=utf-8")];
     match result {
-        Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        Ok(_) if kept => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        Ok(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            xml,
+            v2::reply_fail(super::audit::NOT_KEPT),
+        )
+            .into_response(),
         Err(r) => (
             r.status,
             xml,

@@ -4,7 +4,9 @@
 //! is older than `query_after_secs` without news gets an out-trade-no query, at most every
 //! `query_interval_secs` — triggered by the page's own polling, and by [`Backend::start_reconciler`]
 //! for orders nobody polls any more (the buyer paid and closed the page). What the *verified*
-//! query answer says is recorded exactly like a notification would be.
+//! query answer says is recorded exactly like a notification would be. Every query is claimed in
+//! the store first (the order marked asked, unless it was asked lately), so instances sharing a
+//! database split the work and ask WeChat about an order once per interval between them.
 
 use super::wechat::QueryAnswer;
 use super::Backend;
@@ -58,6 +60,7 @@ impl Backend {
                 queried_before: (now - self.cfg.query_interval_secs as i64).min(round_started - 1),
                 prepay_before: now - self.cfg.query_after_secs as i64,
                 prepay_expiring_after: now - RECONCILE_HORIZON_SECS,
+                now,
                 limit: RECONCILE_BATCH,
             };
             let orders = match self.store.due_for_query(due).await {
@@ -91,7 +94,8 @@ impl Backend {
         }
     }
 
-    /// Queries WeChat about `order` now unless a query for it is already running.
+    /// Queries WeChat about `order` now unless a query for it is already running here (another
+    /// instance's is excluded by the claim the caller holds).
     async fn query_if_not_running(self: &Arc<Self>, order: &Order) {
         {
             let mut running = self.querying.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,7 +103,7 @@ impl Backend {
                 return;
             }
         }
-        if let Err(e) = self.query_wechat(order, unix_now()).await {
+        if let Err(e) = self.ask_wechat(order, unix_now()).await {
             tracing::warn!(order_id = %order.order_id, "query of WeChat failed: {e}");
         }
         self.querying
@@ -125,11 +129,35 @@ impl Backend {
         }
         let this = self.clone();
         let order = order.clone();
-        tokio::spawn(async move { this.query_if_not_running(&order).await });
+        tokio::spawn(async move {
+            // Claimed first: pages polling the same order on several instances ask WeChat once.
+            let queried_before = now - this.cfg.query_interval_secs as i64;
+            match this
+                .store
+                .claim_query(order.order_id.clone(), now, queried_before)
+                .await
+            {
+                Ok(true) => this.query_if_not_running(&order).await,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(order_id = %order.order_id, "cannot claim a query: {e}"),
+            }
+        });
+    }
+
+    /// Queries WeChat about the order now, whenever it was last asked (marking it asked, so the
+    /// reconciler and pages' polls leave it alone for `query_interval_secs`).
+    pub async fn query_wechat(self: &Arc<Self>, order: &Order, now: i64) -> Result<(), String> {
+        self.store
+            .claim_query(order.order_id.clone(), now, i64::MAX)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.ask_wechat(order, now).await
     }
 
     /// Queries every prepay of the order old enough to be late (newest first), applying answers.
-    pub async fn query_wechat(self: &Arc<Self>, order: &Order, now: i64) -> Result<(), String> {
+    /// The caller holds the claim ([`crate::store::Store::claim_query`] or the reconciler's
+    /// listing).
+    async fn ask_wechat(self: &Arc<Self>, order: &Order, now: i64) -> Result<(), String> {
         let prepays = self
             .store
             .prepays(order.order_id.clone())
@@ -142,10 +170,6 @@ impl Backend {
         if late.is_empty() {
             return Ok(());
         }
-        self.store
-            .mark_queried(order.order_id.clone(), now)
-            .await
-            .map_err(|e| e.to_string())?;
         // One attempt failing to answer (WeChat never got it, a timeout) must not hide the
         // others: the paid one may be next.
         let mut failures = Vec::new();
@@ -210,8 +234,11 @@ impl Backend {
     }
 
     /// Once one attempt is paid, closes the order's other attempts at WeChat so the buyer cannot
-    /// pay twice (say the QR on the PC and then the H5 cashier on the phone). In the background:
-    /// a failure only leaves the (detected and flagged) double-payment window open.
+    /// pay twice (say the QR on the PC and then the H5 cashier on the phone), and records them
+    /// CLOSED. Attempts already final are left alone, so calling it again (for a re-sent
+    /// notification of the payment: the first call may have died with its instance) only closes
+    /// what is still open. In the background: a failure only leaves the (detected and flagged)
+    /// double-payment window open.
     pub fn close_other_attempts(self: &Arc<Self>, order_id: &str, paid_out_trade_no: &str) {
         let (this, order_id, paid) = (
             self.clone(),
@@ -222,9 +249,26 @@ impl Backend {
             let Ok(prepays) = this.store.prepays(order_id.clone()).await else {
                 return;
             };
-            for p in prepays.iter().filter(|p| p.out_trade_no != paid) {
+            let open = prepays
+                .iter()
+                .filter(|p| p.out_trade_no != paid && !p.state.is_final());
+            for p in open {
                 if let Err(e) = this.wechat.close(p).await {
                     tracing::warn!(order_id = %order_id, "could not close attempt {} at WeChat: {e}", p.out_trade_no);
+                    continue;
+                }
+                let closed = AttemptNews {
+                    out_trade_no: p.out_trade_no.clone(),
+                    state: TradeState::Closed,
+                    transaction_id: None,
+                    amount: 0,
+                    paid_at: None,
+                    payer_openid: None,
+                    source: format!("close-{}", p.api_version),
+                    at: unix_now(),
+                };
+                if let Err(e) = this.store.record_news(closed).await {
+                    tracing::warn!(order_id = %order_id, "attempt {} closed at WeChat, not recorded: {e}", p.out_trade_no);
                 }
             }
         });

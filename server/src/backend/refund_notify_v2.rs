@@ -27,11 +27,18 @@ pub async fn notify_refund_v2(
         Ok(v) => (*v).to_string(),
         Err((_, code, message)) => format!("rejected: {code}: {message}"),
     };
-    b.audit("v2-refund", &headers, &body, authentic, verdict)
+    let kept = b
+        .audit("v2-refund", &headers, &body, authentic, verdict)
         .await;
     let xml = [("content-type", "text/xml; charset=utf-8")];
     match result {
-        Ok(_) => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        Ok(_) if kept => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        Ok(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            xml,
+            v2::reply_fail(super::audit::NOT_KEPT),
+        )
+            .into_response(),
         Err((status, code, message)) => {
             (status, xml, v2::reply_fail(&format!("{code}: {message}"))).into_response()
         }

@@ -13,7 +13,7 @@ use super::wechat::RefundAnswer;
 use super::Backend;
 use crate::order::{PayMode, TradeState};
 use crate::refund::RefundStatus;
-use crate::store::{NewRefund, RefundCreated, RefundNews, RefundRecord};
+use crate::store::{DueRefunds, NewRefund, RefundCreated, RefundNews, RefundRecord};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -169,7 +169,16 @@ impl Backend {
                 ),
             ));
         }
-        let record = match self.store.create_refund(new).await? {
+        // From here on every answer names the key: an error may come after the refund was
+        // saved (a commit whose reply was lost), and only a retry under the same key is safe.
+        let key = new.out_refund_no.clone();
+        let keyed = |e: ApiError| e.with("out_refund_no", key.clone());
+        let created = self
+            .store
+            .create_refund(new)
+            .await
+            .map_err(|e| keyed(e.into()))?;
+        let record = match created {
             RefundCreated::New(r) => r,
             // Asked before but the outcome is unknown: ask again with the same key (WeChat
             // answers the same refund).
@@ -200,15 +209,15 @@ impl Backend {
                 ))
             }
         };
-        let paid_with = self.paid_with(&record.refund).await?;
+        let paid_with = self.paid_with(&record.refund).await.map_err(keyed)?;
         let answer = self
             .wechat
             .refund(&record.refund, paid_with)
             .await
-            .map_err(|e| {
-                ApiError::from(e).with("out_refund_no", record.refund.out_refund_no.clone())
-            })?;
-        self.apply_refund_answer(&record, &answer).await
+            .map_err(|e| keyed(e.into()))?;
+        self.apply_refund_answer(&record, &answer)
+            .await
+            .map_err(keyed)
     }
 
     /// Refunds every extra payment of an order in full (one call), skipping those already refunded.
@@ -346,12 +355,23 @@ impl Backend {
         })
     }
 
-    /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`; a PENDING
-    /// one WeChat never received is sent again under the same `out_refund_no`.
+    /// Asks WeChat about refunds still PENDING / PROCESSING after `query_after_secs`, each at most
+    /// every `query_interval_secs` and claimed first, so instances sharing a database split them;
+    /// a PENDING one WeChat never received is sent again under the same `out_refund_no`.
     pub async fn reconcile_refunds(&self) {
-        let before = unix_now() - self.cfg.query_after_secs as i64;
-        let Ok(open) = self.store.unsettled_refunds(before, 200).await else {
-            return;
+        let now = unix_now();
+        let due = DueRefunds {
+            created_before: now - self.cfg.query_after_secs as i64,
+            queried_before: now - self.cfg.query_interval_secs as i64,
+            now,
+            limit: 200,
+        };
+        let open = match self.store.claim_due_refunds(due).await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!("reconciler: cannot list unsettled refunds: {e}");
+                return;
+            }
         };
         for r in open {
             let paid_with = match self.paid_with(&r.refund).await {
@@ -431,25 +451,27 @@ pub async fn notify_refund(
                 "original_type {} is not refund",
                 envelope.resource.original_type
             );
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                None,
-                format!("rejected: wrong_type: {m}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    None,
+                    format!("rejected: wrong_type: {m}"),
+                )
+                .await;
             return fail(StatusCode::BAD_REQUEST, "wrong_type", m);
         }
         Err(e) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                None,
-                format!("rejected: unverified: {e}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    None,
+                    format!("rejected: unverified: {e}"),
+                )
+                .await;
             return fail(StatusCode::UNAUTHORIZED, "unverified", e.to_string());
         }
     };
@@ -459,14 +481,15 @@ pub async fn notify_refund(
     let (value, answer) = match parsed {
         Ok(x) => x,
         Err(e) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(String::new()),
-                format!("rejected: invalid_refund: {e}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(String::new()),
+                    format!("rejected: invalid_refund: {e}"),
+                )
+                .await;
             return fail(StatusCode::BAD_REQUEST, "invalid_refund", e);
         }
     };
@@ -487,25 +510,34 @@ pub async fn notify_refund(
     .await;
     match result {
         Ok(verdict) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(out_trade_no),
-                verdict.into(),
-            )
-            .await;
+            let kept = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(out_trade_no),
+                    verdict.into(),
+                )
+                .await;
+            if !kept {
+                return fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    super::audit::NOT_KEPT.into(),
+                );
+            }
             StatusCode::NO_CONTENT.into_response()
         }
         Err((status, code, message)) => {
-            b.audit(
-                "v3-refund",
-                &headers,
-                &body,
-                Some(out_trade_no),
-                format!("rejected: {code}: {message}"),
-            )
-            .await;
+            let _ = b
+                .audit(
+                    "v3-refund",
+                    &headers,
+                    &body,
+                    Some(out_trade_no),
+                    format!("rejected: {code}: {message}"),
+                )
+                .await;
             fail(status, code, message)
         }
     }

@@ -91,6 +91,13 @@ pub struct Config {
     /// PostgreSQL instead of SQLite (`postgres://user:password@host:port/db`): for several
     /// instances on one database. `WXPAY_DATABASE_URL` or `wxpay serve --database`.
     pub database_url: Option<Secret>,
+    /// Connections each instance keeps to PostgreSQL at most (plus one listening for changes);
+    /// instances × (this + 1) must stay under the server's `max_connections`.
+    pub database_pool_size: usize,
+    /// TLS to PostgreSQL (`sslmode=require` in `database_url`; always verified, host name too):
+    /// the CA certificate (PEM) that signed the database's certificate, when it is not one the
+    /// operating system trusts (a cloud provider's CA bundle, a private CA).
+    pub database_ca_file: Option<PathBuf>,
     pub api_version: ApiVersion,
     pub mchid: String,
     /// Official-account / website appid (native, jsapi, h5).
@@ -178,6 +185,8 @@ impl Default for Config {
             data_dir: PathBuf::from(".data"),
             database: None,
             database_url: None,
+            database_pool_size: crate::store::postgres::DEFAULT_POOL_SIZE,
+            database_ca_file: None,
             api_version: ApiVersion::V3,
             mchid: String::new(),
             appid: String::new(),
@@ -227,6 +236,8 @@ const FIELDS: &[&str] = &[
     "data_dir",
     "database",
     "database_url",
+    "database_pool_size",
+    "database_ca_file",
     "api_version",
     "mchid",
     "appid",
@@ -361,6 +372,7 @@ impl Config {
 fn env_value(field: &str, value: &str) -> Result<toml::Value, String> {
     Ok(match field {
         "http_timeout_ms"
+        | "database_pool_size"
         | "query_after_secs"
         | "query_interval_secs"
         | "native_ttl_secs"

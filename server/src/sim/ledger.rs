@@ -132,6 +132,9 @@ pub struct Ledger {
     pub deliveries: Vec<Delivery>,
     /// Refunds by out_refund_no (see [`super::refund`]).
     pub refunds: HashMap<String, super::refund::SimRefund>,
+    /// Order queries (v3 out-trade-no, v2 `orderquery`) received per out_trade_no: what tests of
+    /// several instances count to see that each order was asked about once.
+    pub queries: HashMap<String, u32>,
 }
 
 /// Lifetimes the ledger enforces (seconds).

@@ -237,6 +237,16 @@ impl Sim {
             .collect()
     }
 
+    /// How many times the merchant asked about an order (v3 query, v2 `orderquery`).
+    pub fn queries(&self, out_trade_no: &str) -> u32 {
+        self.0
+            .ledger()
+            .queries
+            .get(out_trade_no)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn order(&self, out_trade_no: &str) -> Option<SimOrder> {
         self.0
             .ledger()

@@ -226,7 +226,11 @@ async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let found = sim.ledger().order_under(&appid, &no);
+    let found = {
+        let mut ledger = sim.ledger();
+        *ledger.queries.entry(no.clone()).or_default() += 1;
+        ledger.order_under(&appid, &no)
+    };
     let result = match found {
         None => Err(refusal(Refusal::NotFound)),
         Some(o) => {

@@ -387,7 +387,11 @@ async fn query(
             "query parameter mchid is required and must be the requesting merchant".into(),
         );
     }
-    let found = sim.ledger().orders.get(&no).cloned();
+    let found = {
+        let mut ledger = sim.ledger();
+        *ledger.queries.entry(no.clone()).or_default() += 1;
+        ledger.orders.get(&no).cloned()
+    };
     match found {
         None => sim.refusal(Refusal::NotFound),
         Some(o) => sim.signed(StatusCode::OK, Some(transaction_json(&o))),

@@ -7,9 +7,11 @@
 //! callback with `None` — "anything may have changed": announcements sent while nobody listened
 //! are lost, so every waiter re-reads the store (the catch-up).
 
+use super::postgres_tls::DbTls;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{AsyncMessage, NoTls, Socket};
 
 /// What to do with an announcement: `Some(order_id)`, or `None` after a reconnect.
 pub type OnChange = Arc<dyn Fn(Option<&str>) + Send + Sync>;
@@ -27,13 +29,18 @@ impl Drop for Listener {
 const PING_EVERY: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Starts listening with `config`, calling `on_change` for each announcement.
-pub fn listen(config: tokio_postgres::Config, on_change: OnChange) -> Listener {
+/// Starts listening with `config` (connecting like the store: `tls`), calling `on_change` for
+/// each announcement.
+pub fn listen(config: tokio_postgres::Config, tls: DbTls, on_change: OnChange) -> Listener {
     Listener(tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         let mut first = true;
         loop {
-            match listen_once(&config, &on_change, first).await {
+            let listened = match &tls {
+                DbTls::Plain => listen_once(&config, NoTls, &on_change, first).await,
+                DbTls::Verified(tls) => listen_once(&config, tls.clone(), &on_change, first).await,
+            };
+            match listened {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => tracing::warn!("order-change listener: {e}; reconnecting"),
             }
@@ -45,12 +52,19 @@ pub fn listen(config: tokio_postgres::Config, on_change: OnChange) -> Listener {
 }
 
 /// One listening connection, until it fails.
-async fn listen_once(
+async fn listen_once<T>(
     config: &tokio_postgres::Config,
+    tls: T,
     on_change: &OnChange,
     first: bool,
-) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+) -> Result<(), tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    let (client, mut connection) = config.connect(tls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     // The connection object does the I/O; announcements arrive through it.
     let driver = tokio::spawn(async move {
@@ -86,9 +100,14 @@ async fn listen_once(
                 client.simple_query("").await?;
                 return Ok(());
             }
-            Err(_) => {
-                client.simple_query("").await?;
-            }
+            // Idle: a ping, which a half-open connection never answers — then reconnect.
+            Err(_) => match tokio::time::timeout(PING_EVERY, client.simple_query("")).await {
+                Ok(answered) => drop(answered?),
+                Err(_) => {
+                    tracing::warn!("order-change listener: no answer to a ping; reconnecting");
+                    return Ok(());
+                }
+            },
         }
     }
 }

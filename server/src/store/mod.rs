@@ -14,15 +14,17 @@
 //! the order row, or the totals row of the rejected store), and every state change is a
 //! conditional update from the allowed source states. One conformance suite
 //! (`tests/store_conformance.rs`) checks both. [`changes`] carries PostgreSQL's order-change
-//! announcements to the long-polls of every instance. Methods take owned values and return boxed
+//! announcements to the long-polls of every instance; [`postgres_tls`] makes the connections to
+//! a database across a network verified TLS. Methods take owned values and return boxed
 //! futures so the backend can hold an `Arc<dyn Store>` and a blocking driver can run on
 //! `spawn_blocking`.
 
 pub mod changes;
-mod postgres;
+pub(crate) mod postgres;
+pub mod postgres_tls;
 mod sqlite;
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use crate::catalog::OrderLine;
@@ -291,6 +293,21 @@ pub struct DueQuery {
     pub prepay_before: i64,
     /// …that had not long expired by then (older ones are WeChat's closed orders).
     pub prepay_expiring_after: i64,
+    /// Claimed as asked at this time.
+    pub now: i64,
+    pub limit: i64,
+}
+
+/// Which unsettled refunds the reconciler asks WeChat about now: see
+/// [`Store::claim_due_refunds`].
+#[derive(Debug, Clone, Copy)]
+pub struct DueRefunds {
+    /// Saved before this (a younger one is still being sent by the request that saved it)…
+    pub created_before: i64,
+    /// …and not asked about since this…
+    pub queried_before: i64,
+    /// …claimed as asked at this time.
+    pub now: i64,
     pub limit: i64,
 }
 
@@ -314,10 +331,12 @@ pub trait Store: Send + Sync + 'static {
     /// All prepays of an order, newest first.
     fn prepays(&self, order_id: String) -> StoreFuture<'_, Vec<Prepay>>;
     fn prepay_by_out_trade_no(&self, out_trade_no: String) -> StoreFuture<'_, Option<Prepay>>;
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()>;
-    /// Unpaid orders overdue for a query of WeChat, least recently asked first. A store shared by
-    /// several instances also claims them (marks them queried now) so that no other instance
-    /// lists them meanwhile.
+    /// Claims the order for a query of WeChat at `at` unless it was asked about after
+    /// `queried_before` (by this or another instance): true when this caller may ask now.
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool>;
+    /// Unpaid orders overdue for a query of WeChat, least recently asked first, *claimed*: marked
+    /// asked at `now` in the same statement, past rows another instance is claiming, so instances
+    /// sharing a store split them and never ask about one order at once.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>>;
     /// Keeps an authenticated notification whole.
     fn record_notification(&self, n: NotificationRecord) -> StoreFuture<'_, i64>;
@@ -339,8 +358,11 @@ pub trait Store: Send + Sync + 'static {
     fn refund(&self, out_refund_no: String) -> StoreFuture<'_, Option<RefundRecord>>;
     /// An order's refunds, oldest first.
     fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>>;
-    /// Refunds still PENDING or PROCESSING, created before `before`, oldest first.
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>>;
+    /// Refunds still PENDING or PROCESSING that are due for a question to WeChat ([`DueRefunds`]),
+    /// least recently asked first, *claimed*: marked asked at `now` in the same statement, past
+    /// rows another instance is claiming, so instances sharing a store split the refunds and
+    /// never ask about one at once.
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>>;
     /// The order, its payments and its refunds in one read transaction (what `GET
     /// /api/orders/{id}` shows): the three agree even while a refund settles.
     fn order_snapshot(&self, order_id: String) -> StoreFuture<'_, Option<OrderSnapshot>>;

@@ -12,22 +12,25 @@
 //! A connection that cannot be made or is lost is [`StoreError::Unavailable`] (HTTP 503
 //! `storage_unavailable`); the pool makes new connections as soon as the database is back.
 
+use super::postgres_tls::DbTls;
 use super::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, OrderEvent,
-    PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    OrderEvent, PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
     RejectedNotification, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
 use crate::refund::RefundStatus;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{NoTls, Row};
 
 /// Each entry moves the schema from version `i` to `i + 1` (kept in `wxpay_schema`).
 /// Append only: a released migration is never edited.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE orders (
     order_id        TEXT PRIMARY KEY,
     out_trade_no    TEXT NOT NULL UNIQUE,
@@ -123,7 +126,12 @@ CREATE TABLE refunds (
 );
 CREATE INDEX refunds_by_order ON refunds(order_id);
 CREATE INDEX refunds_by_status ON refunds(status, created_at);
-"#];
+"#,
+    r#"
+-- When the reconciler last asked WeChat about a refund (claimed by one instance at a time).
+ALTER TABLE refunds ADD COLUMN last_queried_at BIGINT;
+"#,
+];
 
 /// The advisory lock key held while migrating ("wxpay" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0077_7870_6179;
@@ -131,54 +139,137 @@ const MIGRATION_LOCK: i64 = 0x0077_7870_6179;
 /// The channel order changes are announced on (payload: the order id).
 pub const CHANGES_CHANNEL: &str = "wxpay_orders";
 
-/// Connections per instance.
-const POOL_SIZE: usize = 16;
+/// Connections per instance, unless configured ([`PostgresOptions::pool_size`]).
+pub const DEFAULT_POOL_SIZE: usize = 16;
 /// How long a request waits for a connection (or for one to be made) before 503.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of the PostgreSQL store besides its connection string.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections this instance keeps at most (plus one listening for changes). Instances ×
+    /// (pool_size + 1) must stay under the server's `max_connections` (100 by default).
+    pub pool_size: usize,
+    /// The CA (PEM) that signed the database's certificate, for `sslmode=require` against a
+    /// private CA; default: the operating system's roots ([`super::postgres_tls`]).
+    pub ca_file: Option<PathBuf>,
+    /// How long a statement waits for a row another instance holds locked before giving up (a
+    /// 503 the caller retries; WeChat re-sends a notification) instead of queueing behind an
+    /// instance that froze mid-transaction.
+    pub lock_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: DEFAULT_POOL_SIZE,
+            ca_file: None,
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Longest a statement may run, and a transaction may sit idle (its client frozen or cut off:
+/// the server then ends the session and frees its locks).
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Session settings every connection starts with, before any the connection string gives:
+/// the timeouts above, and `synchronous_commit=on` — a payment acknowledged to WeChat is on the
+/// server's disk (and its synchronous standbys'), whatever the server's default.
+fn session_options(config: &tokio_postgres::Config, lock_timeout: Duration) -> String {
+    let ours = format!(
+        "-c lock_timeout={} -c statement_timeout={} -c idle_in_transaction_session_timeout={} \
+         -c synchronous_commit=on",
+        lock_timeout.as_millis().max(1),
+        STATEMENT_TIMEOUT.as_millis(),
+        IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+    );
+    match config.get_options() {
+        Some(theirs) if !theirs.trim().is_empty() => format!("{ours} {theirs}"),
+        _ => ours,
+    }
+}
 
 /// The [`Store`] for several instances: PostgreSQL through a connection pool.
 pub struct PostgresStore {
     pool: Pool,
     config: tokio_postgres::Config,
+    tls: DbTls,
 }
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user@host:port/db`, or key=value form) and migrates the
-    /// schema (once, even when several instances start together).
+    /// Connects to `url` (`postgres://user@host:port/db`, or key=value form) with the default
+    /// [`PostgresOptions`] and migrates the schema (once, even when several instances start
+    /// together).
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::connect_with(url, &PostgresOptions::default()).await
+    }
+
+    /// [`PostgresStore::connect`] with `options`.
+    pub async fn connect_with(
+        url: &str,
+        options: &PostgresOptions,
+    ) -> Result<PostgresStore, StoreError> {
         let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Database(format!(
                 "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
                 redact(url)
             ))
         })?;
+        if options.pool_size == 0 {
+            return Err(StoreError::Database(
+                "database_pool_size must be at least 1".into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("wxpay-server");
         }
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let session = session_options(&config, options.lock_timeout);
+        config.options(session);
+        // A database that vanished without closing the connection (a cut network, a frozen
+        // host) is noticed in about a minute, not after the kernel's two hours.
+        // (Unless the connection string says otherwise.)
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 3600) {
+            config
+                .keepalives_idle(Duration::from_secs(30))
+                .keepalives_interval(Duration::from_secs(10))
+                .keepalives_retries(3);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(60));
+        }
+        let tls = DbTls::for_config(&config, options.ca_file.as_deref())?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            DbTls::Plain => Manager::from_config(config.clone(), NoTls, manager_config),
+            DbTls::Verified(tls) => {
+                Manager::from_config(config.clone(), tls.clone(), manager_config)
+            }
+        };
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(options.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_TIMEOUT))
             .create_timeout(Some(POOL_TIMEOUT))
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
-        let store = PostgresStore { pool, config };
+        let store = PostgresStore { pool, config, tls };
+        let tls_hint = match store.tls {
+            DbTls::Plain => "",
+            DbTls::Verified(_) => "; over TLS the database's certificate must chain to the operating system's roots or to database_ca_file, and name the host of the URL",
+        };
         store.migrate().await.map_err(|e| match e {
             StoreError::Unavailable(reason) => StoreError::Unavailable(format!(
-                "cannot reach {}: {reason}; check that PostgreSQL runs and the URL (host, port, user, database) is right",
+                "cannot reach {}: {reason}; check that PostgreSQL runs and the URL (host, port, user, database, sslmode) is right{tls_hint}",
                 redact(url)
             )),
             other => StoreError::Database(format!("migrating {}: {other}", redact(url))),
@@ -186,9 +277,19 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// The connection settings, for a listening connection of its own ([`super::changes`]).
-    pub fn config(&self) -> &tokio_postgres::Config {
-        &self.config
+    /// The value of a server setting as this store's sessions see it (`current_setting`).
+    pub async fn setting(&self, name: &str) -> Result<String, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT current_setting($1)", &[&name])
+            .await?;
+        col(&row, 0)
+    }
+
+    /// The connection settings and TLS, for a listening connection of its own
+    /// ([`super::changes`]).
+    pub fn connection(&self) -> (tokio_postgres::Config, DbTls) {
+        (self.config.clone(), self.tls.clone())
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -228,10 +329,9 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("no connection to PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| {
+            StoreError::Unavailable(format!("no connection to PostgreSQL: {}", with_causes(&e)))
+        })
     }
 
     /// Runs `f` with a pooled connection.
@@ -243,6 +343,22 @@ impl PostgresStore {
     {
         Box::pin(async move { f(self.client().await?).await })
     }
+}
+
+/// An error with its causes (`a: b: c`): the driver's own message alone may be just "error
+/// performing TLS handshake", the cause says which certificate check failed.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The URL without its password, for error messages.
@@ -260,13 +376,22 @@ fn redact(url: &str) -> String {
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
         match e.code() {
-            // Class 08 (connection exception), 57P01-57P03 (shut down, cannot connect now).
-            Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
-                StoreError::Unavailable(e.to_string())
+            // Class 08 (connection exception), 57P01-57P03 (shut down, cannot connect now),
+            // 55P03 (a row another instance holds past lock_timeout), 57014 (statement timeout):
+            // all transient, the caller retries.
+            Some(c)
+                if c.code().starts_with("08")
+                    || c.code().starts_with("57P")
+                    || c.code() == "55P03"
+                    || c.code() == "57014" =>
+            {
+                StoreError::Unavailable(with_causes(&e))
             }
-            Some(_) => StoreError::Database(e.to_string()),
+            Some(_) => StoreError::Database(with_causes(&e)),
             // No server error: the connection failed or closed under us.
-            None => StoreError::Unavailable(format!("PostgreSQL connection lost: {e}")),
+            None => {
+                StoreError::Unavailable(format!("PostgreSQL connection lost: {}", with_causes(&e)))
+            }
         }
     }
 }
@@ -873,32 +998,33 @@ impl Store for PostgresStore {
         self.with(move |c| async move { load_prepay(&c, &out_trade_no).await })
     }
 
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool> {
         self.with(move |c| async move {
-            c.execute(
-                "UPDATE orders SET last_queried_at = $2 WHERE order_id = $1",
-                &[&order_id, &at],
-            )
-            .await?;
-            Ok(())
+            let claimed = c
+                .execute(
+                    "UPDATE orders SET last_queried_at = $2 WHERE order_id = $1 \
+                     AND (last_queried_at IS NULL OR last_queried_at <= $3)",
+                    &[&order_id, &at, &queried_before],
+                )
+                .await?;
+            Ok(claimed == 1)
         })
     }
 
-    /// Lists *and claims*: the listed orders are marked queried now (the database's clock), in
-    /// the same statement that picks them past rows other instances are claiming (`SKIP
-    /// LOCKED`), so instances sharing the database split the work and never ask about one order
-    /// at once.
+    /// Lists *and claims*: the listed orders are marked queried at `now` in the same statement
+    /// that picks them past rows other instances are claiming (`SKIP LOCKED`), so instances
+    /// sharing the database split the work and never ask about one order at once.
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>> {
         self.with(move |c| async move {
             let sql = format!(
-                "UPDATE orders SET last_queried_at = EXTRACT(EPOCH FROM clock_timestamp())::BIGINT \
+                "UPDATE orders SET last_queried_at = $4 \
                  WHERE order_id IN ( \
                    SELECT o.order_id FROM orders o \
                    WHERE o.state IN ('NOTPAY', 'USERPAYING') \
                    AND (o.last_queried_at IS NULL OR o.last_queried_at <= $1) \
                    AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
                                AND p.created_at <= $2 AND p.expires_at >= $3) \
-                   ORDER BY o.last_queried_at NULLS FIRST LIMIT $4 \
+                   ORDER BY o.last_queried_at NULLS FIRST LIMIT $5 \
                    FOR UPDATE SKIP LOCKED) \
                  RETURNING {ORDER_COLUMNS}"
             );
@@ -909,6 +1035,7 @@ impl Store for PostgresStore {
                     &q.queried_before,
                     &q.prepay_before,
                     &q.prepay_expiring_after,
+                    &q.now,
                     &q.limit,
                 ],
                 order_from_row,
@@ -993,13 +1120,27 @@ impl Store for PostgresStore {
         })
     }
 
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>> {
+    /// Lists and claims in one statement, past refunds other instances are claiming (`SKIP
+    /// LOCKED`), like [`Store::due_for_query`] for orders.
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
         self.with(move |c| async move {
             let sql = format!(
-                "SELECT {REFUND_COLUMNS} FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
-                 AND created_at <= $1 ORDER BY created_at, seq LIMIT $2"
+                "UPDATE refunds SET last_queried_at = $3 WHERE out_refund_no IN ( \
+                   SELECT out_refund_no FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
+                   AND created_at <= $1 AND (last_queried_at IS NULL OR last_queried_at <= $2) \
+                   ORDER BY last_queried_at NULLS FIRST, created_at LIMIT $4 \
+                   FOR UPDATE SKIP LOCKED) \
+                 RETURNING {REFUND_COLUMNS}"
             );
-            query(&c, &sql, &[&before, &limit], refund_from_row).await
+            let mut due = query(
+                &c,
+                &sql,
+                &[&q.created_before, &q.queried_before, &q.now, &q.limit],
+                refund_from_row,
+            )
+            .await?;
+            due.sort_by_key(|r: &RefundRecord| r.refund.created_at);
+            Ok(due)
         })
     }
 

@@ -6,8 +6,8 @@
 //! payment survives a power loss), reads round-robin over a few more.
 
 use super::{
-    AttemptNews, DueQuery, NewOrder, NewRefund, NewsOutcome, NotificationRecord, OrderEvent,
-    PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
+    AttemptNews, DueQuery, DueRefunds, NewOrder, NewRefund, NewsOutcome, NotificationRecord,
+    OrderEvent, PaymentRecord, Prepay, RefundCreated, RefundNews, RefundRecord, RejectedCap,
     RejectedNotification, Store, StoreError, StoreFuture, Transition, TransitionOutcome,
 };
 use crate::order::{Order, TradeState};
@@ -127,6 +127,10 @@ CREATE TABLE refunds (
 );
 CREATE INDEX refunds_by_order ON refunds(order_id);
 CREATE INDEX refunds_by_status ON refunds(status, created_at);
+"#,
+    r#"
+-- When the reconciler last asked WeChat about a refund (claimed by one process at a time).
+ALTER TABLE refunds ADD COLUMN last_queried_at INTEGER;
 "#,
 ];
 
@@ -606,8 +610,11 @@ impl Store for SqliteStore {
                 params![o.order_id, o.out_trade_no, o.description, o.amount, o.created_at, items],
             );
             match inserted {
+                // A unique key (order_id, out_trade_no), not any constraint: a CHECK failing is
+                // a database error, not a duplicate.
                 Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
                 {
                     return Err(StoreError::DuplicateOutTradeNo(o.out_trade_no));
                 }
@@ -642,15 +649,24 @@ impl Store for SqliteStore {
         self.read(move |conn| load_refunds(conn, &order_id))
     }
 
-    fn unsettled_refunds(&self, before: i64, limit: i64) -> StoreFuture<'_, Vec<RefundRecord>> {
-        self.read(move |conn| {
+    fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
+        // A write: the claim and the listing are one statement under the write lock.
+        self.write(move |conn| {
             let sql = format!(
-                "SELECT {REFUND_COLUMNS} FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
-                 AND created_at <= ?1 ORDER BY created_at LIMIT ?2"
+                "UPDATE refunds SET last_queried_at = ?3 WHERE out_refund_no IN ( \
+                   SELECT out_refund_no FROM refunds WHERE status IN ('PENDING', 'PROCESSING') \
+                   AND created_at <= ?1 AND (last_queried_at IS NULL OR last_queried_at <= ?2) \
+                   ORDER BY last_queried_at IS NOT NULL, last_queried_at, created_at LIMIT ?4) \
+                 RETURNING {REFUND_COLUMNS}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![before, limit], refund_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let rows = stmt.query_map(
+                params![q.created_before, q.queried_before, q.now, q.limit],
+                refund_from_row,
+            )?;
+            let mut due: Vec<RefundRecord> = rows.collect::<Result<_, _>>()?;
+            due.sort_by_key(|r| r.refund.created_at);
+            Ok(due)
         })
     }
 
@@ -694,30 +710,29 @@ impl Store for SqliteStore {
         self.read(move |conn| load_prepay(conn, &out_trade_no))
     }
 
-    fn mark_queried(&self, order_id: String, at: i64) -> StoreFuture<'_, ()> {
+    fn claim_query(&self, order_id: String, at: i64, queried_before: i64) -> StoreFuture<'_, bool> {
         self.write(move |conn| {
-            conn.execute(
-                "UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1",
-                params![order_id, at],
+            let claimed = conn.execute(
+                "UPDATE orders SET last_queried_at = ?2 WHERE order_id = ?1 \
+                 AND (last_queried_at IS NULL OR last_queried_at <= ?3)",
+                params![order_id, at, queried_before],
             )?;
-            Ok(())
+            Ok(claimed == 1)
         })
     }
 
     fn due_for_query(&self, q: DueQuery) -> StoreFuture<'_, Vec<Order>> {
-        self.read(move |conn| {
-            let cols = ORDER_COLUMNS
-                .split(", ")
-                .map(|c| format!("o.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+        // A write: the claim and the listing are one statement under the write lock.
+        self.write(move |conn| {
             let sql = format!(
-                "SELECT {cols} FROM orders o \
-                 WHERE o.state IN ('NOTPAY', 'USERPAYING') \
-                 AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
-                 AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
-                             AND p.created_at <= ?2 AND p.expires_at >= ?3) \
-                 ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?4"
+                "UPDATE orders SET last_queried_at = ?4 WHERE order_id IN ( \
+                   SELECT o.order_id FROM orders o \
+                   WHERE o.state IN ('NOTPAY', 'USERPAYING') \
+                   AND (o.last_queried_at IS NULL OR o.last_queried_at <= ?1) \
+                   AND EXISTS (SELECT 1 FROM prepays p WHERE p.order_id = o.order_id \
+                               AND p.created_at <= ?2 AND p.expires_at >= ?3) \
+                   ORDER BY o.last_queried_at IS NOT NULL, o.last_queried_at LIMIT ?5) \
+                 RETURNING {ORDER_COLUMNS}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
@@ -725,6 +740,7 @@ impl Store for SqliteStore {
                     q.queried_before,
                     q.prepay_before,
                     q.prepay_expiring_after,
+                    q.now,
                     q.limit
                 ],
                 order_from_row,
@@ -746,7 +762,7 @@ impl Store for SqliteStore {
 
     fn record_rejected(&self, n: RejectedNotification, cap: RejectedCap) -> StoreFuture<'_, ()> {
         self.write(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
                 "INSERT INTO rejected_notifications (received_at, api_version, headers, body_head, \
                  body_size, body_sha256, verdict, stored_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

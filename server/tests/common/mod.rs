@@ -16,7 +16,7 @@ use wxpay_server::devkeys::{load_or_generate, load_or_generate_tls, DevKeyPair, 
 use wxpay_server::sim::ledger::Lifetimes;
 use wxpay_server::sim::platform::PlatformKey;
 use wxpay_server::sim::{Sim, SimApp, SimConfig};
-use wxpay_server::store::SqliteStore;
+use wxpay_server::store::{SqliteStore, Store};
 use wxpay_server::Backend;
 use wxpay_sign::keys::{KeySet, PublicKey};
 
@@ -73,7 +73,11 @@ pub struct Opts {
     pub rejected_cap: Option<(u64, u64)>,
     /// The simulator's mutual-TLS `/secapi/…` URL, set by [`start`].
     pub secapi_url: Option<String>,
+    /// Puts the backend's SQLite store inside another [`Store`] (a fault injected around it).
+    pub wrap_store: Option<WrapStore>,
 }
+
+pub type WrapStore = Arc<dyn Fn(Arc<dyn Store>) -> Arc<dyn Store> + Send + Sync>;
 
 impl Default for Opts {
     fn default() -> Self {
@@ -87,6 +91,7 @@ impl Default for Opts {
             native_ttl_secs: 7200,
             rejected_cap: None,
             secapi_url: None,
+            wrap_store: None,
         }
     }
 }
@@ -216,7 +221,7 @@ pub async fn start_backend(
 ) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
     let (listener, api) = bind().await;
     let cfg = backend_config(&api, sim_url, data_dir, o);
-    serve_backend(listener, api, cfg).await
+    serve_backend_on(listener, api, cfg, o.wrap_store.clone()).await
 }
 
 /// Serves a backend built from `cfg` on `listener` (whose URL is `api`).
@@ -225,8 +230,19 @@ pub async fn serve_backend(
     api: String,
     cfg: wxpay_server::Config,
 ) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
-    let store = SqliteStore::open(&cfg.database_path()).unwrap();
-    let backend = Backend::new(cfg, Arc::new(store)).unwrap();
+    serve_backend_on(listener, api, cfg, None).await
+}
+
+/// [`serve_backend`], its store wrapped by `wrap`.
+async fn serve_backend_on(
+    listener: TcpListener,
+    api: String,
+    cfg: wxpay_server::Config,
+    wrap: Option<WrapStore>,
+) -> (Arc<Backend>, String, tokio::task::JoinHandle<()>) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database_path()).unwrap());
+    let store = wrap.map_or(store.clone(), |wrap| wrap(store));
+    let backend = Backend::new(cfg, store).unwrap();
     let app = wxpay_server::router(backend.clone());
     let server = tokio::spawn(async move {
         let _ = wxpay_server::serve::serve(listener, app).await;

@@ -13,6 +13,8 @@ pub struct PgCluster {
     bin: PathBuf,
     pub port: u16,
     as_postgres: bool,
+    /// `-c ssl=on …` when started with TLS.
+    tls_options: String,
 }
 
 fn pg_bin() -> PathBuf {
@@ -55,6 +57,16 @@ pub fn free_port() -> u16 {
 impl PgCluster {
     /// initdb + start. Panics with the server's log when it cannot.
     pub fn start() -> PgCluster {
+        Self::start_with(None)
+    }
+
+    /// Like [`PgCluster::start`], serving TLS (besides plain connections) with this certificate
+    /// chain and key (PEM files; copied into the cluster's directory, readable by the server only).
+    pub fn start_with_tls(cert: &Path, key: &Path) -> PgCluster {
+        Self::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&Path, &Path)>) -> PgCluster {
         let bin = pg_bin();
         let dir = tempfile::Builder::new()
             .prefix("wxpay-pg-")
@@ -70,11 +82,35 @@ impl PgCluster {
                 .success();
             assert!(ok, "chown of the cluster dir to postgres failed");
         }
+        let mut tls_options = String::new();
+        if let Some((cert, key)) = tls {
+            let (cert_copy, key_copy) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::copy(cert, &cert_copy).unwrap();
+            std::fs::copy(key, &key_copy).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_copy, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if as_postgres {
+                let ok = Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .args([&cert_copy, &key_copy])
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok, "chown of the TLS files to postgres failed");
+            }
+            tls_options = format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_copy.display(),
+                key_copy.display()
+            );
+        }
         let cluster = PgCluster {
             dir,
             bin,
             port: free_port(),
             as_postgres,
+            tls_options,
         };
         let data = cluster.data();
         cluster.run(
@@ -127,9 +163,10 @@ impl PgCluster {
 
     fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.tls_options
         );
         let data = self.data();
         let log = self.dir.path().join("log");
@@ -165,6 +202,26 @@ impl PgCluster {
     /// The URL of database `name` (which [`PgCluster::create_database`] made).
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Runs `sql` in database `db` with psql (as the superuser, over the socket); its output,
+    /// one row per line, columns separated by `|`.
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        let port = self.port.to_string();
+        let host = self.dir.path().to_str().unwrap().to_string();
+        let out = self
+            .command("psql")
+            .args([
+                "-h", &host, "-p", &port, "-U", "postgres", "-d", db, "-At", "-c", sql,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// A new empty database.
