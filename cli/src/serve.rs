@@ -138,6 +138,11 @@ pub fn run(cmd: ServeCommand) -> CliResult {
                     ),
                     format!("  WeChat Pay sim    {url}/sim/scan, /sim/checkmweb, /sim/bridge.js"),
                     format!("  platform key      {} ({mode_line})", d.platform_key_id),
+                    format!(
+                        "  secapi (mTLS)     {}/secapi/pay/refund   (v2 refunds; client certificate {})",
+                        d.secapi_url,
+                        data_dir.join("keys/tls_apiclient_cert.pem").display()
+                    ),
                     format!("  shop (www/)       {www_line}"),
                     format!("  package (/pkg/)   {pkg_line}"),
                     format!(

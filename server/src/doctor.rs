@@ -6,12 +6,17 @@
 //! the official account's OAuth domain) are not visible through any API, so the config states
 //! what was registered (`jsapi_pay_dirs`, `h5_domains`, `oauth_domains`) and doctor checks the
 //! page against those, by WeChat's rules.
+//!
+//! The merchant API client certificate (v2 refunds' mutual TLS) has its own checks in
+//! [`apiclient`].
 
-use crate::certinfo::CertInfo;
+mod apiclient;
+
 use crate::config::Config;
 use crate::sim::bridge::{page_directory_registered, MAX_JSAPI_DIRS};
 use serde::Serialize;
 use wxpay_sign::keys::{MerchantKey, PublicKey};
+use wxpay_sign::Certificate;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,6 +69,7 @@ pub fn check(cfg: &Config, page_url: Option<&str>, now: i64) -> Vec<Finding> {
     merchant_key(cfg, &mut out);
     secrets(cfg, &mut out);
     platform_keys(cfg, now, &mut out);
+    apiclient::apiclient_cert(cfg, now, &mut out);
     notify_url(cfg, &mut out);
     registered(cfg, &mut out);
     if let Some(page) = page_url {
@@ -154,7 +160,7 @@ fn platform_keys(cfg: &Config, now: i64, out: &mut Vec<Finding>) {
             });
             continue;
         }
-        let info = match CertInfo::from_pem(&pem) {
+        let info = match Certificate::from_pem(&pem) {
             Ok(i) => i,
             Err(e) => {
                 out.push(finding(Level::Error, "platform_certs", format!("{serial}: {}: {e}", path.display()), "use the decrypted certificate PEM from /v3/certificates (BEGIN CERTIFICATE), not apiclient_cert.pem"));
@@ -175,20 +181,20 @@ fn platform_keys(cfg: &Config, now: i64, out: &mut Vec<Finding>) {
                     info.serial
                 ),
             ));
-        } else if now > info.not_after {
-            out.push(finding(Level::Error, "platform_certs", format!("{serial} expired on {}", crate::timefmt::beijing_rfc3339(info.not_after)), "download the current platform certificates (GET /v3/certificates; the backend does it at start in certificate mode), or move to the WeChat Pay public key"));
-        } else if now < info.not_before {
+        } else if now > info.validity.not_after {
+            out.push(finding(Level::Error, "platform_certs", format!("{serial} expired on {}", crate::timefmt::beijing_rfc3339(info.validity.not_after)), "download the current platform certificates (GET /v3/certificates; the backend does it at start in certificate mode), or move to the WeChat Pay public key"));
+        } else if now < info.validity.not_before {
             out.push(finding(
                 Level::Error,
                 "platform_certs",
                 format!(
                     "{serial} is valid only from {}",
-                    crate::timefmt::beijing_rfc3339(info.not_before)
+                    crate::timefmt::beijing_rfc3339(info.validity.not_before)
                 ),
                 "check this machine's clock",
             ));
-        } else if info.not_after - now < EXPIRY_WARNING_DAYS * 86_400 {
-            out.push(finding(Level::Warning, "platform_certs", format!("{serial} expires on {}", crate::timefmt::beijing_rfc3339(info.not_after)), "keep the backend running in certificate mode (it downloads the successor), or move to the WeChat Pay public key"));
+        } else if info.validity.not_after - now < EXPIRY_WARNING_DAYS * 86_400 {
+            out.push(finding(Level::Warning, "platform_certs", format!("{serial} expires on {}", crate::timefmt::beijing_rfc3339(info.validity.not_after)), "keep the backend running in certificate mode (it downloads the successor), or move to the WeChat Pay public key"));
         } else if PublicKey::from_pem(&pem).is_err() {
             out.push(finding(
                 Level::Error,
@@ -201,7 +207,7 @@ fn platform_keys(cfg: &Config, now: i64, out: &mut Vec<Finding>) {
                 "platform_certs",
                 format!(
                     "{serial}: valid until {}",
-                    crate::timefmt::beijing_rfc3339(info.not_after)
+                    crate::timefmt::beijing_rfc3339(info.validity.not_after)
                 ),
             ));
         }

@@ -10,7 +10,6 @@
 //!   stand-ins for `WeixinJSBridge` and the mini-program side).
 //! - [`demo`]: backend + simulator + static files on one port, with generated test keys.
 //! - [`serve`]: running the backend alone (`wxpay serve`).
-//! - [`certinfo`]: serial, validity and public key of an X.509 certificate.
 //! - [`doctor`]: `wxpay doctor`, a configuration checked against what breaks in the field.
 //! - [`catalog`]: the merchant's price list; how an order of catalog items is priced.
 //! - [`ids`]: order ids, `out_trade_no`, `out_refund_no` (random, from the OS generator).
@@ -21,7 +20,6 @@
 
 pub mod backend;
 pub mod catalog;
-pub mod certinfo;
 pub mod config;
 pub mod demo;
 pub mod devkeys;

@@ -26,7 +26,7 @@ async fn a_closed_attempt_never_swallows_the_payment_of_another() {
         native["out_trade_no"].as_str().unwrap(),
         h5["out_trade_no"].as_str().unwrap(),
     );
-    e.backend.wechat.close(first, "v3").await.unwrap();
+    close_at_wechat(&e, first).await;
     assert_eq!(e.sim.order(first).unwrap().state.as_str(), "CLOSED");
 
     let stored = e.backend.store.order(id.into()).await.unwrap().unwrap();
@@ -54,7 +54,7 @@ async fn a_closed_attempt_never_swallows_the_payment_of_another() {
     let id = order["order_id"].as_str().unwrap();
     let (_, native) = e.pay(id, json!({ "mode": "native" })).await;
     let first = native["out_trade_no"].as_str().unwrap();
-    e.backend.wechat.close(first, "v3").await.unwrap();
+    close_at_wechat(&e, first).await;
     let stored = e.backend.store.order(id.into()).await.unwrap().unwrap();
     e.backend.query_wechat(&stored, unix_now()).await.unwrap();
     let (status, again) = e.pay(id, json!({ "mode": "native" })).await;
@@ -65,6 +65,20 @@ async fn a_closed_attempt_never_swallows_the_payment_of_another() {
         200
     );
     assert_eq!(e.wait_change(id, 10).await["state"], "SUCCESS");
+}
+
+/// Closes an attempt at WeChat as the backend does.
+async fn close_at_wechat(e: &Env, out_trade_no: &str) {
+    let attempt = e
+        .backend
+        .store
+        .prepay_by_out_trade_no(out_trade_no.into())
+        .await;
+    e.backend
+        .wechat
+        .close(&attempt.unwrap().unwrap())
+        .await
+        .unwrap();
 }
 
 /// The instance that recorded a payment may die before it closes the order's other attempts (or

@@ -250,14 +250,9 @@ async fn miniprogram(v: ApiVersion) {
         (status, err["error"].as_str()),
         (409, Some("openid_required"))
     );
-    let (_, login) = e
-        .post(
-            &format!("{}/sim/api/login", e.sim_url),
-            json!({ "appid": MP_APPID }),
-        )
-        .await;
+    let code = miniprogram_login(&e).await;
     let (status, pay) = e
-        .pay(id, json!({ "mode": "miniprogram", "code": login["code"] }))
+        .pay(id, json!({ "mode": "miniprogram", "code": code }))
         .await;
     assert_eq!(status, 200, "{pay}");
     assert_eq!(pay["jsapi"]["appId"], MP_APPID);

@@ -9,6 +9,7 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 use wxpay_server::config::ApiVersion;
+use wxpay_server::order::PayMode;
 use wxpay_server::sim::Fault;
 use wxpay_server::timefmt::unix_now;
 
@@ -61,11 +62,7 @@ async fn v2_partial_refunds_settle_by_req_info_notification_and_over_refund_is_r
     let no = r["out_refund_no"].as_str().unwrap().to_string();
     assert!(r["refund_id"].as_str().is_some(), "{r}");
 
-    // (The order and its refunds are read one after the other: wait for both.)
-    let o = order_until(&e, &id, |o| {
-        o["refunds"][0]["status"] == "SUCCESS" && o["state"] == "REFUND"
-    })
-    .await;
+    let o = order_until(&e, &id, |o| o["refunds"][0]["status"] == "SUCCESS").await;
     assert_eq!(
         (o["state"].as_str(), o["refunded"].as_i64()),
         (Some("REFUND"), Some(300)),
@@ -81,7 +78,7 @@ async fn v2_partial_refunds_settle_by_req_info_notification_and_over_refund_is_r
     let q = e
         .backend
         .wechat
-        .query_refund(&no, "v2")
+        .query_refund(&no, "v2", PayMode::Native)
         .await
         .unwrap()
         .unwrap();
@@ -93,7 +90,7 @@ async fn v2_partial_refunds_settle_by_req_info_notification_and_over_refund_is_r
     assert_eq!(
         e.backend
             .wechat
-            .query_refund("RF-nobody", "v2")
+            .query_refund("RF-nobody", "v2", PayMode::Native)
             .await
             .unwrap(),
         None
@@ -108,21 +105,11 @@ async fn v2_partial_refunds_settle_by_req_info_notification_and_over_refund_is_r
         (status, err["error"].as_str()),
         (409, Some("refund_exceeds_payment"))
     );
-    let over = wxpay_server::store::NewRefund {
-        out_refund_no: "RF-over-v2".into(),
-        order_id: id.clone(),
-        transaction_id: paid["transaction_id"].as_str().unwrap().into(),
-        out_trade_no: out_trade_no.into(),
-        amount: 701,
-        total: 1000,
-        reason: None,
-        api_version: "v2".into(),
-        created_at: unix_now(),
-    };
+    let over = refund_of(&id, &paid, "RF-over-v2", 701, "v2");
     let err = e
         .backend
         .wechat
-        .refund(&over)
+        .refund(&over, PayMode::Native)
         .await
         .unwrap_err()
         .to_string();
@@ -136,7 +123,7 @@ async fn v2_partial_refunds_settle_by_req_info_notification_and_over_refund_is_r
     let err = e
         .backend
         .wechat
-        .refund(&reused)
+        .refund(&reused, PayMode::Native)
         .await
         .unwrap_err()
         .to_string();
@@ -340,20 +327,111 @@ async fn secapi_refuses_a_client_without_the_merchant_api_certificate() {
     let _ = id;
     let err = backend
         .wechat
-        .refund(&wxpay_server::store::NewRefund {
-            out_refund_no: "RF-mtls-2".into(),
-            order_id: "o".into(),
-            transaction_id: paid["transaction_id"].as_str().unwrap().into(),
-            out_trade_no: paid["out_trade_no"].as_str().unwrap().into(),
-            amount: 100,
-            total: 300,
-            reason: None,
-            api_version: "v2".into(),
-            created_at: unix_now(),
-        })
+        .refund(
+            &refund_of("o", &paid, "RF-mtls-2", 100, "v2"),
+            PayMode::Native,
+        )
         .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("apiclient_cert_file"), "{err}");
     assert!(e.sim.refund("RF-mtls-2").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miniprogram_order_is_refunded_queried_and_closed_under_the_miniprogram_appid() {
+    let e = start(Opts {
+        query_after_secs: 0,
+        ..v2()
+    })
+    .await;
+    assert_ne!(APPID, MP_APPID);
+    let (id, paid) = paid_in_miniprogram(&e, 900).await;
+    let out_trade_no = paid["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(
+        e.sim.order(&out_trade_no).unwrap().params.appid,
+        MP_APPID,
+        "ordered under the mini-program's appid"
+    );
+
+    // WeChat refuses the official account's appid for it, as it does.
+    let under_appid = refund_of(&id, &paid, "RF-mp-wrong-appid", 100, "v2");
+    let err = e
+        .backend
+        .wechat
+        .refund(&under_appid, PayMode::Jsapi)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ERROR") && err.contains("您的请求参数与订单信息不一致"),
+        "{err}"
+    );
+    assert!(e.sim.refund("RF-mp-wrong-appid").is_none());
+    let attempt = e
+        .backend
+        .store
+        .prepay_by_out_trade_no(out_trade_no.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempt.mode, PayMode::Miniprogram);
+    let as_jsapi = wxpay_server::store::Prepay {
+        mode: PayMode::Jsapi,
+        ..attempt.clone()
+    };
+    let err = e.backend.wechat.query(&as_jsapi).await.unwrap_err();
+    assert!(err.to_string().contains("ORDERNOTEXIST"), "{err}");
+
+    // The backend names the mini-program's appid: refunded, and settled by the notification.
+    let (status, r) = refund(&e, &id, json!({ "amount": 400 })).await;
+    assert_eq!(status, 201, "{r}");
+    let no = r["out_refund_no"].as_str().unwrap().to_string();
+    let o = order_until(&e, &id, |o| o["refunds"][0]["status"] == "SUCCESS").await;
+    assert_eq!(
+        (o["state"].as_str(), o["refunded"].as_i64()),
+        (Some("REFUND"), Some(400)),
+        "{o}"
+    );
+    assert_eq!(
+        verdicts_of(&e, &out_trade_no, 2).await,
+        ["applied", "applied"]
+    );
+    // refundquery and orderquery under the mini-program's appid find them; under the official
+    // account's they do not.
+    let q = e
+        .backend
+        .wechat
+        .query_refund(&no, "v2", PayMode::Miniprogram)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((q.status.as_str(), q.amount), ("SUCCESS", Some(400)));
+    assert_eq!(
+        e.backend
+            .wechat
+            .query_refund(&no, "v2", PayMode::Jsapi)
+            .await
+            .unwrap(),
+        None
+    );
+    let stored = e.backend.store.order(id.clone()).await.unwrap().unwrap();
+    e.backend.query_wechat(&stored, unix_now()).await.unwrap();
+    // The rest through the reconciler's path: the whole remainder, settled.
+    let (status, rest) = refund(&e, &id, json!({})).await;
+    assert_eq!(
+        (status, rest["amount"].as_i64()),
+        (201, Some(500)),
+        "{rest}"
+    );
+    let o = order_until(&e, &id, |o| o["refunded"] == 900).await;
+    assert_eq!(o["refunded"], 900, "{o}");
+    e.backend.reconcile_refunds().await;
+
+    // closeorder too: refused under the official account's appid, answered under the
+    // mini-program's (a paid order cannot be closed: ORDERPAID, not ORDERNOTEXIST).
+    let err = e.backend.wechat.close(&as_jsapi).await.unwrap_err();
+    assert!(err.to_string().contains("ORDERNOTEXIST"), "{err}");
+    let err = e.backend.wechat.close(&attempt).await.unwrap_err();
+    assert!(err.to_string().contains("ORDERPAID"), "{err}");
 }

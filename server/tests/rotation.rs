@@ -52,7 +52,17 @@ async fn a_rotation_mid_run_loses_no_notification() {
     let held = e.backend.wechat.platform_keys.snapshot();
     assert!(held.get(&first).is_some() && held.get(&rotated).is_some());
     // Answers signed with the new key verify too (a query of WeChat).
-    let q = e.backend.wechat.query(&paid[0].1, "v3").await.unwrap();
+    let attempt = e
+        .backend
+        .store
+        .prepay_by_out_trade_no(paid[0].1.clone())
+        .await;
+    let q = e
+        .backend
+        .wechat
+        .query(&attempt.unwrap().unwrap())
+        .await
+        .unwrap();
     assert_eq!(q.trade_state.as_str(), "SUCCESS");
 }
 

@@ -57,6 +57,7 @@ checks!(
     rejected_notifications_capped,
     refunds_exactly_once,
     concurrent_refunds_never_exceed_payment,
+    order_snapshot_is_one_moment,
     refund_claims_split_between_instances,
     data_survives_reopen,
 );
@@ -809,6 +810,61 @@ async fn refund_claims_split_between_instances(b: Backing) {
         .unwrap();
     assert_eq!(left.len(), 39);
     assert!(left.iter().all(|r| r.refund.out_refund_no != "R0-0"));
+}
+
+/// The order, its payments and its refunds read while refunds settle: a SUCCESS refund of the
+/// order's payment never shows next to the order's state from before it (SUCCESS), nor the
+/// other way round.
+async fn order_snapshot_is_one_moment(b: Backing) {
+    let store = b.open().await;
+    assert_eq!(store.order_snapshot("nobody".into()).await.unwrap(), None);
+    const N: usize = 80;
+    let ids: Vec<String> = (0..N).map(|i| format!("s{i}")).collect();
+    for id in &ids {
+        paid_order(&store, id).await;
+        let created = store.create_refund(refund(&format!("R{id}"), id, 100));
+        assert!(matches!(created.await.unwrap(), RefundCreated::New(_)));
+    }
+    let s = store.order_snapshot("s0".into()).await.unwrap().unwrap();
+    assert_eq!(s.order.state, TradeState::Success);
+    assert_eq!(
+        (s.payments.len(), s.payments[0].transaction_id.as_str()),
+        (1, "Xs0")
+    );
+    assert_eq!(s.refunds.len(), 1);
+    assert_eq!(s.refunds[0].status, RefundStatus::Pending);
+
+    let settle = {
+        let (store, ids) = (store.clone(), ids.clone());
+        tokio::spawn(async move {
+            for id in ids {
+                let news = RefundNews {
+                    out_refund_no: format!("R{id}"),
+                    status: RefundStatus::Success,
+                    refund_id: Some(format!("RID{id}")),
+                    success_time: Some("2026-12-01T11:00:00Z".into()),
+                    at: 4_000,
+                };
+                store.update_refund(news).await.unwrap().unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    while !settle.is_finished() {
+        for id in &ids {
+            let s = store.order_snapshot(id.clone()).await.unwrap().unwrap();
+            let settled = s.refunds[0].status == RefundStatus::Success;
+            assert_eq!(settled, s.order.state == TradeState::Refund, "{s:?}");
+            reads += 1;
+        }
+    }
+    settle.await.unwrap();
+    assert!(reads >= N, "read while settling");
+    let s = store.order_snapshot("s0".into()).await.unwrap().unwrap();
+    assert_eq!(
+        (s.order.state, s.refunds[0].status),
+        (TradeState::Refund, RefundStatus::Success)
+    );
 }
 
 async fn data_survives_reopen(b: Backing) {

@@ -130,6 +130,9 @@ impl Store for Faulty {
     fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
         self.0.claim_due_refunds(q)
     }
+    fn order_snapshot(&self, order_id: String) -> StoreFuture<'_, Option<OrderSnapshot>> {
+        self.0.order_snapshot(order_id)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use aws_lc_rs::signature::{
 };
 use rustls_pki_types::pem::SectionKind;
 
-use crate::certificate::{self, CertificateValidity};
+use crate::certificate::{self, Certificate, CertificateValidity};
 use crate::pem::{self, Block};
 use crate::Error;
 
@@ -157,7 +157,8 @@ impl PublicKey {
         let bad = |reason: String| Error::InvalidKey { what: WHAT, reason };
         match pem::decode_first(WHAT, pem_text)? {
             Block::Known(SectionKind::Certificate, der) => {
-                let parts = certificate::read(&der)?;
+                let parts = Certificate::from_der(&der)?;
+                certificate::check_spki(&parts.spki)?;
                 let mut key = Self::from_spki_der(&parts.spki)?;
                 key.serial = Some(parts.serial);
                 key.validity = Some(parts.validity);

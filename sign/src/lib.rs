@@ -13,14 +13,14 @@
 //!   notifications, RSA pay parameters, RSA-OAEP for sensitive fields.
 //! - [`keys`] — merchant private key (PKCS#8), WeChat public keys (certificate, SPKI or
 //!   PKCS#1), the key set keyed by serial, the merchant signer. Keys are parsed once, at load.
-//! - [`CertificateValidity`] — a platform certificate's own `notBefore`/`notAfter`
-//!   ([`PublicKey::certificate_validity`]).
+//! - [`Certificate`] — what an X.509 certificate says: serial, validity ([`CertificateValidity`],
+//!   also on [`PublicKey::certificate_validity`]), subject and CN, public key.
 //! - [`nonce`] — random nonces from the OS RNG.
 //! - [`PayParams`] — the six parameters a page passes to `getBrandWCPayRequest`.
 //! - [`Error`] — the one error enum; messages say what to fix.
 //!
-//! Internal: `pem` (rustls-pki-types' PEM decoder, with our error messages), `certificate`
-//! (serial, validity and key of an X.509 certificate, via x509-parser), `encoding`.
+//! Internal: `pem` (rustls-pki-types' PEM decoder, with our error messages; the PEM writer),
+//! `certificate` (where [`Certificate`] is read, via x509-parser), `encoding`.
 //!
 //! # What the caller still owns
 //!
@@ -217,7 +217,7 @@ mod pem;
 pub mod v2;
 pub mod v3;
 
-pub use certificate::CertificateValidity;
+pub use certificate::{Certificate, CertificateValidity};
 pub use error::{Error, Result};
 pub use keys::{KeySet, MerchantKey, MerchantSigner, PublicKey};
 pub use pay_params::{AppPayParams, PayParams};

@@ -1,5 +1,6 @@
-//! PEM armour, decoded by `rustls-pki-types` (the parser rustls uses); this module only turns
-//! its errors into ours, so they say which file looked wrong and how to fix it.
+//! PEM armour, decoded by `rustls-pki-types` (the parser rustls uses); this module turns its
+//! errors into ours, so they say which file looked wrong and how to fix it, and writes the
+//! armour back ([`encode`]) where a key is handed out as text.
 //!
 //! pki-types skips sections it has no type for. Two of those matter here and are recognised
 //! by their `BEGIN` line: `ENCRYPTED PRIVATE KEY` (a password-protected merchant key, which
@@ -83,6 +84,20 @@ fn section_error(what: &'static str, e: pem::Error) -> Error {
 fn first_label(text: &str) -> Option<&str> {
     let after = &text[text.find("-----BEGIN ")? + "-----BEGIN ".len()..];
     Some(after[..after.find("-----")?].trim())
+}
+
+/// `-----BEGIN label-----`, the DER in base64 lines of 64 columns, `-----END label-----`.
+pub(crate) fn encode(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        // base64 is ASCII: every chunk is text.
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@
 //! (`{"description", "amount"}`), as may Rust code through [`Backend::create_order`].
 
 use super::error::ApiError;
+use super::refunds::refunds_view;
 use super::server_auth::{self, ServerAuth};
 use super::Backend;
 use crate::catalog::{self, ItemRequest, OrderLine};
 use crate::order::{Order, TradeState};
-use crate::store::{NewOrder, Transition, TransitionOutcome};
+use crate::store::{NewOrder, OrderSnapshot, Transition, TransitionOutcome};
 use crate::timefmt::unix_now;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -174,14 +175,14 @@ impl Backend {
             }
         };
         for p in self.store.prepays(order_id.to_string()).await? {
-            if let Err(e) = self.wechat.close(&p.out_trade_no, &p.api_version).await {
+            if let Err(e) = self.wechat.close(&p).await {
                 tracing::warn!(
                     order_id,
                     "closing attempt {} at WeChat: {e}",
                     p.out_trade_no
                 );
                 // Paid meanwhile? Ask, so the payment is recorded (as an extra one to refund).
-                if let Ok(answer) = self.wechat.query(&p.out_trade_no, &p.api_version).await {
+                if let Ok(answer) = self.wechat.query(&p).await {
                     let _ = self.apply_query_answer(&order, &p, &answer).await;
                 }
             }
@@ -189,37 +190,44 @@ impl Backend {
         Ok(order)
     }
 
-    /// The order as the API shows it: with the payments to give back, once there can be any.
+    /// The order as the API shows it: once paid or closed, with the payments to give back and
+    /// its refunds, read again with them at one moment ([`crate::store::Store::order_snapshot`])
+    /// so that the refunded total and the state agree.
     pub async fn order_view(&self, order: &Order) -> Result<Value, ApiError> {
-        let mut v = order_json(order);
-        // A payment of an unpaid order pays it, so only a paid or closed order can have extras.
-        if order.state.is_final() {
-            let extra: Vec<Value> = self
-                .store
-                .payments(order.order_id.clone())
-                .await?
-                .into_iter()
-                .filter(|p| p.extra)
-                .map(|p| {
-                    json!({ "transaction_id": p.transaction_id, "out_trade_no": p.out_trade_no,
-                                 "amount": p.amount, "paid_at": p.paid_at })
-                })
-                .collect();
-            if !extra.is_empty() {
-                v["extra_payments"] = json!(extra);
-            }
+        // A payment of an unpaid order pays it, so only a paid or closed order has money to show.
+        if !order.state.is_final() {
+            return Ok(order_json(order));
         }
-        if super::refunds::may_have_refunds(order.state) {
-            if let Some((refunded, list)) = self
-                .refunds_view(&order.order_id, order.transaction_id.as_deref())
-                .await?
-            {
-                v["refunded"] = json!(refunded);
-                v["refunds"] = json!(list);
-            }
-        }
-        Ok(v)
+        let snapshot = self
+            .store
+            .order_snapshot(order.order_id.clone())
+            .await?
+            .ok_or_else(|| ApiError::order_not_found(&order.order_id))?;
+        Ok(snapshot_json(&snapshot))
     }
+}
+
+/// An order with its money: extra payments to give back, refunds and the refunded total.
+fn snapshot_json(s: &OrderSnapshot) -> Value {
+    let mut v = order_json(&s.order);
+    let extra: Vec<Value> = s
+        .payments
+        .iter()
+        .filter(|p| p.extra)
+        .map(|p| {
+            json!({ "transaction_id": p.transaction_id, "out_trade_no": p.out_trade_no,
+                         "amount": p.amount, "paid_at": p.paid_at })
+        })
+        .collect();
+    if !extra.is_empty() {
+        v["extra_payments"] = json!(extra);
+    }
+    if super::refunds::may_have_refunds(s.order.state) && !s.refunds.is_empty() {
+        let (refunded, list) = refunds_view(&s.refunds, s.order.transaction_id.as_deref());
+        v["refunded"] = json!(refunded);
+        v["refunds"] = json!(list);
+    }
+    v
 }
 
 #[derive(Deserialize)]

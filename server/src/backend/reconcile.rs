@@ -209,7 +209,7 @@ impl Backend {
         // others: the paid one may be next.
         let mut failures = Vec::new();
         for &p in late {
-            let answer = match self.wechat.query(&p.out_trade_no, &p.api_version).await {
+            let answer = match self.wechat.query(p).await {
                 Ok(a) => a,
                 Err(e) => {
                     failures.push(format!("{}: {e}", p.out_trade_no));
@@ -288,7 +288,7 @@ impl Backend {
                 .iter()
                 .filter(|p| p.out_trade_no != paid && !p.state.is_final());
             for p in open {
-                if let Err(e) = this.wechat.close(&p.out_trade_no, &p.api_version).await {
+                if let Err(e) = this.wechat.close(p).await {
                     tracing::warn!(order_id = %order_id, "could not close attempt {} at WeChat: {e}", p.out_trade_no);
                     continue;
                 }

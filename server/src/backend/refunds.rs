@@ -11,7 +11,7 @@ use super::server_auth::ServerAuth;
 use super::wechat::v3::refund_answer;
 use super::wechat::RefundAnswer;
 use super::Backend;
-use crate::order::TradeState;
+use crate::order::{PayMode, TradeState};
 use crate::refund::RefundStatus;
 use crate::store::{DueRefunds, NewRefund, RefundCreated, RefundNews, RefundRecord};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
@@ -61,6 +61,18 @@ pub fn refund_json(r: &RefundRecord) -> Value {
         v["reason"] = json!(reason);
     }
     v
+}
+
+/// An order's refunds for the API, and the refunded total of its own payment (`paid_by`).
+pub fn refunds_view(refunds: &[RefundRecord], paid_by: Option<&str>) -> (i64, Vec<Value>) {
+    let refunded = refunds
+        .iter()
+        .filter(|r| {
+            r.status == RefundStatus::Success && Some(r.refund.transaction_id.as_str()) == paid_by
+        })
+        .map(|r| r.refund.amount)
+        .sum();
+    (refunded, refunds.iter().map(refund_json).collect())
 }
 
 pub async fn create_refund(
@@ -197,9 +209,10 @@ impl Backend {
                 ))
             }
         };
+        let paid_with = self.paid_with(&record.refund).await.map_err(keyed)?;
         let answer = self
             .wechat
-            .refund(&record.refund)
+            .refund(&record.refund, paid_with)
             .await
             .map_err(|e| keyed(e.into()))?;
         self.apply_refund_answer(&record, &answer)
@@ -243,6 +256,21 @@ impl Backend {
             ));
         }
         Ok(done)
+    }
+
+    /// How the refunded payment was paid: its attempt's mode, whose appid a v2 refund names.
+    async fn paid_with(&self, r: &NewRefund) -> Result<PayMode, ApiError> {
+        let attempt = self
+            .store
+            .prepay_by_out_trade_no(r.out_trade_no.clone())
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(format!(
+                    "payment {} names attempt {}, which is not stored",
+                    r.transaction_id, r.out_trade_no
+                ))
+            })?;
+        Ok(attempt.mode)
     }
 
     async fn apply_refund_answer(
@@ -346,15 +374,22 @@ impl Backend {
             }
         };
         for r in open {
+            let paid_with = match self.paid_with(&r.refund).await {
+                Ok(mode) => mode,
+                Err(e) => {
+                    tracing::warn!("refund {}: {}", r.refund.out_refund_no, e.message);
+                    continue;
+                }
+            };
             let asked = self
                 .wechat
-                .query_refund(&r.refund.out_refund_no, &r.refund.api_version)
+                .query_refund(&r.refund.out_refund_no, &r.refund.api_version, paid_with)
                 .await;
             let answer = match asked {
                 Ok(Some(a)) => a,
                 // Saved but never received by WeChat: send it now, under the same key.
                 Ok(None) if r.status == RefundStatus::Pending => {
-                    match self.wechat.refund(&r.refund).await {
+                    match self.wechat.refund(&r.refund, paid_with).await {
                         Ok(a) => a,
                         Err(e) => {
                             tracing::warn!("refund {}: {e}", r.refund.out_refund_no);
@@ -379,27 +414,6 @@ impl Backend {
                 tracing::warn!("refund {}: {}", r.refund.out_refund_no, e.message);
             }
         }
-    }
-
-    /// An order's refunds for the API, and the refunded total of its own payment.
-    pub(super) async fn refunds_view(
-        &self,
-        order_id: &str,
-        paid_by: Option<&str>,
-    ) -> Result<Option<(i64, Vec<Value>)>, ApiError> {
-        let refunds = self.store.refunds(order_id.to_string()).await?;
-        if refunds.is_empty() {
-            return Ok(None);
-        }
-        let refunded = refunds
-            .iter()
-            .filter(|r| {
-                r.status == RefundStatus::Success
-                    && Some(r.refund.transaction_id.as_str()) == paid_by
-            })
-            .map(|r| r.refund.amount)
-            .sum();
-        Ok(Some((refunded, refunds.iter().map(refund_json).collect())))
     }
 }
 

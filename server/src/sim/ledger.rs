@@ -264,6 +264,17 @@ impl Ledger {
         Ok(order.clone())
     }
 
+    /// An order as a v2 query finds it: only under the appid it was placed with. WeChat answers
+    /// an orderquery / closeorder under another appid (a mini-program's order asked about with
+    /// the official account's appid) ORDERNOTEXIST, "订单不存在"
+    /// (developers.weixin.qq.com/community/develop/doc/00002215378ac050667fe192756800).
+    pub fn order_under(&self, appid: &str, out_trade_no: &str) -> Option<SimOrder> {
+        self.orders
+            .get(out_trade_no)
+            .filter(|o| o.params.appid == appid)
+            .cloned()
+    }
+
     pub fn close(&mut self, out_trade_no: &str) -> Result<(), Refusal> {
         let order = self.orders.get_mut(out_trade_no).ok_or(Refusal::NotFound)?;
         match order.state {

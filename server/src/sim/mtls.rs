@@ -117,9 +117,9 @@ impl Drop for MtlsListener {
 }
 
 fn common_name(der: &CertificateDer<'_>) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
-    let cn = cert.subject().iter_common_name().next()?;
-    cn.as_str().ok().map(String::from)
+    wxpay_sign::Certificate::from_der(der.as_ref())
+        .ok()?
+        .common_name
 }
 
 impl Listener for MtlsListener {

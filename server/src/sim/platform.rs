@@ -10,7 +10,6 @@
 //!   stays listed until it expires. [`PlatformKeys::rotate`] does the same.
 
 use super::SimInner;
-use crate::certinfo::CertInfo;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +18,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
 use wxpay_sign::keys::MerchantKey;
+use wxpay_sign::Certificate;
 
 /// Which kind of platform key WeChat gives the merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,13 +49,13 @@ pub struct PlatformKey {
     /// What the merchant is given: the certificate (certificate mode) or the SPKI PEM.
     pub public_pem: String,
     /// The certificate's facts, in certificate mode.
-    pub cert: Option<CertInfo>,
+    pub cert: Option<Certificate>,
 }
 
 impl PlatformKey {
     /// A platform certificate and its private key (PKCS#8 PEM).
     pub fn certificate(key_pem: &str, cert_pem: &str) -> Result<PlatformKey, String> {
-        let info = CertInfo::from_pem(cert_pem)?;
+        let info = Certificate::from_pem(cert_pem).map_err(|e| e.to_string())?;
         Ok(PlatformKey {
             id: info.serial.clone(),
             private: MerchantKey::from_pkcs8_pem(key_pem).map_err(|e| e.to_string())?,
@@ -72,11 +72,11 @@ impl PlatformKey {
                 "a WeChat Pay public key id starts with PUB_KEY_ID_, got {id:?}"
             ));
         }
-        let info = CertInfo::from_pem(cert_pem)?;
+        let info = Certificate::from_pem(cert_pem).map_err(|e| e.to_string())?;
         Ok(PlatformKey {
             id: id.to_string(),
             private: MerchantKey::from_pkcs8_pem(key_pem).map_err(|e| e.to_string())?,
-            public_pem: info.public_key_pem,
+            public_pem: info.public_key_pem(),
             cert: None,
         })
     }
@@ -135,7 +135,7 @@ impl PlatformKeys {
     pub fn certificates(&self, now: i64) -> Vec<Arc<PlatformKey>> {
         std::iter::once(&self.current)
             .chain(self.retired.iter().rev())
-            .filter(|k| k.cert.as_ref().is_some_and(|c| c.valid_at(now)))
+            .filter(|k| k.cert.as_ref().is_some_and(|c| c.validity.contains(now)))
             .cloned()
             .collect()
     }

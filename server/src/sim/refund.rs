@@ -102,6 +102,8 @@ async fn create(State(sim): State<Arc<SimInner>>, auth: Authenticated) -> Respon
     }
     let ask = RefundAsk {
         api: Api::V3,
+        // v3 refunds name no appid: the merchant and the payment are enough.
+        appid: None,
         transaction_id: req["transaction_id"].as_str().map(String::from),
         out_trade_no: req["out_trade_no"].as_str().map(String::from),
         out_refund_no: out_refund_no.to_string(),
@@ -122,6 +124,8 @@ async fn create(State(sim): State<Arc<SimInner>>, auth: Authenticated) -> Respon
                 }
                 RefundRefusal::TotalMismatch => (StatusCode::BAD_REQUEST, "PARAM_ERROR"),
                 RefundRefusal::OutRefundNoReused => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+                // (v3 asks carry no appid.)
+                RefundRefusal::AppidMismatch => (StatusCode::BAD_REQUEST, "PARAM_ERROR"),
             };
             error(&sim, status, code, refused.message())
         }
@@ -131,6 +135,8 @@ async fn create(State(sim): State<Arc<SimInner>>, auth: Authenticated) -> Respon
 /// A merchant's refund request, either API.
 pub(super) struct RefundAsk {
     pub api: Api,
+    /// v2: the appid asked under, which must be the one the order was placed with.
+    pub appid: Option<String>,
     pub transaction_id: Option<String>,
     pub out_trade_no: Option<String>,
     pub out_refund_no: String,
@@ -146,7 +152,12 @@ pub(super) enum RefundRefusal {
     NotPaid,
     TotalMismatch,
     OutRefundNoReused,
-    NotEnough { left: i64 },
+    NotEnough {
+        left: i64,
+    },
+    /// A v2 refund under another appid than the order's (say the official account's for a
+    /// mini-program's order).
+    AppidMismatch,
 }
 
 impl RefundRefusal {
@@ -161,6 +172,10 @@ impl RefundRefusal {
             RefundRefusal::OutRefundNoReused => "out_refund_no 已存在且参数不一致".into(),
             RefundRefusal::NotEnough { left } => {
                 format!("退款金额超过可退金额 ({left} fen left)")
+            }
+            RefundRefusal::AppidMismatch => {
+                "您的请求参数与订单信息不一致 (appid is not the one the order was placed with)"
+                    .into()
             }
         }
     }
@@ -182,6 +197,9 @@ pub(super) fn apply_for_refund(
         (None, None) => None,
     };
     let order = order.cloned().ok_or(RefundRefusal::OrderNotFound)?;
+    if ask.appid.as_ref().is_some_and(|a| *a != order.params.appid) {
+        return Err(RefundRefusal::AppidMismatch);
+    }
     if !matches!(order.state, TradeState::Success | TradeState::Refund) {
         return Err(RefundRefusal::NotPaid);
     }

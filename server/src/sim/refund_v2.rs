@@ -43,6 +43,12 @@ fn err_code(r: RefundRefusal) -> &'static str {
         RefundRefusal::TotalMismatch => "PARAM_ERROR",
         RefundRefusal::OutRefundNoReused => "REFUND_FEE_MISMATCH",
         RefundRefusal::NotEnough { .. } => "NOTENOUGH",
+        // WeChat answers a refund whose appid is not the order's (a mini-program's order
+        // refunded under the official account's appid) with err_code ERROR, err_code_des
+        // "您的请求参数与订单信息不一致" (developers.weixin.qq.com/community/pay/doc/
+        // 000048bab240185a1c4d6917456800; "appid 需与小程序id对应" as the fix:
+        // blog.51cto.com/u_16099178/11823750).
+        RefundRefusal::AppidMismatch => "ERROR",
     }
 }
 
@@ -97,6 +103,7 @@ fn check_refund(sim: &SimInner, p: &Params) -> Result<RefundAsk, (&'static str, 
     }
     Ok(RefundAsk {
         api: Api::V2,
+        appid: Some(appid),
         transaction_id,
         out_trade_no,
         out_refund_no,
@@ -136,9 +143,19 @@ async fn refundquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response 
     let appid = get("appid").unwrap_or_default();
     let found: Vec<SimRefund> = {
         let ledger = sim.ledger();
+        // WeChat looks refunds up under the appid asked: one of an order placed under another
+        // appid (a mini-program's) is not found (REFUNDNOTEXIST), as orders are not
+        // ([`super::v2`]'s orderquery).
+        let under_appid = |r: &SimRefund| {
+            ledger
+                .orders
+                .get(&r.out_trade_no)
+                .is_some_and(|o| o.params.appid == appid)
+        };
         let mut found: Vec<SimRefund> = ledger
             .refunds
             .values()
+            .filter(|r| under_appid(r))
             .filter(|r| match (get("out_refund_no"), get("refund_id")) {
                 (Some(no), _) => r.out_refund_no == no,
                 (None, Some(id)) => r.refund_id == id,

@@ -196,7 +196,8 @@ pub(super) fn transaction_fields(o: &SimOrder) -> Params {
     a.insert("trade_type".into(), o.params.trade_type.as_str().into());
     a.insert("total_fee".into(), o.params.amount.to_string());
     a.insert("fee_type".into(), "CNY".into());
-    if o.state == TradeState::Success {
+    // A refunded order (REFUND, 转入退款) was paid: WeChat still reports the payment.
+    if matches!(o.state, TradeState::Success | TradeState::Refund) {
         a.insert(
             "transaction_id".into(),
             o.transaction_id.clone().unwrap_or_default(),
@@ -228,7 +229,7 @@ async fn orderquery(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
     let found = {
         let mut ledger = sim.ledger();
         *ledger.queries.entry(no.clone()).or_default() += 1;
-        ledger.orders.get(&no).cloned()
+        ledger.order_under(&appid, &no)
     };
     let result = match found {
         None => Err(refusal(Refusal::NotFound)),
@@ -250,7 +251,13 @@ async fn closeorder(State(sim): State<Arc<SimInner>>, body: Bytes) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let closed = sim.ledger().close(&no);
+    let closed = {
+        let mut ledger = sim.ledger();
+        match ledger.order_under(&appid, &no) {
+            Some(_) => ledger.close(&no),
+            None => Err(Refusal::NotFound),
+        }
+    };
     sim.v2_answer(
         &appid,
         sign_type,

@@ -344,7 +344,8 @@ pub(super) fn transaction_json(o: &SimOrder) -> Value {
         // H5 orders carry scene_info; WeChat echoes its device_id (empty when not given).
         v["scene_info"] = json!({ "device_id": "" });
     }
-    if o.state == TradeState::Success {
+    // A refunded order (REFUND, 转入退款) was paid: WeChat still reports the payment.
+    if matches!(o.state, TradeState::Success | TradeState::Refund) {
         v["trade_type"] = json!(p.trade_type.as_str());
         v["attach"] = json!(p.attach);
         v["transaction_id"] = json!(o.transaction_id);
@@ -441,8 +442,8 @@ async fn certificates(State(sim): State<Arc<SimInner>>, _auth: Authenticated) ->
         };
         data.push(json!({
             "serial_no": key.id,
-            "effective_time": beijing_rfc3339(cert.not_before),
-            "expire_time": beijing_rfc3339(cert.not_after),
+            "effective_time": beijing_rfc3339(cert.validity.not_before),
+            "expire_time": beijing_rfc3339(cert.validity.not_after),
             "encrypt_certificate": {
                 "algorithm": "AEAD_AES_256_GCM",
                 "nonce": nonce,

@@ -237,6 +237,17 @@ pub struct RefundRecord {
     pub updated_at: i64,
 }
 
+/// An order with its payments and refunds as they stood at one moment ([`Store::order_snapshot`]):
+/// never a settled refund next to the order's state from before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSnapshot {
+    pub order: Order,
+    /// Oldest first.
+    pub payments: Vec<PaymentRecord>,
+    /// Oldest first.
+    pub refunds: Vec<RefundRecord>,
+}
+
 /// What [`Store::create_refund`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundCreated {
@@ -354,4 +365,7 @@ pub trait Store: Send + Sync + 'static {
     /// rows another instance is claiming, so instances sharing a store split the refunds and
     /// never ask about one at once.
     fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>>;
+    /// The order, its payments and its refunds in one read transaction (what `GET
+    /// /api/orders/{id}` shows): the three agree even while a refund settles.
+    fn order_snapshot(&self, order_id: String) -> StoreFuture<'_, Option<OrderSnapshot>>;
 }

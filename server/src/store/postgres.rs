@@ -1143,4 +1143,38 @@ impl Store for PostgresStore {
             Ok(due)
         })
     }
+
+    fn order_snapshot(&self, order_id: String) -> StoreFuture<'_, Option<super::OrderSnapshot>> {
+        self.with(move |mut c| async move {
+            // REPEATABLE READ: one snapshot for the three reads (READ COMMITTED gives each
+            // statement its own).
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let Some(order) = load_order(&tx, &order_id, false).await? else {
+                return Ok(None);
+            };
+            let payments = query(
+                &tx,
+                "SELECT transaction_id, order_id, out_trade_no, amount, paid_at, extra, at \
+                 FROM payments WHERE order_id = $1 ORDER BY at, seq",
+                &[&order_id],
+                payment_from_row,
+            )
+            .await?;
+            let sql = format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, seq"
+            );
+            let refunds = query(&tx, &sql, &[&order_id], refund_from_row).await?;
+            tx.commit().await?;
+            Ok(Some(super::OrderSnapshot {
+                order,
+                payments,
+                refunds,
+            }))
+        })
+    }
 }

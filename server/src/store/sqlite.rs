@@ -471,6 +471,36 @@ fn refund_from_row(r: &Row) -> rusqlite::Result<RefundRecord> {
     })
 }
 
+/// An order's refunds, oldest first.
+fn load_refunds(conn: &Connection, order_id: &str) -> Result<Vec<RefundRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = ?1 ORDER BY created_at, rowid"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([order_id], refund_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An order's payments, oldest first.
+fn load_payments(conn: &Connection, order_id: &str) -> Result<Vec<PaymentRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT transaction_id, order_id, out_trade_no, amount, paid_at, extra, at \
+         FROM payments WHERE order_id = ?1 ORDER BY at, rowid",
+    )?;
+    let rows = stmt.query_map([order_id], |r| {
+        Ok(PaymentRecord {
+            transaction_id: r.get(0)?,
+            order_id: r.get(1)?,
+            out_trade_no: r.get(2)?,
+            amount: r.get(3)?,
+            paid_at: r.get(4)?,
+            extra: r.get(5)?,
+            at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 fn load_refund(conn: &Connection, out_refund_no: &str) -> Result<Option<RefundRecord>, StoreError> {
     let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE out_refund_no = ?1");
     Ok(conn
@@ -616,12 +646,7 @@ impl Store for SqliteStore {
     }
 
     fn refunds(&self, order_id: String) -> StoreFuture<'_, Vec<RefundRecord>> {
-        self.read(move |conn| {
-            let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE order_id = ?1 ORDER BY created_at, rowid");
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map([order_id], refund_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        self.read(move |conn| load_refunds(conn, &order_id))
     }
 
     fn claim_due_refunds(&self, q: DueRefunds) -> StoreFuture<'_, Vec<RefundRecord>> {
@@ -650,24 +675,7 @@ impl Store for SqliteStore {
     }
 
     fn payments(&self, order_id: String) -> StoreFuture<'_, Vec<PaymentRecord>> {
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT transaction_id, order_id, out_trade_no, amount, paid_at, extra, at \
-                 FROM payments WHERE order_id = ?1 ORDER BY at, rowid",
-            )?;
-            let rows = stmt.query_map([order_id], |r| {
-                Ok(PaymentRecord {
-                    transaction_id: r.get(0)?,
-                    order_id: r.get(1)?,
-                    out_trade_no: r.get(2)?,
-                    amount: r.get(3)?,
-                    paid_at: r.get(4)?,
-                    extra: r.get(5)?,
-                    at: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
+        self.read(move |conn| load_payments(conn, &order_id))
     }
 
     fn save_prepay(&self, p: Prepay) -> StoreFuture<'_, ()> {
@@ -849,6 +857,24 @@ impl Store for SqliteStore {
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn order_snapshot(&self, order_id: String) -> StoreFuture<'_, Option<super::OrderSnapshot>> {
+        self.read(move |conn| {
+            // A deferred transaction reads one WAL snapshot from its first SELECT to its end.
+            let tx = conn.transaction()?;
+            let Some(order) = load_order(&tx, &order_id)? else {
+                return Ok(None);
+            };
+            let payments = load_payments(&tx, &order_id)?;
+            let refunds = load_refunds(&tx, &order_id)?;
+            tx.commit()?;
+            Ok(Some(super::OrderSnapshot {
+                order,
+                payments,
+                refunds,
+            }))
         })
     }
 }

@@ -424,6 +424,60 @@ pub async fn paid_order(e: &Env, amount: i64) -> (String, Value) {
     (id, paid)
 }
 
+/// An order at `amount` fen, paid in the mini-program (ordered under `mp_appid`, paid with
+/// `wx.requestPayment`): (order id, the paid order).
+pub async fn paid_in_miniprogram(e: &Env, amount: i64) -> (String, Value) {
+    let order = e.create_order(amount).await;
+    let id = order["order_id"].as_str().unwrap().to_string();
+    let code = miniprogram_login(e).await;
+    let (status, pay) = e
+        .pay(&id, json!({ "mode": "miniprogram", "code": code }))
+        .await;
+    assert_eq!(status, 200, "{pay}");
+    let mut params = pay["jsapi"].clone();
+    params["appId"] = json!(MP_APPID);
+    let (_, r) = e
+        .post(&format!("{}/sim/api/requestPayment", e.sim_url), params)
+        .await;
+    assert_eq!(r["errMsg"], "requestPayment:ok", "{r}");
+    let paid = e.wait_change(&id, 10).await;
+    assert_eq!(paid["state"], "SUCCESS", "{paid}");
+    (id, paid)
+}
+
+/// A `wx.login` code of the simulator's buyer in the mini-program.
+pub async fn miniprogram_login(e: &Env) -> Value {
+    let (_, login) = e
+        .post(
+            &format!("{}/sim/api/login", e.sim_url),
+            json!({ "appid": MP_APPID }),
+        )
+        .await;
+    login["code"].clone()
+}
+
+/// A refund of a paid order's payment (from [`paid_order`]) to hand to `Wechat` directly, as a
+/// merchant whose records disagree with WeChat's would.
+pub fn refund_of(
+    order_id: &str,
+    paid: &Value,
+    out_refund_no: &str,
+    amount: i64,
+    api_version: &str,
+) -> wxpay_server::store::NewRefund {
+    wxpay_server::store::NewRefund {
+        out_refund_no: out_refund_no.into(),
+        order_id: order_id.into(),
+        transaction_id: paid["transaction_id"].as_str().unwrap().into(),
+        out_trade_no: paid["out_trade_no"].as_str().unwrap().into(),
+        amount,
+        total: paid["amount"].as_i64().unwrap(),
+        reason: None,
+        api_version: api_version.into(),
+        created_at: wxpay_server::timefmt::unix_now(),
+    }
+}
+
 /// `POST /api/orders/{id}/refunds` as the merchant's server.
 pub async fn refund(e: &Env, id: &str, body: Value) -> (u16, Value) {
     e.server_post(&format!("/api/orders/{id}/refunds"), body)

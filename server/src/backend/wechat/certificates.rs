@@ -13,12 +13,12 @@
 //! In public-key mode (only `platform_public_key_id`), there is nothing to download.
 
 use super::{Wechat, WechatError};
-use crate::certinfo::CertInfo;
 use crate::timefmt::unix_now;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 use wxpay_sign::keys::{KeySet, PublicKey};
 use wxpay_sign::v3;
+use wxpay_sign::Certificate;
 
 /// At most one on-demand refresh (unknown serial) this often.
 pub const REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(60);
@@ -99,14 +99,14 @@ impl Wechat {
                 reason: format!("certificate {serial} does not decrypt with the APIv3 key: {e}"),
             })?;
             let pem = String::from_utf8(pem).map_err(|_| bad("certificate is not text".into()))?;
-            let info = CertInfo::from_pem(&pem).map_err(bad)?;
+            let info = Certificate::from_pem(&pem).map_err(|e| bad(e.to_string()))?;
             if info.serial != serial {
                 return Err(bad(format!(
                     "certificate listed as {serial} has serial {}",
                     info.serial
                 )));
             }
-            if !info.valid_at(now) {
+            if !info.validity.contains(now) {
                 continue;
             }
             let key = PublicKey::from_pem(&pem).map_err(|e| bad(e.to_string()))?;

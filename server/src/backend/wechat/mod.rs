@@ -14,6 +14,7 @@ pub mod v3;
 use crate::backend::error::ApiError;
 use crate::config::{ApiVersion, Config, Credentials};
 use crate::order::{PayMode, TradeState};
+use crate::store::{NewRefund, Prepay};
 use axum::http::StatusCode;
 use std::sync::Arc;
 
@@ -169,45 +170,52 @@ impl Wechat {
         }
     }
 
-    /// Out-trade-no query with the API the prepay was made with.
-    pub async fn query(
-        &self,
-        out_trade_no: &str,
-        api_version: &str,
-    ) -> Result<QueryAnswer, WechatError> {
-        if api_version == "v2" {
-            self.v2_query(out_trade_no).await
+    /// Asks about an attempt (by its out_trade_no) with the API and appid it was ordered with.
+    pub async fn query(&self, attempt: &Prepay) -> Result<QueryAnswer, WechatError> {
+        if attempt.api_version == "v2" {
+            self.v2_query(&attempt.out_trade_no, self.appid_for(attempt.mode))
+                .await
         } else {
-            self.v3_query(out_trade_no).await
+            self.v3_query(&attempt.out_trade_no).await
         }
     }
 
-    /// Closes an out_trade_no at WeChat so it can no longer be paid.
-    pub async fn close(&self, out_trade_no: &str, api_version: &str) -> Result<(), WechatError> {
-        if api_version == "v2" {
-            self.v2_close(out_trade_no).await
+    /// Closes an attempt at WeChat so it can no longer be paid.
+    pub async fn close(&self, attempt: &Prepay) -> Result<(), WechatError> {
+        if attempt.api_version == "v2" {
+            self.v2_close(&attempt.out_trade_no, self.appid_for(attempt.mode))
+                .await
         } else {
-            self.v3_close(out_trade_no).await
+            self.v3_close(&attempt.out_trade_no).await
         }
     }
 
     /// Refunds with the API the refund was saved with (idempotent per `out_refund_no`).
-    pub async fn refund(&self, r: &crate::store::NewRefund) -> Result<RefundAnswer, WechatError> {
+    /// `paid_with`: the mode of the attempt paid, whose appid a v2 refund must name (v3 refunds
+    /// name no appid).
+    pub async fn refund(
+        &self,
+        r: &NewRefund,
+        paid_with: PayMode,
+    ) -> Result<RefundAnswer, WechatError> {
         if r.api_version == "v2" {
-            self.v2_refund(r).await
+            self.v2_refund(r, self.appid_for(paid_with)).await
         } else {
             self.v3_refund(r).await
         }
     }
 
-    /// Asks about a refund with the API it was made with; `Ok(None)`: WeChat has no such refund.
+    /// Asks about a refund with the API it was made with (and, for v2, the appid of the attempt
+    /// paid, as for [`Wechat::refund`]); `Ok(None)`: WeChat has no such refund.
     pub async fn query_refund(
         &self,
         out_refund_no: &str,
         api_version: &str,
+        paid_with: PayMode,
     ) -> Result<Option<RefundAnswer>, WechatError> {
         let answer = if api_version == "v2" {
-            self.v2_query_refund(out_refund_no).await
+            self.v2_query_refund(out_refund_no, self.appid_for(paid_with))
+                .await
         } else {
             self.v3_query_refund(out_refund_no).await
         };

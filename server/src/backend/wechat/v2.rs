@@ -85,9 +85,15 @@ impl Wechat {
         })
     }
 
-    pub(super) async fn v2_query(&self, out_trade_no: &str) -> Result<QueryAnswer, WechatError> {
+    /// `POST /pay/orderquery`; `appid`: the one the attempt was ordered with (WeChat does not
+    /// find a mini-program's order under the official account's appid).
+    pub(super) async fn v2_query(
+        &self,
+        out_trade_no: &str,
+        appid: &str,
+    ) -> Result<QueryAnswer, WechatError> {
         let mut p = Params::new();
-        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("appid".into(), appid.into());
         p.insert("mch_id".into(), self.cfg.mchid.clone());
         p.insert("out_trade_no".into(), out_trade_no.into());
         let a = self.v2_call("query", "/pay/orderquery", p).await?;
@@ -107,9 +113,14 @@ impl Wechat {
         })
     }
 
-    pub(super) async fn v2_close(&self, out_trade_no: &str) -> Result<(), WechatError> {
+    /// `POST /pay/closeorder`, under the appid the attempt was ordered with.
+    pub(super) async fn v2_close(
+        &self,
+        out_trade_no: &str,
+        appid: &str,
+    ) -> Result<(), WechatError> {
         let mut p = Params::new();
-        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("appid".into(), appid.into());
         p.insert("mch_id".into(), self.cfg.mchid.clone());
         p.insert("out_trade_no".into(), out_trade_no.into());
         self.v2_call("close", "/pay/closeorder", p)
@@ -119,7 +130,9 @@ impl Wechat {
 
     /// `POST /secapi/pay/refund` with the API client certificate (idempotent per
     /// `out_refund_no`). WeChat's answer only says the refund was accepted: PROCESSING.
-    pub async fn v2_refund(&self, r: &NewRefund) -> Result<RefundAnswer, WechatError> {
+    /// `appid`: the one the paid attempt was ordered with (a mini-program's own for its orders);
+    /// WeChat refuses any other.
+    pub async fn v2_refund(&self, r: &NewRefund, appid: &str) -> Result<RefundAnswer, WechatError> {
         const WHAT: &str = "refund";
         let Some(secapi) = &self.secapi else {
             return Err(WechatError::Refused {
@@ -129,7 +142,7 @@ impl Wechat {
             });
         };
         let mut p = Params::new();
-        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("appid".into(), appid.into());
         p.insert("mch_id".into(), self.cfg.mchid.clone());
         p.insert("transaction_id".into(), r.transaction_id.clone());
         p.insert("out_refund_no".into(), r.out_refund_no.clone());
@@ -154,11 +167,15 @@ impl Wechat {
         })
     }
 
-    /// `POST /pay/refundquery` by `out_refund_no`.
-    pub async fn v2_query_refund(&self, out_refund_no: &str) -> Result<RefundAnswer, WechatError> {
+    /// `POST /pay/refundquery` by `out_refund_no`, under the appid of the paid attempt.
+    pub async fn v2_query_refund(
+        &self,
+        out_refund_no: &str,
+        appid: &str,
+    ) -> Result<RefundAnswer, WechatError> {
         const WHAT: &str = "refund query";
         let mut p = Params::new();
-        p.insert("appid".into(), self.cfg.appid.clone());
+        p.insert("appid".into(), appid.into());
         p.insert("mch_id".into(), self.cfg.mchid.clone());
         p.insert("out_refund_no".into(), out_refund_no.into());
         let a = self.v2_call(WHAT, "/pay/refundquery", p).await?;
