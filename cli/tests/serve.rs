@@ -1,5 +1,6 @@
 //! `wxpay serve` / `wxpay demo`: bad configuration ends with one line saying what to fix, and the
-//! demo starts and prints its URL first.
+//! demo starts and prints its URL first (what scripts wait for), then the rest of its banner
+//! (the simulator's mutual-TLS `secapi` port among it).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -81,15 +82,40 @@ fn demo_prints_its_url_first_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
+    let mut banner = Vec::new();
+    // The banner is one write; its last line is `data`.
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        banner.push(line.trim_end().to_string());
+        if line.trim_start().starts_with("data ") {
+            break;
+        }
+    }
+    let first = &banner[0];
     let url = first
-        .trim()
         .strip_prefix("wxpay demo: ")
         .unwrap_or_else(|| panic!("{first:?}"))
         .trim_end_matches('/')
         .to_string();
+    // The simulator's mutual-TLS `secapi` port (v2 refunds), with the client certificate it wants.
+    let secapi = banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("secapi (mTLS)"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no secapi line: {banner:#?}"))
+        .to_string();
+    let secapi_addr = secapi
+        .split_whitespace()
+        .next()
+        .and_then(|u| u.strip_prefix("https://"))
+        .and_then(|u| u.strip_suffix("/secapi/pay/refund"))
+        .unwrap_or_else(|| panic!("{secapi}"))
+        .to_string();
+    let secapi_listening = std::net::TcpStream::connect(&secapi_addr).is_ok();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     // A plain HTTP/1.1 request over std (no client dependency needed for one GET).
     let addr = url.trim_start_matches("http://");
@@ -107,6 +133,14 @@ fn demo_prints_its_url_first_and_serves() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("WeixinJSBridge"));
     assert!(dir.path().join("keys/platform_cert.pem").exists());
+    assert!(secapi_addr.starts_with("127.0.0.1:"), "{secapi_addr}");
+    assert!(
+        secapi_listening,
+        "the secapi port {secapi_addr} accepts connections"
+    );
+    let cert = dir.path().join("keys/tls_apiclient_cert.pem");
+    assert!(secapi.contains(&cert.display().to_string()), "{secapi}");
+    assert!(cert.exists());
 }
 
 #[test]

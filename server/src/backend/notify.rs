@@ -131,20 +131,43 @@ impl Backend {
     ) -> Response {
         let (out_trade_no, verdict) = verdict_of(&result);
         let kept = self.audit("v3", headers, body, out_trade_no, verdict).await;
-        match result {
-            // WeChat accepts 200 or 204 without a body as "received".
-            Ok(_) if kept => StatusCode::NO_CONTENT.into_response(),
-            Ok(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "code": "FAIL", "message": super::audit::NOT_KEPT })),
-            )
-                .into_response(),
-            Err(r) => (
-                r.status,
-                Json(json!({ "code": "FAIL", "error": r.code, "message": r.message })),
-            )
-                .into_response(),
-        }
+        answer_v3(result.err().map(|r| (r.status, r.code, r.message)), kept)
+    }
+}
+
+/// WeChat's answer to a v3 notification: 204 (received) when it was applied and kept; when it
+/// was applied but not kept, 503 `FAIL` so that it is sent again (and kept then); else the
+/// refusal `(status, code, message)`.
+pub(super) fn answer_v3(refused: Option<(StatusCode, &str, String)>, kept: bool) -> Response {
+    let (status, code, message) = match refused {
+        // WeChat accepts 200 or 204 without a body as "received".
+        None if kept => return StatusCode::NO_CONTENT.into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            super::audit::NOT_KEPT.to_string(),
+        ),
+        Some(r) => r,
+    };
+    (
+        status,
+        Json(json!({ "code": "FAIL", "error": code, "message": message })),
+    )
+        .into_response()
+}
+
+/// The same for a v2 notification, in XML: `SUCCESS`, or `FAIL` with the reason.
+pub(super) fn answer_v2(refused: Option<(StatusCode, String)>, kept: bool) -> Response {
+    let xml = [("content-type", "text/xml; charset=utf-8")];
+    match refused {
+        None if kept => (StatusCode::OK, xml, v2::reply_success()).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            xml,
+            v2::reply_fail(super::audit::NOT_KEPT),
+        )
+            .into_response(),
+        Some((status, reason)) => (status, xml, v2::reply_fail(&reason)).into_response(),
     }
 }
 
@@ -160,22 +183,10 @@ pub async fn notify_v2(
     let result = b.open_v2(&body).await;
     let (out_trade_no, verdict) = verdict_of(&result);
     let kept = b.audit("v2", &headers, &body, out_trade_no, verdict).await;
-    let xml = [("content-type", "text/xml; charset=utf-8")];
-    match result {
-        Ok(_) if kept => (StatusCode::OK, xml, v2::reply_success()).into_response(),
-        Ok(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            xml,
-            v2::reply_fail(super::audit::NOT_KEPT),
-        )
-            .into_response(),
-        Err(r) => (
-            r.status,
-            xml,
-            v2::reply_fail(&format!("{}: {}", r.code, r.message)),
-        )
-            .into_response(),
-    }
+    let refused = result
+        .err()
+        .map(|r| (r.status, format!("{}: {}", r.code, r.message)));
+    answer_v2(refused, kept)
 }
 
 fn sign_rejection(e: SignError) -> Rejection {

@@ -10,7 +10,7 @@ use super::Backend;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::sync::Arc;
 use wxpay_sign::v2;
 
@@ -30,19 +30,10 @@ pub async fn notify_refund_v2(
     let kept = b
         .audit("v2-refund", &headers, &body, authentic, verdict)
         .await;
-    let xml = [("content-type", "text/xml; charset=utf-8")];
-    match result {
-        Ok(_) if kept => (StatusCode::OK, xml, v2::reply_success()).into_response(),
-        Ok(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            xml,
-            v2::reply_fail(super::audit::NOT_KEPT),
-        )
-            .into_response(),
-        Err((status, code, message)) => {
-            (status, xml, v2::reply_fail(&format!("{code}: {message}"))).into_response()
-        }
-    }
+    let refused = result
+        .err()
+        .map(|(status, code, message)| (status, format!("{code}: {message}")));
+    super::notify::answer_v2(refused, kept)
 }
 
 /// (the out_trade_no to file the notification under once it decrypted, the verdict).

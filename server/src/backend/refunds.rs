@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -437,110 +437,57 @@ pub async fn notify_refund(
             v3::open_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
         })
         .await;
-    let fail = |status: StatusCode, code: &str, message: String| {
-        (
-            status,
-            Json(json!({ "code": "FAIL", "error": code, "message": message })),
-        )
-            .into_response()
-    };
-    let plaintext = match opened {
-        Ok((envelope, p)) if envelope.resource.original_type == "refund" => p,
-        Ok((envelope, _)) => {
-            let m = format!(
-                "original_type {} is not refund",
-                envelope.resource.original_type
-            );
-            let _ = b
-                .audit(
-                    "v3-refund",
-                    &headers,
-                    &body,
-                    None,
-                    format!("rejected: wrong_type: {m}"),
-                )
-                .await;
-            return fail(StatusCode::BAD_REQUEST, "wrong_type", m);
-        }
-        Err(e) => {
-            let _ = b
-                .audit(
-                    "v3-refund",
-                    &headers,
-                    &body,
-                    None,
-                    format!("rejected: unverified: {e}"),
-                )
-                .await;
-            return fail(StatusCode::UNAUTHORIZED, "unverified", e.to_string());
-        }
-    };
-    let parsed: Result<(Value, RefundAnswer), String> = serde_json::from_slice::<Value>(&plaintext)
-        .map_err(|e| e.to_string())
-        .and_then(|v| refund_answer(&v).map(|a| (v, a)).map_err(|e| e.to_string()));
-    let (value, answer) = match parsed {
-        Ok(x) => x,
-        Err(e) => {
-            let _ = b
-                .audit(
-                    "v3-refund",
-                    &headers,
-                    &body,
-                    Some(String::new()),
-                    format!("rejected: invalid_refund: {e}"),
-                )
-                .await;
-            return fail(StatusCode::BAD_REQUEST, "invalid_refund", e);
-        }
-    };
-    let out_trade_no = value["out_trade_no"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let result = async {
+    // (the out_trade_no to file it under once authentic, the verdict or the refusal)
+    let (authentic, result) = async {
+        let plaintext = match opened {
+            Ok((envelope, p)) if envelope.resource.original_type == "refund" => p,
+            Ok((envelope, _)) => {
+                let m = format!(
+                    "original_type {} is not refund",
+                    envelope.resource.original_type
+                );
+                return (None, Err((StatusCode::BAD_REQUEST, "wrong_type", m)));
+            }
+            Err(e) => {
+                let refused = (StatusCode::UNAUTHORIZED, "unverified", e.to_string());
+                return (None, Err(refused));
+            }
+        };
+        let parsed: Result<(Value, RefundAnswer), String> =
+            serde_json::from_slice::<Value>(&plaintext)
+                .map_err(|e| e.to_string())
+                .and_then(|v| refund_answer(&v).map(|a| (v, a)).map_err(|e| e.to_string()));
+        let (value, answer) = match parsed {
+            Ok(x) => x,
+            Err(e) => {
+                let refused = (StatusCode::BAD_REQUEST, "invalid_refund", e);
+                return (Some(String::new()), Err(refused));
+            }
+        };
+        let out_trade_no = value["out_trade_no"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if value["mchid"].as_str() != Some(b.cfg.mchid.as_str()) {
-            return Err((
+            let refused = (
                 StatusCode::BAD_REQUEST,
                 "wrong_mchid",
-                "not our mchid".to_string(),
-            ));
+                "not our mchid".into(),
+            );
+            return (Some(out_trade_no), Err(refused));
         }
-        b.apply_notified_refund(&answer, &out_trade_no).await
+        let result = b.apply_notified_refund(&answer, &out_trade_no).await;
+        (Some(out_trade_no), result)
     }
     .await;
-    match result {
-        Ok(verdict) => {
-            let kept = b
-                .audit(
-                    "v3-refund",
-                    &headers,
-                    &body,
-                    Some(out_trade_no),
-                    verdict.into(),
-                )
-                .await;
-            if !kept {
-                return fail(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    super::audit::NOT_KEPT.into(),
-                );
-            }
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err((status, code, message)) => {
-            let _ = b
-                .audit(
-                    "v3-refund",
-                    &headers,
-                    &body,
-                    Some(out_trade_no),
-                    format!("rejected: {code}: {message}"),
-                )
-                .await;
-            fail(status, code, message)
-        }
-    }
+    let verdict = match &result {
+        Ok(verdict) => (*verdict).to_string(),
+        Err((_, code, message)) => format!("rejected: {code}: {message}"),
+    };
+    let kept = b
+        .audit("v3-refund", &headers, &body, authentic, verdict)
+        .await;
+    super::notify::answer_v3(result.err(), kept)
 }
 
 /// Whether an order in `state` can have refunds to show.
