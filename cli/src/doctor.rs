@@ -19,7 +19,8 @@ pub struct DoctorArgs {
     /// against h5_domains and oauth_domains.
     #[arg(long, value_name = "URL")]
     page_url: Option<String>,
-    /// Skip the one network check (the clock against WeChat's Date header).
+    /// Skip the network checks (the clock against WeChat's Date header; the PostgreSQL
+    /// database of `database_url`).
     #[arg(long)]
     offline: bool,
 }
@@ -33,6 +34,7 @@ pub fn run(a: DoctorArgs) -> CliResult {
     );
     if !a.offline {
         findings.push(clock(&cfg));
+        findings.extend(database(&cfg));
     }
     let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
     let (errors, warnings) = (count(Level::Error), count(Level::Warning));
@@ -45,6 +47,22 @@ pub fn run(a: DoctorArgs) -> CliResult {
         .into());
     }
     Ok(())
+}
+
+/// A look at the PostgreSQL database, if one is configured.
+fn database(cfg: &Config) -> Vec<Finding> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(doctor::database(cfg)),
+        Err(e) => vec![Finding {
+            level: Level::Warning,
+            check: "database_url",
+            message: format!("could not check the database: {e}"),
+            fix: "run wxpay doctor again".into(),
+        }],
+    }
 }
 
 fn clock(cfg: &Config) -> Finding {

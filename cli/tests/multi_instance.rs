@@ -658,3 +658,43 @@ async fn connections_cut_by_the_database_are_replaced_under_load() {
     );
     assert_healed(&f, &id, 45).await;
 }
+
+/// `wxpay doctor` on an instance's configuration looks at the shared database the way the
+/// instances connect to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn doctor_looks_at_the_shared_database() {
+    let f = fleet(1, 3600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wxpay.toml");
+    std::fs::write(&config, config_toml(dir.path(), &f.sim_url, 3600)).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let url = f.url.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_wxpay"))
+                .arg("doctor")
+                .arg("--config")
+                .arg(&config)
+                .env("WXPAY_DATABASE_URL", url)
+                .env("WXPAY_APIV3_KEY", APIV3_KEY)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let database: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "database_url")
+        .collect();
+    assert!(database.iter().all(|f| f["level"] == "ok"), "{database:#?}");
+    assert!(
+        database
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("current")),
+        "the running instance migrated it: {database:#?}"
+    );
+}

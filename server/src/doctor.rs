@@ -8,9 +8,13 @@
 //! page against those, by WeChat's rules.
 //!
 //! The merchant API client certificate (v2 refunds' mutual TLS) has its own checks in
-//! [`apiclient`].
+//! [`apiclient`]; a PostgreSQL `database_url` is looked at (a second network check) in
+//! [`database()`].
 
 mod apiclient;
+mod database;
+
+pub use database::database;
 
 use crate::config::Config;
 use crate::sim::bridge::{page_directory_registered, MAX_JSAPI_DIRS};

@@ -213,38 +213,7 @@ impl PostgresStore {
         url: &str,
         options: &PostgresOptions,
     ) -> Result<PostgresStore, StoreError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
-            StoreError::Database(format!(
-                "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
-                redact(url)
-            ))
-        })?;
-        if options.pool_size == 0 {
-            return Err(StoreError::Database(
-                "database_pool_size must be at least 1".into(),
-            ));
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(POOL_TIMEOUT);
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("wxpay-server");
-        }
-        let session = session_options(&config, options.lock_timeout);
-        config.options(session);
-        // A database that vanished without closing the connection (a cut network, a frozen
-        // host) is noticed in about a minute, not after the kernel's two hours.
-        // (Unless the connection string says otherwise.)
-        if config.get_keepalives_idle() == Duration::from_secs(2 * 3600) {
-            config
-                .keepalives_idle(Duration::from_secs(30))
-                .keepalives_interval(Duration::from_secs(10))
-                .keepalives_retries(3);
-        }
-        if config.get_tcp_user_timeout().is_none() {
-            config.tcp_user_timeout(Duration::from_secs(60));
-        }
-        let tls = DbTls::for_config(&config, options.ca_file.as_deref())?;
+        let (config, tls) = prepare(url, options)?;
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
@@ -343,6 +312,73 @@ impl PostgresStore {
     {
         Box::pin(async move { f(self.client().await?).await })
     }
+}
+
+/// The schema version this program migrates to.
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// The connection settings every connection of the store uses (timeouts, application name,
+/// session settings, keepalives) and its TLS, from `url` and `options`.
+pub fn prepare(
+    url: &str,
+    options: &PostgresOptions,
+) -> Result<(tokio_postgres::Config, DbTls), StoreError> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+        StoreError::Database(format!(
+            "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
+            redact(url)
+        ))
+    })?;
+    if options.pool_size == 0 {
+        return Err(StoreError::Database(
+            "database_pool_size must be at least 1".into(),
+        ));
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(POOL_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("wxpay-server");
+    }
+    let session = session_options(&config, options.lock_timeout);
+    config.options(session);
+    // A database that vanished without closing the connection (a cut network, a frozen host) is
+    // noticed in about a minute, not after the kernel's two hours (unless the connection string
+    // says otherwise).
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 3600) {
+        config
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3);
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(Duration::from_secs(60));
+    }
+    let tls = DbTls::for_config(&config, options.ca_file.as_deref())?;
+    Ok((config, tls))
+}
+
+/// One connection made exactly as the store's are, outside any pool (`wxpay doctor`), its I/O
+/// driven in the background.
+pub async fn connect_once(
+    config: &tokio_postgres::Config,
+    tls: &DbTls,
+) -> Result<tokio_postgres::Client, StoreError> {
+    let client = match tls {
+        DbTls::Plain => {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(connection);
+            client
+        }
+        DbTls::Verified(tls) => {
+            let (client, connection) = config.connect(tls.clone()).await?;
+            tokio::spawn(connection);
+            client
+        }
+    };
+    Ok(client)
 }
 
 /// An error with its causes (`a: b: c`): the driver's own message alone may be just "error
