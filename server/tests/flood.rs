@@ -97,3 +97,22 @@ async fn an_unsigned_flood_cannot_grow_the_database() {
     // 80 MB + 18 MB were sent; what stays is the capped few hundred KB (+ WAL).
     assert!(grown < 8 << 20, "the database grew by {grown} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_refund_notifications_are_refused_unread_and_kept_bounded() {
+    let e = start(Opts::default()).await;
+    for (path, api) in [
+        ("/api/wxpay/notify/refund", "v3-refund"),
+        ("/api/wxpay/notify/v2/refund", "v2-refund"),
+    ] {
+        let statuses = flood(&e, path, 1, 2 << 20).await;
+        assert!(
+            statuses.iter().all(|s| *s == 413 || *s == 0),
+            "{statuses:?}"
+        );
+        let kept = e.backend.store.rejected_notifications(10).await.unwrap();
+        assert_eq!(kept[0].api_version, api, "{kept:?}");
+        assert!(kept[0].verdict.contains("too_large"), "{kept:?}");
+        assert!(kept[0].body_head.is_empty());
+    }
+}

@@ -10,7 +10,7 @@
 //! pages need.
 
 use super::Backend;
-use crate::store::{NotificationRecord, RejectedCap, RejectedNotification};
+use crate::store::{NotificationRecord, RejectedCap, RejectedNotification, StoreError};
 use crate::timefmt::unix_now;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
@@ -108,12 +108,6 @@ impl Backend {
                 .await
                 .map(|_| ()),
             None => {
-                let Ok(_slot) = self.rejected_writers.try_acquire() else {
-                    tracing::warn!(
-                        "{api} notification rejected ({verdict}); not stored: {REJECTED_WRITERS} rejected ones are being written already (a flood?)"
-                    );
-                    return true;
-                };
                 let record = RejectedNotification {
                     received_at: unix_now(),
                     api_version: api.into(),
@@ -123,9 +117,7 @@ impl Backend {
                     body_sha256: Some(sha256_hex(body)),
                     verdict: cut(&verdict, 512),
                 };
-                self.store
-                    .record_rejected(record, self.rejected_cap())
-                    .await
+                self.keep_rejected(record).await
             }
         };
         match kept {
@@ -135,6 +127,23 @@ impl Backend {
                 !must_keep
             }
         }
+    }
+
+    /// Keeps a rejected notification in the capped store, unless [`REJECTED_WRITERS`] are being
+    /// written already: then it is only logged (a flood must not take the connections real
+    /// notifications and pages need).
+    async fn keep_rejected(&self, record: RejectedNotification) -> Result<(), StoreError> {
+        let Ok(_slot) = self.rejected_writers.try_acquire() else {
+            tracing::warn!(
+                "{} notification rejected ({}); not stored: {REJECTED_WRITERS} rejected ones are being written already (a flood?)",
+                record.api_version,
+                record.verdict
+            );
+            return Ok(());
+        };
+        self.store
+            .record_rejected(record, self.rejected_cap())
+            .await
     }
 
     /// Keeps what is known of a body too large to read: its headers and announced size.
@@ -156,11 +165,7 @@ impl Backend {
             body_sha256: None,
             verdict: format!("rejected: too_large: over {MAX_NOTIFICATION_BYTES} bytes; not read"),
         };
-        if let Err(e) = self
-            .store
-            .record_rejected(record, self.rejected_cap())
-            .await
-        {
+        if let Err(e) = self.keep_rejected(record).await {
             tracing::error!("could not keep a notification for audit: {e}");
         }
     }

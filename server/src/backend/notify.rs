@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use std::sync::Arc;
+use wxpay_sign::keys::KeySet;
 use wxpay_sign::{v2, v3, Error as SignError};
 
 /// Why a notification was turned away.
@@ -53,7 +54,7 @@ struct Payment {
 }
 
 /// The `Wechatpay-Timestamp`, `-Nonce`, `-Signature`, `-Serial` values ("" when absent).
-pub(super) fn wechatpay_header_values(headers: &HeaderMap) -> [String; 4] {
+fn wechatpay_header_values(headers: &HeaderMap) -> [String; 4] {
     ["Timestamp", "Nonce", "Signature", "Serial"].map(|n| {
         headers
             .get(format!("Wechatpay-{n}"))
@@ -61,6 +62,34 @@ pub(super) fn wechatpay_header_values(headers: &HeaderMap) -> [String; 4] {
             .unwrap_or("")
             .to_string()
     })
+}
+
+/// How a v3 notification is verified and opened: [`v3::open_payment_notification`] or
+/// [`v3::open_notification`] (refunds).
+type OpenV3<T> = fn(&v3::WechatpayHeaders, &[u8], i64, &KeySet, &[u8]) -> Result<T, SignError>;
+
+impl Backend {
+    /// Verifies and opens a v3 notification with `open`, under the platform keys held or, for a
+    /// serial not known yet, once refreshed.
+    pub(super) async fn open_v3<T>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        open: OpenV3<T>,
+    ) -> Result<T, SignError> {
+        let [timestamp, nonce, signature, serial] = wechatpay_header_values(headers);
+        let wh = v3::WechatpayHeaders {
+            timestamp: &timestamp,
+            nonce: &nonce,
+            signature: &signature,
+            serial: &serial,
+        };
+        self.wechat
+            .with_platform_keys(&serial, |keys| {
+                open(&wh, body, unix_now(), keys, &self.creds.apiv3_key)
+            })
+            .await
+    }
 }
 
 pub async fn notify_v3(
@@ -72,18 +101,8 @@ pub async fn notify_v3(
         Ok(b) => b,
         Err(e) => return b.refuse_unread("v3", &headers, e).await,
     };
-    let [timestamp, nonce, signature, serial] = wechatpay_header_values(&headers);
-    let wh = v3::WechatpayHeaders {
-        timestamp: &timestamp,
-        nonce: &nonce,
-        signature: &signature,
-        serial: &serial,
-    };
     let opened = b
-        .wechat
-        .with_platform_keys(&serial, |keys| {
-            v3::open_payment_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
-        })
+        .open_v3(&headers, &body, v3::open_payment_notification)
         .await;
     let result = match opened {
         Err(e) => Err(sign_rejection(e)),
@@ -229,7 +248,12 @@ fn verdict_of(r: &Result<(String, Verdict), Rejection>) -> (Option<String>, Stri
 
 impl Backend {
     /// A body that could not be read (too large, cut off): 413 / 400, kept as headers + size.
-    async fn refuse_unread(&self, api: &str, headers: &HeaderMap, e: BytesRejection) -> Response {
+    pub(super) async fn refuse_unread(
+        &self,
+        api: &str,
+        headers: &HeaderMap,
+        e: BytesRejection,
+    ) -> Response {
         self.audit_oversized(api, headers).await;
         (e.status(), e.body_text()).into_response()
     }

@@ -8,6 +8,7 @@
 use super::wechat::v2::v2_notified_refund;
 use super::Backend;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -20,8 +21,12 @@ type Refusal = (StatusCode, &'static str, String);
 pub async fn notify_refund_v2(
     State(b): State<Arc<Backend>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v2-refund", &headers, e).await,
+    };
     let (authentic, result) = open_and_apply(&b, &body).await;
     let verdict = match &result {
         Ok(v) => (*v).to_string(),

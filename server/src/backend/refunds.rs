@@ -16,6 +16,7 @@ use crate::refund::RefundStatus;
 use crate::store::{DueRefunds, NewRefund, RefundCreated, RefundNews, RefundRecord};
 use crate::timefmt::{parse_rfc3339, unix_now, utc_rfc3339};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -422,21 +423,13 @@ impl Backend {
 pub async fn notify_refund(
     State(b): State<Arc<Backend>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let [timestamp, nonce, signature, serial] = super::notify::wechatpay_header_values(&headers);
-    let wh = v3::WechatpayHeaders {
-        timestamp: &timestamp,
-        nonce: &nonce,
-        signature: &signature,
-        serial: &serial,
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return b.refuse_unread("v3-refund", &headers, e).await,
     };
-    let opened = b
-        .wechat
-        .with_platform_keys(&serial, |keys| {
-            v3::open_notification(&wh, &body, unix_now(), keys, &b.creds.apiv3_key)
-        })
-        .await;
+    let opened = b.open_v3(&headers, &body, v3::open_notification).await;
     // (the out_trade_no to file it under once authentic, the verdict or the refusal)
     let (authentic, result) = async {
         let plaintext = match opened {
