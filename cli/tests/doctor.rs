@@ -1,8 +1,10 @@
 //! `wxpay doctor`: a sound configuration (the demo's own keys, against the running demo) passes;
 //! a broken one gets one finding per problem, each saying what to fix, and exit 1.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod demo;
+
+use demo::Demo;
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -42,29 +44,8 @@ fn checks(report: &Value, level: &str) -> Vec<String> {
 #[test]
 fn a_sound_configuration_passes_and_a_broken_one_says_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_wxpay"))
-        .args([
-            "demo",
-            "--port",
-            "0",
-            "--platform-key-mode",
-            "certificate",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(demo.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .trim_start_matches("wxpay demo: ")
-        .trim_end_matches('/')
-        .to_string();
+    let demo = Demo::start(dir.path(), &["--platform-key-mode", "certificate"]);
+    let url = demo.url.clone();
     let keys = dir.path().join("keys");
     let serial = openssl_serial(&keys.join("platform_cert.pem"));
     let merchant_serial = openssl_serial(&keys.join("merchant_cert.pem"));
@@ -121,8 +102,7 @@ fn a_sound_configuration_passes_and_a_broken_one_says_what_to_fix() {
         "https://m.other.example/checkout/",
         "--offline",
     ]);
-    demo.kill().unwrap();
-    let _ = demo.wait();
+    drop(demo);
     assert!(!ok);
     assert_eq!(err.lines().count(), 1, "{err}");
     let errors = checks(&report, "error");

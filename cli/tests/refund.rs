@@ -2,8 +2,10 @@
 //! that cannot be is one line on stderr saying why.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod demo;
+
+use demo::Demo;
+use std::process::Command;
 use std::time::Duration;
 
 fn wxpay(args: &[&str]) -> (bool, String, String) {
@@ -22,30 +24,8 @@ fn wxpay(args: &[&str]) -> (bool, String, String) {
 #[test]
 fn refunds_a_paid_demo_order() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxpay"))
-        .args([
-            "demo",
-            "--port",
-            "0",
-            "--retry-compression",
-            "100",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("wxpay demo: ")
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let demo = Demo::start(dir.path(), &["--retry-compression", "100"]);
+    let url = demo.url.clone();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -123,6 +103,5 @@ fn refunds_a_paid_demo_order() {
     assert!(!ok && err.contains("--token"), "{err}");
     let (ok, _, err) = wxpay(&["refund", &id, "--api", &url, "--token", "wrong-token"]);
     assert!(!ok && err.contains("unauthorized"), "{err}");
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(demo);
 }

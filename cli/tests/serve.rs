@@ -2,6 +2,9 @@
 //! demo starts and prints its URL first (what scripts wait for), then the rest of its banner
 //! (the simulator's mutual-TLS `secapi` port among it).
 
+mod demo;
+
+use demo::Demo;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -75,32 +78,8 @@ fn serve_explains_what_is_missing() {
 #[test]
 fn demo_prints_its_url_first_and_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxpay"))
-        .args(["demo", "--port", "0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = Vec::new();
-    // The banner is one write; its last line is `data`.
-    loop {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        banner.push(line.trim_end().to_string());
-        if line.trim_start().starts_with("data ") {
-            break;
-        }
-    }
-    let first = &banner[0];
-    let url = first
-        .strip_prefix("wxpay demo: ")
-        .unwrap_or_else(|| panic!("{first:?}"))
-        .trim_end_matches('/')
-        .to_string();
+    let demo = Demo::start(dir.path(), &[]);
+    let (url, banner) = (&demo.url, &demo.banner);
     // The simulator's mutual-TLS `secapi` port (v2 refunds), with the client certificate it wants.
     let secapi = banner
         .iter()
@@ -128,8 +107,7 @@ fn demo_prints_its_url_first_and_serves() {
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(demo);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("WeixinJSBridge"));
     assert!(dir.path().join("keys/platform_cert.pem").exists());
