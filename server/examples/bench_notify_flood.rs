@@ -6,8 +6,9 @@
 //! bodies of `kb_each` KB (8 at a time) to `POST /api/wxpay/notify`, and reports the growth of the
 //! database files (main file + WAL) and how long the flood took.
 
+mod bench_kit;
+
 use std::time::Instant;
-use wxpay_server::config::{Config, Secret};
 
 fn db_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
@@ -28,25 +29,11 @@ async fn main() {
         args.first().copied().unwrap_or(150),
         args.get(1).copied().unwrap_or(2048),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys");
-    let merchant =
-        wxpay_server::devkeys::load_or_generate(&keys, "merchant", "bench TEST KEY").unwrap();
-    let platform =
-        wxpay_server::devkeys::load_or_generate(&keys, "platform", "bench TEST KEY").unwrap();
+    let bench = bench_kit::Bench::new();
+    let dir = &bench.dir;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = Config {
-        data_dir: dir.path().into(),
-        mchid: "1900000109".into(),
-        appid: "wxd678efh567hg6787".into(),
-        merchant_serial: merchant.serial.clone(),
-        merchant_key_file: Some(merchant.key_path.clone()),
-        apiv3_key: Secret("BenchApiV3Key0123456789abcdefghi".into()),
-        platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
-        notify_url: format!("{api}/api/wxpay/notify"),
-        ..Config::default()
-    };
+    let cfg = bench.config(format!("{api}/api/wxpay/notify"));
     let backend = wxpay_server::serve::backend_from_config(cfg).unwrap();
     tokio::spawn(wxpay_server::serve::serve(
         listener,

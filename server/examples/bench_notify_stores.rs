@@ -9,6 +9,8 @@
 //! row. Prints notifications/s per store and their ratio (the machine is shared: only the ratio
 //! is meaningful).
 
+mod bench_kit;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wxpay_server::config::{Config, Secret};
@@ -17,7 +19,7 @@ use wxpay_server::store::Prepay;
 use wxpay_sign::keys::MerchantKey;
 use wxpay_sign::v3;
 
-const APIV3: &str = "BenchApiV3Key0123456789abcdefghi";
+use bench_kit::APIV3;
 
 #[tokio::main]
 async fn main() {
@@ -39,25 +41,12 @@ async fn main() {
 }
 
 async fn run(database_url: Option<String>, count: usize, concurrency: usize) -> f64 {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys");
-    let merchant =
-        wxpay_server::devkeys::load_or_generate(&keys, "merchant", "bench TEST KEY").unwrap();
-    let platform =
-        wxpay_server::devkeys::load_or_generate(&keys, "platform", "bench TEST KEY").unwrap();
+    let bench = bench_kit::Bench::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     let cfg = Config {
-        data_dir: dir.path().into(),
         database_url: database_url.map(Secret),
-        mchid: "1900000109".into(),
-        appid: "wxd678efh567hg6787".into(),
-        merchant_serial: merchant.serial.clone(),
-        merchant_key_file: Some(merchant.key_path.clone()),
-        apiv3_key: Secret(APIV3.into()),
-        platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
-        notify_url: format!("{api}/api/wxpay/notify"),
-        ..Config::default()
+        ..bench.config(format!("{api}/api/wxpay/notify"))
     };
     let (backend, _changes) = wxpay_server::serve::backend_on_configured_store(cfg)
         .await
@@ -66,7 +55,7 @@ async fn run(database_url: Option<String>, count: usize, concurrency: usize) -> 
         listener,
         wxpay_server::router(backend.clone()),
     ));
-    let platform_key = MerchantKey::from_pkcs8_pem(&platform.key_pem).unwrap();
+    let platform_key = MerchantKey::from_pkcs8_pem(&bench.platform.key_pem).unwrap();
     let now = wxpay_server::timefmt::unix_now();
     let mut requests = Vec::new();
     for i in 0..count {
@@ -128,7 +117,7 @@ async fn run(database_url: Option<String>, count: usize, concurrency: usize) -> 
     for _ in 0..concurrency {
         let (http, api, requests, next) =
             (http.clone(), api.clone(), requests.clone(), next.clone());
-        let serial = platform.serial.clone();
+        let serial = bench.platform.serial.clone();
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

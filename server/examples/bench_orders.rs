@@ -13,6 +13,8 @@
 //! then `connections` keep-alive clients GET random orders for `seconds` and report throughput and
 //! latency. Client and server share the machine, so the figure is a floor, not a ceiling.
 
+mod bench_kit;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,19 +31,7 @@ async fn main() {
         args.get(1).copied().unwrap_or(32),
         args.get(2).copied().unwrap_or(1000),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let merchant = wxpay_server::devkeys::load_or_generate(
-        &dir.path().join("keys"),
-        "merchant",
-        "bench TEST KEY",
-    )
-    .unwrap();
-    let platform = wxpay_server::devkeys::load_or_generate(
-        &dir.path().join("keys"),
-        "platform",
-        "bench TEST KEY",
-    )
-    .unwrap();
+    let bench = bench_kit::Bench::new();
     let instances: usize = std::env::var("BENCH_INSTANCES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -53,17 +43,8 @@ async fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api = format!("http://{}", listener.local_addr().unwrap());
         let cfg = Config {
-            data_dir: dir.path().into(),
             database_url: database_url.clone(),
-            mchid: "1900000109".into(),
-            appid: "wxd678efh567hg6787".into(),
-            merchant_serial: merchant.serial.clone(),
-            merchant_key_file: Some(merchant.key_path.clone()),
-            apiv3_key: Secret("BenchApiV3Key0123456789abcdefghi".into()),
-            platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
-            notify_url: format!("{api}/api/wxpay/notify"),
-            api_token: Some(Secret("bench-token-0123456789abcdefghijklmn".into())),
-            ..Config::default()
+            ..bench.config(format!("{api}/api/wxpay/notify"))
         };
         let (backend, listener_task) = wxpay_server::serve::backend_on_configured_store(cfg)
             .await
@@ -84,7 +65,7 @@ async fn main() {
     for i in 0..orders {
         let o: serde_json::Value = http
             .post(format!("{api}/api/orders"))
-            .bearer_auth("bench-token-0123456789abcdefghijklmn")
+            .bearer_auth(bench_kit::API_TOKEN)
             .json(&serde_json::json!({"description": format!("bench order {i}"), "amount": 100 + i as i64}))
             .send()
             .await

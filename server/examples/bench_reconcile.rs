@@ -8,15 +8,15 @@
 //! a native prepay each; the buyer then pays the *last* one (the reconciler reaches it last: all
 //! are equally overdue). The reconciler starts and the clock runs until the order is SUCCESS.
 
+mod bench_kit;
+
 use std::time::{Duration, Instant};
-use wxpay_server::config::{Config, Secret};
+use wxpay_server::config::Config;
 use wxpay_server::sim::ledger::Lifetimes;
 use wxpay_server::sim::{Sim, SimApp, SimConfig};
 use wxpay_sign::keys::{KeySet, PublicKey};
 
-const MCHID: &str = "1900000109";
-const APPID: &str = "wxd678efh567hg6787";
-const APIV3: &str = "BenchApiV3Key0123456789abcdefghi";
+use bench_kit::{APIV3, APPID, MCHID};
 
 #[tokio::main]
 async fn main() {
@@ -28,12 +28,8 @@ async fn main() {
         args.first().copied().unwrap_or(2000),
         args.get(1).copied().unwrap_or(10),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys");
-    let merchant =
-        wxpay_server::devkeys::load_or_generate(&keys, "merchant", "bench TEST KEY").unwrap();
-    let platform =
-        wxpay_server::devkeys::load_or_generate(&keys, "platform", "bench TEST KEY").unwrap();
+    let bench = bench_kit::Bench::new();
+    let (merchant, platform) = (&bench.merchant, &bench.platform);
 
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
@@ -80,19 +76,10 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     let cfg = Config {
-        data_dir: dir.path().into(),
-        mchid: MCHID.into(),
-        appid: APPID.into(),
-        merchant_serial: merchant.serial.clone(),
-        merchant_key_file: Some(merchant.key_path.clone()),
-        apiv3_key: Secret(APIV3.into()),
-        platform_certs: [(platform.serial.clone(), platform.cert_path.clone())].into(),
-        notify_url: dead_url,
         wechat_base_url: sim_url.clone(),
         query_after_secs: 1,
         query_interval_secs: interval,
-        api_token: Some(Secret("bench-token-0123456789abcdefghijklmn".into())),
-        ..Config::default()
+        ..bench.config(dead_url)
     };
     let backend = wxpay_server::serve::backend_from_config(cfg).unwrap();
     tokio::spawn(wxpay_server::serve::serve(
@@ -106,7 +93,7 @@ async fn main() {
     for i in 0..orders {
         let o: serde_json::Value = http
             .post(format!("{api}/api/orders"))
-            .bearer_auth("bench-token-0123456789abcdefghijklmn")
+            .bearer_auth(bench_kit::API_TOKEN)
             .json(&serde_json::json!({"description": format!("bench order {i}"), "amount": 100}))
             .send()
             .await
