@@ -182,23 +182,17 @@ impl Backend {
     /// After a round of questions: if the order is paid and some other attempt is still open
     /// here, closes the open ones at WeChat.
     async fn close_if_paid(self: &Arc<Self>, order_id: &str) {
-        let (Ok(Some(order)), Ok(payments), Ok(prepays)) = (
-            self.store.order(order_id.to_string()).await,
-            self.store.payments(order_id.to_string()).await,
-            self.store.prepays(order_id.to_string()).await,
-        ) else {
+        let Ok(Some(order)) = self.store.order(order_id.to_string()).await else {
             return;
         };
-        let Some(paid) = payments
-            .iter()
-            .find(|p| Some(&p.transaction_id) == order.transaction_id.as_ref())
-        else {
+        let Some(tx) = order.transaction_id else {
+            return; // unpaid: every attempt may still be the one paid
+        };
+        let Ok(payments) = self.store.payments(order_id.to_string()).await else {
             return;
         };
-        if prepays
-            .iter()
-            .any(|p| p.out_trade_no != paid.out_trade_no && !p.state.is_final())
-        {
+        if let Some(paid) = payments.iter().find(|p| p.transaction_id == tx) {
+            // Closes only the attempts still open here; none: nothing is asked of WeChat.
             self.close_other_attempts(order_id, &paid.out_trade_no);
         }
     }
