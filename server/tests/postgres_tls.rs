@@ -86,6 +86,11 @@ async fn the_store_and_its_listener_connect_over_verified_tls() {
         eventually(5, || heard.lock().unwrap().iter().any(|id| id == "o1")).await,
         "the listener heard the change"
     );
+    // libpq's name for what `require` does here is accepted too.
+    let verify_full = url.replace("sslmode=require", "sslmode=verify-full");
+    PostgresStore::connect_with(&verify_full, &with_ca())
+        .await
+        .unwrap();
     let ssl = store_connections_use_tls(&cluster).await;
     assert!(ssl.len() >= 2, "pool and listener connections: {ssl:?}");
     assert!(ssl.iter().all(|s| *s), "every connection is TLS: {ssl:?}");
@@ -119,6 +124,15 @@ async fn an_unknown_ca_a_server_without_tls_and_a_ca_without_sslmode_are_refused
         Err(StoreError::Database(reason)) => {
             assert!(reason.contains("add sslmode=require"), "{reason}")
         }
+        other => panic!("expected a configuration error, got {:?}", other.err()),
+    }
+    // libpq's way to name the CA is not ours: the error says which setting it is.
+    let libpq = format!("{plain_url}?sslmode=require&sslrootcert=/etc/ca.pem");
+    match PostgresStore::connect(&libpq).await {
+        Err(StoreError::Database(reason)) => assert!(
+            reason.contains("sslrootcert") && reason.contains("database_ca_file"),
+            "{reason}"
+        ),
         other => panic!("expected a configuration error, got {:?}", other.err()),
     }
     // A server without TLS, asked for TLS.

@@ -325,10 +325,16 @@ pub fn prepare(
     url: &str,
     options: &PostgresOptions,
 ) -> Result<(tokio_postgres::Config, DbTls), StoreError> {
+    // libpq's names for what `require` does here (the certificate and host name are always
+    // verified, see `postgres_tls`): accepted rather than refused as unknown.
+    let url = url
+        .replace("sslmode=verify-full", "sslmode=require")
+        .replace("sslmode=verify-ca", "sslmode=require");
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
         StoreError::Database(format!(
-            "{} is not a PostgreSQL connection string ({e}); use postgres://user:password@host:port/database",
-            redact(url)
+            "{} is not a PostgreSQL connection string ({}); use postgres://user:password@host:port/database, with ?sslmode=require for TLS (the CA file, if private, is database_ca_file)",
+            redact(&url),
+            with_causes(&e)
         ))
     })?;
     if options.pool_size == 0 {
